@@ -1,0 +1,104 @@
+#include "cli.hpp"
+
+#include <iostream>
+
+#include "stackato/manifest/manifest.hpp"
+#include "stackato/version.hpp"
+#include "suggest.hpp"
+
+namespace stackato::client {
+
+namespace {
+
+std::vector<std::string> command_names(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    out.push_back(sub->get_name());
+  return out;
+}
+
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> out;
+  for (const CLI::App* a = &app; a; a = a->get_parent())
+    for (const auto* opt : a->get_options())
+      for (const auto& l : opt->get_lnames()) out.push_back("--" + l);
+  return out;
+}
+
+// The innermost command the parser got to.
+const CLI::App* deepest(const CLI::App& app) {
+  for (const auto* sub : app.get_subcommands())
+    if (sub->parsed()) return deepest(*sub);
+  return &app;
+}
+
+// CLI11's message, made specific: which word was not understood and what was probably meant.
+std::string explain(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* where = deepest(app);
+  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    for (const auto& word : where->remaining()) {
+      if (word.rfind("-", 0) == 0) {
+        std::string opt = word.substr(0, word.find('='));
+        std::string hint = closest(opt, option_names(*where));
+        return "unknown option '" + opt + "'" +
+               (where != &app ? " for '" + where->get_name() + "'" : "") +
+               (hint.empty() ? "" : "; did you mean '" + hint + "'?");
+      }
+      if (where == &app) {
+        std::string hint = closest(word, command_names(app));
+        return "unknown command '" + word + "'" +
+               (hint.empty() ? "; see 'stackato help'" : "; did you mean '" + hint + "'?");
+      }
+      return "unexpected argument '" + word + "' for '" + where->get_name() + "'";
+    }
+  }
+  return e.what();
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  CLI::App app{"stackato: deploy and manage applications on a Cloud Foundry V3 platform", "stackato"};
+  Globals globals;
+  app.set_version_flag("-v,--version", std::string("stackato ") + kVersion, "Print the version and exit");
+  app.add_option("--target", globals.target, "Target API URL for this command only (not saved)");
+  app.add_flag("-n,--non-interactive,--no-prompt", globals.non_interactive, "Never prompt");
+  app.add_option("--color", globals.color, "Colour output: auto, always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->default_str("auto");
+  app.require_subcommand(0, 1);
+  app.footer("Run 'stackato help COMMAND' for a command's options.");
+  for (auto* opt : app.get_options()) opt->configurable(false);
+
+  add_help(app);
+  add_manifest(app, globals);
+
+  try {
+    app.parse(argc, argv);
+    if (app.get_subcommands().empty()) {
+      std::cout << app.help();
+      return 0;
+    }
+    return 0;
+  } catch (const CLI::CallForHelp&) {
+    std::cout << deepest(app)->help();
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << '\n';
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "stackato: error: " << explain(app, e) << '\n';
+    return 2;
+  } catch (const manifest::Error& e) {
+    std::cerr << "stackato: error: " << e.what() << '\n';
+    return 2;
+  } catch (const UsageError& e) {
+    std::cerr << "stackato: error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "stackato: error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace stackato::client

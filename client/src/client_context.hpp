@@ -1,0 +1,25 @@
+#pragma once
+// The manifest engine's view of the world from the client: target, prompts, warnings.
+
+#include "cli.hpp"
+#include "stackato/manifest/context.hpp"
+
+namespace stackato::client {
+
+// The target for this command: --target, then STACKATO_TARGET, then the saved target, then
+// https://api.stackato.local. A URL without a scheme gets https://.
+std::string current_target(const Globals& globals);
+
+class ClientContext : public manifest::OfflineContext {
+ public:
+  explicit ClientContext(const Globals& globals);
+  bool interactive() override;
+  std::string ask(const std::string& prompt, bool hidden) override;
+  std::string choose(const std::string& prompt, const std::vector<std::string>& choices) override;
+  void warn(const std::string& message) override;
+
+ private:
+  const Globals& globals_;
+};
+
+}  // namespace stackato::client

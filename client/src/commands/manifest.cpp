@@ -1,0 +1,66 @@
+// stackato manifest: the resolved, normalised manifest (the original client's debug-manifest).
+
+#include <iostream>
+#include <memory>
+
+#include "cli.hpp"
+#include "client_context.hpp"
+#include "stackato/manifest/manifest.hpp"
+
+namespace stackato::client {
+
+namespace {
+struct Options {
+  std::string app;
+  std::string path = ".";
+  std::string manifest;
+  std::string as;
+  bool json = false;
+  bool files = false;
+};
+
+void run_manifest(const Options& o, const Globals& globals) {
+  ClientContext context(globals);
+  manifest::LoadOptions load;
+  load.path = o.path;
+  if (!o.manifest.empty()) load.file = o.manifest;
+  if (!o.as.empty()) load.as_name = o.as;
+  if (!o.app.empty()) load.name = o.app;
+  auto m = manifest::load(load, context);
+  if (m.file.empty())
+    throw UsageError("no manifest: neither stackato.yml in '" + o.path +
+                     "' nor manifest.yml there or in a parent directory");
+  std::cerr << "Using manifest file \"" << m.file.lexically_proximate(std::filesystem::current_path()).generic_string()
+            << "\"\n";
+  if (o.files) {
+    nlohmann::ordered_json all = nlohmann::ordered_json::object();
+    for (const auto& app : m.apps) {
+      auto files = manifest::upload_files(app);
+      if (o.json)
+        all[app.name] = files;
+      else
+        for (const auto& f : files) std::cout << (m.apps.size() > 1 ? app.name + ": " : "") << f << '\n';
+    }
+    if (o.json) std::cout << all.dump(2) << '\n';
+    return;
+  }
+  if (o.json)
+    std::cout << m.json.dump(2) << '\n';
+  else
+    std::cout << manifest::to_yaml(m.json);
+}
+}  // namespace
+
+void add_manifest(CLI::App& app, Globals& globals) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("manifest", "Print the resolved, normalised manifest");
+  cmd->add_option("app", o->app, "Only this application; names a stackato.yml without 'name:'");
+  cmd->add_option("--path", o->path, "Application directory (default: current directory)");
+  cmd->add_option("--manifest", o->manifest, "Manifest file to use instead of searching");
+  cmd->add_option("--as", o->as, "Name to give the application");
+  cmd->add_flag("--json", o->json, "Print JSON instead of YAML");
+  cmd->add_flag("--files", o->files, "List the files that push would upload");
+  cmd->callback([o, &globals] { run_manifest(*o, globals); });
+}
+
+}  // namespace stackato::client
