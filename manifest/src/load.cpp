@@ -35,8 +35,7 @@ std::string display_name(const fs::path& file) {
 
 class Loader {
  public:
-  Loader(Context& context, std::string default_name)
-      : context_(context), default_name_(std::move(default_name)) {
+  explicit Loader(Context& context) : context_(context) {
     types_.known = true;
     types_.list = [this]() -> const std::vector<std::string>& {
       if (!cached_types_) {
@@ -53,7 +52,10 @@ class Loader {
   }
 
   // Reads `file`, then what it inherits: the including file wins, earlier parents win over later.
-  Node load_inherit(const fs::path& file, std::vector<fs::path> chain, const Mark& from) {
+  // default_name names a stackato part without `name:`: the command line's name for the root
+  // file, the including file's app for a parent (a shared base usually has no name of its own).
+  Node load_inherit(const fs::path& file, std::vector<fs::path> chain, const Mark& from,
+                    const std::string& default_name) {
     if (std::find(chain.begin(), chain.end(), file) != chain.end()) {
       std::string list;
       for (const auto& f : chain) list += (list.empty() ? "" : ", ") + display_name(f);
@@ -61,15 +63,14 @@ class Loader {
                                  display_name(file));
     }
     chain.push_back(file);
-    std::error_code ec;
-    if (!fs::exists(file, ec))
-      throw make_error(from, "Inherited manifest \"" + display_name(file) + "\" does not exist");
 
     std::vector<std::string> warnings;
     Node raw = parse_file(file.string(), display_name(file), warnings);
     for (auto& w : warnings) context_.warn(w);
     Node inherit = raw.take("inherit");
-    Node data = normalize_file(std::move(raw), file.parent_path(), types_, context_, default_name_);
+    std::string name = default_name;
+    if (const Node* n = raw.find("name"); n && n->is_scalar()) name = n->text;
+    Node data = normalize_file(std::move(raw), file.parent_path(), types_, context_, default_name);
     data.erase("inherit");
 
     expect2(inherit, Node::Kind::Scalar, Node::Kind::Seq, "key \"inherit\"");
@@ -81,14 +82,16 @@ class Loader {
     }
     for (const auto& p : parents) {
       fs::path parent = absolute_normal(file.parent_path() / p.text);
-      data = deep_merge(std::move(data), load_inherit(parent, chain, p.mark));
+      std::error_code ec;
+      if (!fs::is_regular_file(parent, ec))
+        throw make_error(p.mark, "Inherited manifest \"" + p.text + "\" does not exist");
+      data = deep_merge(std::move(data), load_inherit(parent, chain, p.mark, name));
     }
     return data;
   }
 
   private:
   Context& context_;
-  std::string default_name_;
   std::optional<std::vector<std::string>> cached_types_;
   ServiceTypes types_;
 };
@@ -217,8 +220,8 @@ Manifest load(const LoadOptions& options, Context& context) {
     throw Error(display_name(*file), 0, 0, "Manifest error: the manifest file does not exist");
   result.file = *file;
 
-  Loader loader(context, options.as_name.value_or(options.name.value_or("")));
-  Node tree = loader.load_inherit(*file, {}, Mark{});
+  Loader loader(context);
+  Node tree = loader.load_inherit(*file, {}, Mark{}, options.as_name.value_or(options.name.value_or("")));
   transform_global(tree);
   if (options.as_name) rename_app(tree, *options.as_name);
   tree = resolve_symbols(tree, context);

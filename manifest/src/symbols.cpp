@@ -146,6 +146,10 @@ class Resolver {
     if (symbol == "space-base") return space_base(mark);
 
     const Node* found = find(symbol, contexts);
+    // Keys renamed by normalisation still answer to the name the user wrote.
+    static const std::map<std::string, std::string> renamed = {
+        {"mem", "memory"}, {"disk", "disk_quota"}, {"app-dir", "path"}};
+    if (auto r = renamed.find(symbol); !found && r != renamed.end()) found = find(r->second, contexts);
     if (!found) throw make_error(mark, "Unknown symbol in manifest: " + symbol);
     return resolve_string(found->text, contexts, seen, found->mark);
   }

@@ -14,7 +14,8 @@ void add_help(CLI::App& app) {
   cmd->add_option("command", *topic, "The command to explain");
   cmd->callback([&app, topic] {
     if (topic->empty()) {
-      std::cout << app.help();
+      // app.help() would describe the parsed subcommand, i.e. `help` itself.
+      std::cout << app.get_formatter()->make_help(&app, "", CLI::AppFormatMode::Normal);
       return;
     }
     try {
