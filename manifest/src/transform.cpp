@@ -60,8 +60,12 @@ void framework(Node& app, bool stackato_form) {
     f->erase("type");
     f->set("name", std::move(type));
   }
-  if (f->has("runtime")) app.set("runtime", f->take("runtime"));
-  if (f->entries.empty()) app.erase("framework");
+  // Take runtime out before touching `app`: adding a key may move its entries (and *f).
+  bool had_runtime = f->has("runtime");
+  Node runtime = f->take("runtime");
+  bool empty = f->entries.empty();
+  if (empty) app.erase("framework");
+  if (had_runtime) app.set("runtime", std::move(runtime));
 }
 
 void memory(Node& app) {
