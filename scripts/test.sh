@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Sets up (packages, build) and runs every test: the Release build with warnings as errors,
-# then the unit tests again under AddressSanitizer + UBSan. Output ends with ctest's summary.
+# Sets up (packages, build) and runs every test: a short fuzz run, the Release build with
+# warnings as errors, then every test again under AddressSanitizer + UBSan. Output ends with
+# ctest's summary.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
+
+# A short fuzz run of the manifest loader first (docs/testing.md has the long one), so that
+# ctest's summary stays the last thing printed.
+echo "== fuzz smoke: 60 s of the manifest loader under libFuzzer + ASan"
+bash "$here/scripts/fuzz.sh" 60
 
 bash "$here/scripts/setup.sh" --build-dir "$here/build"
 (cd "$here/build" && ctest --output-on-failure -j "$jobs")

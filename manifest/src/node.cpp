@@ -25,6 +25,7 @@ constexpr std::uintmax_t kMaxFileBytes = 4u << 20;
 struct Converter {
   std::shared_ptr<const std::string> file;
   std::size_t nodes = 0;
+  std::vector<YAML::Node> ancestors;  // to tell an alias to itself (`&a [*a]`) from deep data
 
   Mark mark_of(const YAML::Node& n) const {
     auto m = n.Mark();
@@ -37,8 +38,15 @@ struct Converter {
     if (++nodes > kMaxNodes)
       throw make_error(mark, "the file expands to more than " + std::to_string(kMaxNodes) +
                                  " values (recursive aliases?)");
+    for (const auto& a : ancestors)
+      if (a.is(n)) throw make_error(mark, "an alias refers to a value that contains it");
     if (depth > kMaxDepth)
       throw make_error(mark, "values nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    ancestors.push_back(n);
+    struct Pop {
+      std::vector<YAML::Node>& v;
+      ~Pop() { v.pop_back(); }
+    } pop{ancestors};
     switch (n.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null: {
@@ -109,7 +117,7 @@ Node* Node::find(std::string_view key) {
 }
 Node& Node::set(std::string_view key, Node value) {
   if (Node* existing = find(key)) return *existing = std::move(value);
-  entries.emplace_back(std::string(key), std::move(value));
+  entries.push_back(Entry{std::string(key), std::move(value)});
   return entries.back().second;
 }
 bool Node::erase(std::string_view key) {
@@ -146,7 +154,7 @@ Node deep_merge(Node a, const Node& b) {
     if (Node* mine = a.find(key))
       *mine = deep_merge(std::move(*mine), value);
     else
-      a.entries.emplace_back(key, value);
+      a.entries.push_back(Node::Entry{key, value});
   }
   return a;
 }
@@ -164,7 +172,7 @@ Node parse_stream(std::istream& in, const std::string& display_name,
   } catch (const YAML::Exception& e) {
     throw make_error(Mark{file, 0, 0}, std::string("Syntax error: ") + e.what());
   }
-  Converter c{file, 0, warnings};
+  Converter c{file, 0, {}, warnings};
   Node out = c.convert(root, 0);
   if (out.is_null()) out = Node::map(Mark{file, 1, 1});  // an empty file is an empty mapping
   if (!out.is_map())

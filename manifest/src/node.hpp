@@ -23,7 +23,7 @@ enum class Hint { Auto, String, Int, Bool };
 
 struct Node {
   enum class Kind { Null, Scalar, Seq, Map };
-  using Entry = std::pair<std::string, Node>;
+  struct Entry;  // {first: key, second: value}; defined below, as Node is incomplete here
 
   Kind kind = Kind::Null;
   std::string text;     // Scalar
@@ -50,6 +50,11 @@ struct Node {
   bool erase(std::string_view key);
   // Removes and returns the value (a Null node when absent).
   Node take(std::string_view key);
+};
+
+struct Node::Entry {
+  std::string first;
+  Node second;
 };
 
 const char* kind_name(Node::Kind kind);  // "scalar", "sequence", "mapping", "null"

@@ -36,8 +36,14 @@ check "manifest yaml" 0 '^    memory: 256$' -- "$bin" manifest --path "$app/env"
 check "manifest json" 0 '"memory": 256' -- "$bin" manifest --path "$app/env" --json
 check "manifest files" 0 '^app.js$' -- "$bin" manifest --path "$app/env" --files
 check "bad manifest: one line, file:line:col, exit 2" 2 '^stackato: error: .*stackato.yml:10:5: Manifest validation error' -- "$bin" manifest --path "$app/hooks-syntax"
-out=$("$bin" manifest --path "$app/hooks-syntax" 2>&1 >/dev/null | wc -l)
-[ "$out" -eq 1 ] && pass=$((pass + 1)) || { echo "FAIL: error is not one line ($out lines)"; fails=$((fails + 1)); }
+# stderr: the "Using manifest file" line, then the error on exactly one line, and nothing else.
+err=$("$bin" manifest --path "$app/hooks-syntax" 2>&1 >/dev/null)
+if [ "$(wc -l <<<"$err")" -eq 2 ] && [ "$(grep -c '^stackato: error: ' <<<"$err")" -eq 1 ] &&
+   head -1 <<<"$err" | grep -q '^Using manifest file'; then
+  pass=$((pass + 1))
+else
+  echo "FAIL: the error is not one line after the manifest line:"; echo "$err"; fails=$((fails + 1))
+fi
 check "no manifest" 2 'no manifest' -- "$bin" manifest --path "$work"
 
 mkdir -p "$work/seed" && cat > "$work/seed/stackato.yml" <<'YML'

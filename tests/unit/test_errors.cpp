@@ -72,6 +72,8 @@ TEST_CASE("alias bombs and deep nesting are refused, not expanded", "[errors]") 
   CHECK_THAT(test::load_error(bomb + "name: x\n"), Contains("recursive aliases"));
   std::string deep = "name: a\nproperties:\n  x: " + std::string(300, '[') + std::string(300, ']') + "\n";
   CHECK_THAT(test::load_error(deep), Contains("nested deeper than"));
+  CHECK_THAT(test::load_error("name: x\na: &a [*a]\n"), Contains("an alias refers to a value that contains it"));
+  CHECK_THAT(test::load_error("name: x\na: &a\n  b: *a\n"), Contains("an alias refers to a value that contains it"));
 }
 
 TEST_CASE("a key that substitution turns into an existing key is an error", "[errors]") {

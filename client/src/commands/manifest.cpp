@@ -26,12 +26,14 @@ void run_manifest(const Options& o, const Globals& globals) {
   if (!o.manifest.empty()) load.file = o.manifest;
   if (!o.as.empty()) load.as_name = o.as;
   if (!o.app.empty()) load.name = o.app;
-  auto m = manifest::load(load, context);
-  if (m.file.empty())
+  auto file = manifest::find_manifest(load);
+  if (!file)
     throw UsageError("no manifest: neither stackato.yml in '" + o.path +
                      "' nor manifest.yml there or in a parent directory");
-  std::cerr << "Using manifest file \"" << m.file.lexically_proximate(std::filesystem::current_path()).generic_string()
-            << "\"\n";
+  std::cerr << "Using manifest file \""
+            << file->lexically_proximate(std::filesystem::current_path()).generic_string() << "\"\n";
+  load.file = *file;
+  auto m = manifest::load(load, context);
   if (o.files) {
     nlohmann::ordered_json all = nlohmann::ordered_json::object();
     for (const auto& app : m.apps) {
