@@ -2,6 +2,8 @@
 // Test helpers: throw-away app directories and a context whose answers the test chooses.
 
 #include <deque>
+#include <functional>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -95,6 +97,15 @@ class TestContext : public stackato::manifest::Context {
     return a;
   }
 };
+
+// Loads the manifest for an app directory; `tweak` sets more options (file, name, as_name).
+inline stackato::manifest::Manifest load_at(const fs::path& path, TestContext& ctx,
+                                            std::function<void(stackato::manifest::LoadOptions&)> tweak = {}) {
+  stackato::manifest::LoadOptions o;
+  o.path = path;
+  if (tweak) tweak(o);
+  return stackato::manifest::load(o, ctx);
+}
 
 // Loads `yaml` written as stackato.yml (or the given file name) in a fresh directory.
 struct Loaded {

@@ -42,10 +42,8 @@ TEST_CASE("errors deep in an inherited file point into that file", "[errors]") {
   d.write("base.yml", "mem: lots\n");
   d.write("stackato.yml", "inherit: base.yml\nname: a\n");
   test::TestContext ctx;
-  LoadOptions o;
-  o.path = d.path();
   try {
-    load(o, ctx);
+    test::load_at(d.path(), ctx);
     FAIL("no error");
   } catch (const Error& e) {
     CHECK_THAT(e.file(), Contains("base.yml"));

@@ -6,13 +6,11 @@
 using namespace stackato::manifest;
 using Catch::Contains;
 
+using test::load_at;
+
 namespace {
-Manifest load_at(const std::filesystem::path& path, test::TestContext& ctx,
-                 std::optional<std::filesystem::path> file = std::nullopt) {
-  LoadOptions o;
-  o.path = path;
-  o.file = file;
-  return load(o, ctx);
+Manifest load_file(const std::filesystem::path& path, test::TestContext& ctx, const std::filesystem::path& file) {
+  return load_at(path, ctx, [&](LoadOptions& o) { o.file = file; });
 }
 std::vector<std::string> names(const Manifest& m) {
   std::vector<std::string> out;
@@ -47,9 +45,9 @@ TEST_CASE("the manifest option names the file, a missing one is an error", "[fin
   test::TempDir d;
   auto f = d.write("other.yml", "name: x\n");
   test::TestContext ctx;
-  CHECK(names(load_at(d.path(), ctx, f)) == std::vector<std::string>{"x"});
-  CHECK_THROWS_WITH(load_at(d.path(), ctx, d.path() / "nope.yml"), Contains("does not exist"));
-  CHECK_THROWS_WITH(load_at(d.path(), ctx, d.path()), Contains("expected a file, got a directory"));
+  CHECK(names(load_file(d.path(), ctx, f)) == std::vector<std::string>{"x"});
+  CHECK_THROWS_WITH(load_file(d.path(), ctx, d.path() / "nope.yml"), Contains("does not exist"));
+  CHECK_THROWS_WITH(load_file(d.path(), ctx, d.path()), Contains("expected a file, got a directory"));
 }
 
 TEST_CASE("no manifest is not an error", "[find]") {
@@ -91,10 +89,10 @@ TEST_CASE("inherit: cycles and missing files", "[inherit]") {
   d.write("a.yml", "inherit: b.yml\nname: a\n");
   d.write("b.yml", "inherit: a.yml\n");
   test::TestContext ctx;
-  CHECK_THROWS_WITH(load_at(d.path(), ctx, d.path() / "a.yml"),
+  CHECK_THROWS_WITH(load_file(d.path(), ctx, d.path() / "a.yml"),
                     Contains("Circular manifest inheritance detected involving: "));
   d.write("c.yml", "inherit: [missing.yml]\nname: c\n");
-  CHECK_THROWS_WITH(load_at(d.path(), ctx, d.path() / "c.yml"),
+  CHECK_THROWS_WITH(load_file(d.path(), ctx, d.path() / "c.yml"),
                     Contains("c.yml:1:11: Manifest error: Inherited manifest"));
 }
 
@@ -122,14 +120,10 @@ TEST_CASE("a name from the command line names a stackato.yml without one", "[app
   test::TempDir d;
   d.write("stackato.yml", "mem: 64\n");
   test::TestContext ctx;
-  LoadOptions o;
-  o.path = d.path();
-  o.name = "given";
-  auto m = load(o, ctx);
-  CHECK(names(m) == std::vector<std::string>{"given"});
-  o.name = "other";
+  CHECK(names(load_at(d.path(), ctx, [](LoadOptions& o) { o.name = "given"; })) == std::vector<std::string>{"given"});
   d.write("stackato.yml", "name: x\n");
-  CHECK_THROWS_WITH(load(o, ctx), Contains("Failed to find 'other' in manifest."));
+  CHECK_THROWS_WITH(load_at(d.path(), ctx, [](LoadOptions& o) { o.name = "other"; }),
+                    Contains("Failed to find 'other' in manifest."));
 }
 
 TEST_CASE("depends-on: order, unknown references, cycles", "[apps]") {

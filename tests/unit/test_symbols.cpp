@@ -146,10 +146,7 @@ TEST_CASE("renaming with --as happens before substitution", "[symbols]") {
   test::TempDir dir;
   dir.write("stackato.yml", "name: old\nservices:\n  ${name}-cache: filesystem\n");
   test::TestContext ctx;
-  LoadOptions o;
-  o.path = dir.path();
-  o.as_name = "new";
-  auto m = load(o, ctx);
+  auto m = test::load_at(dir.path(), ctx, [](LoadOptions& o) { o.as_name = "new"; });
   REQUIRE(m.apps.size() == 1);
   CHECK(m.apps[0].name == "new");
   CHECK(m.apps[0].services[0].name == "new-cache");
