@@ -16,7 +16,10 @@ cp "$shared"/corpus/stackato-yml/*.yml "$seeds"/
 i=0
 while IFS= read -r f; do cp "$f" "$seeds/cli-$i.yml"; i=$((i + 1)); done \
   < <(find "$shared/corpus/stackato-cli-tests/apps" -type f -name '*.yml')
-# Crash reproducers land in the work dir; a failing run prints their path.
+# Crash reproducers are kept in build-fuzz/artifacts/ (a failing run prints the path);
+# replay one with: build-fuzz/tests/fuzz/fuzz_manifest build-fuzz/artifacts/crash-...
+mkdir -p "$here/build-fuzz/artifacts"
 cd "$work"
 "$here/build-fuzz/tests/fuzz/fuzz_manifest" -max_total_time="$seconds" -rss_limit_mb=2048 \
+  -artifact_prefix="$here/build-fuzz/artifacts/" \
   -timeout=10 -dict="$here/tests/fuzz/dict/manifest.dict" -print_final_stats=1 "$seeds" 2>&1 | tail -25

@@ -52,12 +52,16 @@ class Validator {
     v.hint = Hint::Bool;
   }
 
-  static long integer(const Node& v, const std::string& key, long min) {
+  // Integers end up in int fields (instances, timeout): the range is checked here, once.
+  static long integer(const Node& v, const std::string& key, long min, long max = 1000000) {
     expect(v, Kind::Scalar, "key " + q(key));
     long n = 0;
     auto [p, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
     if (v.text.empty() || ec != std::errc() || p != v.text.data() + v.text.size() || n < min)
       throw make_error(v.mark, "Expected integer value >= " + std::to_string(min) + " for key " +
+                                   q(key) + ", got " + q(v.text));
+    if (n > max)
+      throw make_error(v.mark, "Expected integer value <= " + std::to_string(max) + " for key " +
                                    q(key) + ", got " + q(v.text));
     return n;
   }
@@ -140,7 +144,7 @@ class Validator {
       str(v, key);
     } else if (key == "instances") {
       expect(v, Kind::Scalar, "key \"instances\"");
-      long n = integer(v, key, std::numeric_limits<long>::min());
+      long n = integer(v, key, std::numeric_limits<long>::min(), 10000);
       if (n < 1) {
         context_.warn(where(v.mark) + "Forcing use of minimum instances requirement: 1");
         n = 1;
@@ -160,7 +164,7 @@ class Validator {
     } else if (key == "depends-on") {
       scalar_list(v, key);
     } else if (key == "timeout") {
-      set_int(v, integer(v, key, 1));
+      set_int(v, integer(v, key, 1, 86400));
     } else if (key == "health-check-type") {
       str(v, key);
       static const std::vector<std::string> types = {"port", "http", "process", "none"};

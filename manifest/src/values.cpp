@@ -11,6 +11,9 @@
 
 namespace stackato::manifest {
 
+// 1 PiB in MB: beyond any machine, and far from overflowing what holds it.
+constexpr long kMaxMb = 1L << 30;
+
 long parse_memspec(const std::string& text) {
   // Bare integers and M are MB; G takes a float and is converted with int(x*1024), as the
   // original did. A bare float or a two-letter suffix (MB, GB) is rejected.
@@ -21,12 +24,12 @@ long parse_memspec(const std::string& text) {
     long v = 0;
     auto s = m[1].str();
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc()) throw std::invalid_argument("memory size out of range: " + text);
+    if (ec != std::errc() || v > kMaxMb) throw std::invalid_argument("memory size out of range: " + text);
     return v;
   }
   if (std::regex_match(text, m, gb)) {
     double g = std::strtod(m[1].str().c_str(), nullptr);
-    if (g > 1e9) throw std::invalid_argument("memory size out of range: " + text);
+    if (g * 1024 > kMaxMb) throw std::invalid_argument("memory size out of range: " + text);
     return static_cast<long>(g * 1024);
   }
   throw std::invalid_argument("not a memory size: " + text);

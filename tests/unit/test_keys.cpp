@@ -23,6 +23,11 @@ TEST_CASE("instances: default unset, below 1 forced to 1 with the original's mes
   }
   CHECK_THAT(test::load_error("name: a\ninstances: many\n"),
              Contains("Expected integer value >= "));
+  // Found by the fuzzer: a number that fits a long but not an int used to abort the loader.
+  CHECK_THAT(test::load_error("name: a\ninstances: 99999999999\n"),
+             Contains("Expected integer value <= 10000 for key \"instances\", got \"99999999999\""));
+  CHECK_THAT(test::load_error("name: a\ntimeout: 99999999999\n"), Contains("<= 86400"));
+  CHECK_THAT(test::load_error("name: a\nmem: 99999999999999G\n"), Contains("Expected a size for key \"memory\""));
 }
 
 TEST_CASE("mem and memory, disk and disk_quota", "[keys]") {

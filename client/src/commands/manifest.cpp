@@ -30,8 +30,9 @@ void run_manifest(const Options& o, const Globals& globals) {
   if (!file)
     throw UsageError("no manifest: neither stackato.yml in '" + o.path +
                      "' nor manifest.yml there or in a parent directory");
-  std::cerr << "Using manifest file \""
-            << file->lexically_proximate(std::filesystem::current_path()).generic_string() << "\"\n";
+  auto shown = file->lexically_proximate(std::filesystem::current_path());
+  if (shown.empty() || *shown.begin() == "..") shown = *file;  // below the cwd: relative
+  std::cerr << "Using manifest file \"" << shown.generic_string() << "\"\n";
   load.file = *file;
   auto m = manifest::load(load, context);
   if (o.files) {

@@ -1,0 +1,181 @@
+#include "http/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <algorithm>
+
+namespace kato::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bool is_upload(std::string_view path) {
+  return path.rfind("/v3/packages/", 0) == 0 && path.size() > 7 && path.substr(path.size() - 7) == "/upload";
+}
+
+Response too_large(std::size_t limit) {
+  return Response::json(413, {{"errors",
+                               {{{"code", 10001},
+                                 {"title", "CF-RequestEntityTooLarge"},
+                                 {"detail", "Request body exceeds the limit of " + std::to_string(limit) + " bytes"}}}}});
+}
+
+Request to_request(const bhttp::request_header<>& h, std::string body, bool tls, const std::string& peer) {
+  Request r;
+  r.method = std::string(h.method_string());
+  r.target = std::string(h.target());
+  auto q = r.target.find('?');
+  r.path = percent_decode(std::string_view(r.target).substr(0, q), false);
+  if (q != std::string::npos) r.query = parse_query(std::string_view(r.target).substr(q + 1));
+  for (const auto& f : h) {
+    std::string name(f.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    r.headers[name] = std::string(f.value());
+  }
+  if (auto host = r.header("host")) {
+    std::string hs = *host;
+    if (auto colon = hs.rfind(':'); colon != std::string::npos && hs.find(']') == std::string::npos) hs.resize(colon);
+    std::transform(hs.begin(), hs.end(), hs.begin(), [](unsigned char c) { return std::tolower(c); });
+    r.host = hs;
+  }
+  r.body = std::move(body);
+  r.tls = tls;
+  r.peer = peer;
+  return r;
+}
+
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  asio::io_context& io;
+  asio::ssl::context& tls;
+  tcp::acceptor acceptor;
+  Dispatch dispatch;
+  Limits limits;
+
+  Impl(asio::io_context& io_, asio::ssl::context& tls_, const std::string& address, unsigned short port,
+       Dispatch d, Limits l)
+      : io(io_), tls(tls_), acceptor(io_), dispatch(std::move(d)), limits(l) {
+    tcp::endpoint ep(asio::ip::make_address(address), port);
+    acceptor.open(ep.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(ep);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+  }
+
+  awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        continue;  // EMFILE and friends: keep serving the connections we have
+      }
+      asio::co_spawn(io, session(std::move(socket)), asio::detached);
+    }
+  }
+
+  awaitable<void> session(tcp::socket socket) {
+    auto self = shared_from_this();
+    boost::system::error_code ec;
+    std::string peer = socket.remote_endpoint(ec).address().to_string();
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    stream.expires_after(std::chrono::seconds(30));
+    bool is_tls = co_await beast::async_detect_ssl(stream, buffer, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    if (is_tls) {
+      beast::ssl_stream<beast::tcp_stream> ssl(std::move(stream), tls);
+      co_await ssl.async_handshake(asio::ssl::stream_base::server, buffer.data(),
+                                   asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return;
+      // async_handshake consumed what detect_ssl had buffered.
+      buffer.consume(buffer.size());
+      co_await serve(ssl, buffer, true, peer);
+      beast::get_lowest_layer(ssl).expires_after(std::chrono::seconds(5));
+      co_await ssl.async_shutdown(asio::redirect_error(use_awaitable, ec));
+    } else {
+      co_await serve(stream, buffer, false, peer);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  template <class Stream>
+  awaitable<void> serve(Stream& stream, beast::flat_buffer& buffer, bool is_tls, std::string peer) {
+    for (;;) {
+      boost::system::error_code ec;
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(64 * 1024);
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return;
+      std::size_t limit = is_upload(std::string_view(parser.get().target())) ? limits.upload : limits.body;
+      parser.body_limit(limit);
+      Response res;
+      bool keep = parser.keep_alive();
+      bool version11 = parser.get().version() == 11;
+      if (auto len = parser.content_length(); len && *len > limit) {
+        res = too_large(limit);
+        keep = false;  // the body is not read; the connection cannot be reused
+      } else {
+        if (!parser.is_done()) {
+          beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(600));
+          co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+          if (ec == bhttp::error::body_limit) {
+            res = too_large(limit);
+            keep = false;
+            ec = {};
+          } else if (ec) {
+            co_return;
+          }
+        }
+        if (res.body.empty()) {
+          auto msg = parser.release();
+          Request req = to_request(msg, std::move(msg.body()), is_tls, peer);
+          try {
+            res = dispatch(req);
+          } catch (const std::exception& e) {
+            res = Response::json(500, {{"errors", {{{"code", 10001}, {"title", "UnknownError"}, {"detail", e.what()}}}}});
+          }
+        }
+      }
+      bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version11 ? 11 : 10};
+      out.set(bhttp::field::server, "kato");
+      for (auto& [k, v] : res.headers) out.set(k, v);
+      out.body() = std::move(res.body);
+      out.keep_alive(keep);
+      out.prepare_payload();
+      co_await bhttp::async_write(stream, out, asio::redirect_error(use_awaitable, ec));
+      if (ec || !keep) co_return;
+    }
+  }
+};
+
+Server::Server(asio::io_context& io, asio::ssl::context& tls, const std::string& address, unsigned short port,
+               Dispatch dispatch, Limits limits)
+    : impl_(std::make_shared<Impl>(io, tls, address, port, std::move(dispatch), limits)) {}
+
+Server::~Server() = default;
+
+unsigned short Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::start() { asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached); }
+
+void Server::stop() {
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+}
+
+}  // namespace kato::http
