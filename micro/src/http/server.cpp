@@ -2,12 +2,14 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace kato::http {
 
@@ -33,15 +35,15 @@ Response too_large(std::size_t limit) {
 
 Request to_request(const bhttp::request_header<>& h, std::string body, bool tls, const std::string& peer) {
   Request r;
-  r.method = std::string(h.method_string());
-  r.target = std::string(h.target());
+  r.method = std::string(h.method_string().data(), h.method_string().size());
+  r.target = std::string(h.target().data(), h.target().size());
   auto q = r.target.find('?');
   r.path = percent_decode(std::string_view(r.target).substr(0, q), false);
   if (q != std::string::npos) r.query = parse_query(std::string_view(r.target).substr(q + 1));
   for (const auto& f : h) {
-    std::string name(f.name_string());
+    std::string name(f.name_string().data(), f.name_string().size());
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    r.headers[name] = std::string(f.value());
+    r.headers[name] = std::string(f.value().data(), f.value().size());
   }
   if (auto host = r.header("host")) {
     std::string hs = *host;
@@ -112,6 +114,18 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     }
   }
 
+  // Closing with unread input makes the kernel send a reset, and the client may lose the
+  // response it has not read yet. Half-close, then discard what still arrives (bounded).
+  static awaitable<void> linger(beast::tcp_stream& tcp) {
+    boost::system::error_code ec;
+    tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 16384> sink;
+    std::size_t total = 0;
+    tcp.expires_after(std::chrono::seconds(2));
+    while (!ec && total < (64u << 20))
+      total += co_await tcp.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+  }
+
   template <class Stream>
   awaitable<void> serve(Stream& stream, beast::flat_buffer& buffer, bool is_tls, std::string peer) {
     for (;;) {
@@ -119,16 +133,21 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(64 * 1024);
+      // Beast checks Content-Length against the body limit while parsing the header; the
+      // limit for this path is only known after it, so start with the largest.
+      parser.body_limit(std::max(limits.upload, limits.body));
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec) co_return;
-      std::size_t limit = is_upload(std::string_view(parser.get().target())) ? limits.upload : limits.body;
+      std::size_t limit = is_upload(std::string_view(parser.get().target().data(), parser.get().target().size())) ? limits.upload : limits.body;
       parser.body_limit(limit);
       Response res;
       bool keep = parser.keep_alive();
+      bool drain = false;  // answered before reading the body: linger so the client reads the answer
       bool version11 = parser.get().version() == 11;
       if (auto len = parser.content_length(); len && *len > limit) {
         res = too_large(limit);
         keep = false;  // the body is not read; the connection cannot be reused
+        drain = true;
       } else {
         if (!parser.is_done()) {
           beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(600));
@@ -136,6 +155,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           if (ec == bhttp::error::body_limit) {
             res = too_large(limit);
             keep = false;
+            drain = true;
             ec = {};
           } else if (ec) {
             co_return;
@@ -158,6 +178,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       out.keep_alive(keep);
       out.prepare_payload();
       co_await bhttp::async_write(stream, out, asio::redirect_error(use_awaitable, ec));
+      if (!ec && drain) co_await linger(beast::get_lowest_layer(stream));
       if (ec || !keep) co_return;
     }
   }

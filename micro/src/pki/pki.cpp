@@ -55,7 +55,7 @@ void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
   X509_EXTENSION_free(ext);
 }
 
-Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key, long days) {
+Cert make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, long days) {
   Cert c(X509_new());
   X509_set_version(c.get(), 2);
   unsigned char serial[16];
@@ -118,7 +118,7 @@ Files ensure(const fs::path& dir, const std::string& domain) {
   Cert ca(read_pem<X509*>(files.ca_cert, read_cert));
   if (!ca_key || !ca) {
     ca_key = new_key();
-    ca = make_cert(ca_key.get(), "kato local CA", nullptr, nullptr, 3650);
+    ca = make_cert(ca_key.get(), "kato local CA", nullptr, 3650);
     add_ext(ca.get(), ca.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
     add_ext(ca.get(), ca.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
     if (!X509_sign(ca.get(), ca_key.get(), EVP_sha256())) fail("signing the CA");
@@ -131,7 +131,7 @@ Files ensure(const fs::path& dir, const std::string& domain) {
   if (existing && covers(existing.get(), domain) && fs::exists(files.key)) return files;
 
   Key key = new_key();
-  Cert cert = make_cert(key.get(), "*." + domain, ca.get(), ca_key.get(), 825);
+  Cert cert = make_cert(key.get(), "*." + domain, ca.get(), 825);
   add_ext(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_ext(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
   add_ext(cert.get(), ca.get(), NID_ext_key_usage, "serverAuth");
@@ -162,7 +162,7 @@ struct Issuer::Impl {
     if (it == cache.end()) {
       if (cache.size() > 10000) cache.clear();  // bounded: names are chosen by clients
       Key key = new_key();
-      Cert cert = make_cert(key.get(), host, ca.get(), ca_key.get(), 825);
+      Cert cert = make_cert(key.get(), host, ca.get(), 825);
       add_ext(cert.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
       add_ext(cert.get(), ca.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
       add_ext(cert.get(), ca.get(), NID_ext_key_usage, "serverAuth");

@@ -1,0 +1,26 @@
+#pragma once
+// kato's admin commands: start (the daemon), stop, status, info.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace kato::admin {
+
+struct StartOptions {
+  std::filesystem::path data;
+  unsigned short port = 8443;  // 0: any free port
+  std::string listen = "127.0.0.1";
+  std::string domain = "localhost";
+  bool foreground = false;
+  std::optional<std::string> admin_password;  // else KATO_ADMIN_PASSWORD, else generated
+  long token_ttl = 3600;                      // seconds
+};
+
+std::filesystem::path default_data_dir();
+int start(const StartOptions& options);
+int stop(const std::filesystem::path& data);
+int status(const std::filesystem::path& data);
+int info(const std::filesystem::path& data);
+
+}  // namespace kato::admin

@@ -1,0 +1,111 @@
+// kato stop, status, info, and the state file they read.
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "admin/admin.hpp"
+#include "admin/state.hpp"
+
+namespace kato::admin {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+fs::path default_data_dir() {
+  if (const char* d = std::getenv("KATO_DATA"); d && *d) return d;
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : ".") / ".kato";
+}
+
+void write_state(const fs::path& data, const State& s) {
+  json j = {{"pid", s.pid}, {"port", s.port}, {"domain", s.domain}, {"api", s.api}, {"ca", s.ca}};
+  fs::path tmp = data / "kato.json.tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::string text = j.dump(2) + "\n";
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) throw std::runtime_error("cannot write " + tmp.string());
+  ::close(fd);
+  fs::rename(tmp, data / "kato.json");
+}
+
+std::optional<State> read_state(const fs::path& data) {
+  std::ifstream in(data / "kato.json");
+  if (!in) return std::nullopt;
+  json j = json::parse(in, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  return State{j.value("pid", 0L), j.value("port", static_cast<unsigned short>(0)), j.value("domain", ""),
+               j.value("api", ""), j.value("ca", "")};
+}
+
+namespace {
+bool alive(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0; }
+
+bool port_open(unsigned short port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+}  // namespace
+
+int stop(const fs::path& data) {
+  auto st = read_state(data);
+  if (!st || !alive(st->pid)) {
+    std::cout << "kato is not running (" << data.string() << ")\n";
+    return 0;
+  }
+  ::kill(static_cast<pid_t>(st->pid), SIGTERM);
+  for (int i = 0; i < 100 && alive(st->pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (alive(st->pid)) {
+    ::kill(static_cast<pid_t>(st->pid), SIGKILL);
+    std::cerr << "kato: did not stop within 10 s; killed\n";
+  }
+  std::cout << "kato stopped\n";
+  return 0;
+}
+
+int status(const fs::path& data) {
+  auto st = read_state(data);
+  bool running = st && alive(st->pid);
+  bool serving = running && port_open(st->port);
+  std::cout << "kato " << (running ? "running" : "stopped") << " (" << data.string() << ")\n";
+  if (running) std::cout << "  pid " << st->pid << ", " << st->api << "\n";
+  auto role = [&](const char* name, const char* state) { std::cout << "  " << name << ": " << state << "\n"; };
+  role("controller", serving ? "running" : "stopped");
+  role("token endpoint", serving ? "running" : "stopped");
+  role("router", serving ? "running (no app routing yet)" : "stopped");
+  role("stager", "not available yet");
+  role("runner", "not available yet");
+  return running ? 0 : 3;
+}
+
+int info(const fs::path& data) {
+  auto st = read_state(data);
+  if (!st) {
+    std::cerr << "kato: not running; start it with 'kato start'\n";
+    return 1;
+  }
+  std::cout << "API:      " << st->api << "\n"
+            << "Domain:   " << st->domain << "\n"
+            << "CA file:  " << st->ca << "\n"
+            << "Admin:    admin (password in " << (data / "admin-password").string() << ")\n"
+            << "Org/space: kato / dev\n";
+  return 0;
+}
+
+}  // namespace kato::admin

@@ -1,0 +1,204 @@
+// `kato start`: set up the data dir on first start, then serve until SIGTERM.
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "admin/admin.hpp"
+#include "admin/state.hpp"
+#include "auth/tokens.hpp"
+#include "controller/controller.hpp"
+#include "http/server.hpp"
+#include "pki/pki.hpp"
+#include "store/store.hpp"
+
+namespace kato::admin {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_private(const fs::path& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw std::runtime_error("cannot write " + path.string());
+  ::close(fd);
+}
+
+http::Response not_routed(const http::Request& req) {
+  return http::Response::json(404, {{"error", "unknown route"},
+                                    {"detail", "Requested route ('" + req.host + "') does not exist."}});
+}
+
+// Everything from "the data dir exists" to "serving"; `ready` is told the outcome.
+int serve(const StartOptions& o, int ready_fd) {
+  auto tell = [&](const std::string& line) {
+    if (ready_fd >= 0) {
+      std::string l = line + "\n";
+      (void)!::write(ready_fd, l.data(), l.size());
+      ::close(ready_fd);
+      ready_fd = -1;
+    }
+  };
+  try {
+    fs::create_directories(o.data);
+    fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
+    int lock = ::open((o.data / "kato.lock").c_str(), O_RDWR | O_CREAT, 0600);
+    if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+      auto st = read_state(o.data);
+      throw std::runtime_error("kato is already running on " + o.data.string() +
+                               (st ? " (pid " + std::to_string(st->pid) + ", " + st->api + ")" : ""));
+    }
+
+    auto files = pki::ensure(o.data / "tls", o.domain);
+    store::Store store(o.data / "kato.db");
+    auto key = store.setting("jwt_key");
+    if (!key) {
+      key = auth::random_hex(32);
+      store.set_setting("jwt_key", *key);
+    }
+    // The admin password matters only on the first start, when the admin user is made.
+    std::string password, generated;
+    if (store.list("user").empty()) {
+      password = o.admin_password.value_or("");
+      if (const char* env = std::getenv("KATO_ADMIN_PASSWORD"); password.empty() && env) password = env;
+      if (password.empty()) password = generated = auth::random_hex(12);
+      write_private(o.data / "admin-password", password + "\n");
+    }
+    controller::Config config;
+    config.domain = o.domain;
+    controller::Controller::bootstrap(store, config, "admin", password);
+
+    boost::asio::io_context io;
+    boost::asio::ssl::context tls(boost::asio::ssl::context::tls_server);
+    tls.set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
+                    boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
+                    boost::asio::ssl::context::no_tlsv1_1);
+    tls.use_certificate_chain_file(files.cert.string());
+    tls.use_private_key_file(files.key.string(), boost::asio::ssl::context::pem);
+    pki::Issuer issuer(files, o.domain);
+    issuer.attach(tls.native_handle());
+
+    auth::Tokens tokens(*key, "https://api." + o.domain + "/oauth/token", std::chrono::seconds(o.token_ttl));
+    controller::Controller api(store, tokens, config);
+    const std::string api_host = "api." + o.domain;
+    http::Server server(io, tls, o.listen, o.port, [&](http::Request& req) {
+      if (req.host == api_host || req.host == "localhost" || req.host == "127.0.0.1" || req.host.empty())
+        return api.handle(req);
+      return not_routed(req);
+    });
+    server.start();
+
+    State st{::getpid(), server.port(), o.domain, "https://" + api_host + ":" + std::to_string(server.port()),
+             files.ca_cert.string()};
+    write_state(o.data, st);
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code&, int) {
+      server.stop();
+      io.stop();
+    });
+    std::string ready = "ready " + std::to_string(server.port());
+    if (!generated.empty()) ready += " " + generated;
+    tell(ready);
+
+    unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
+    io.run();
+    for (auto& t : pool) t.join();
+    fs::remove(o.data / "kato.json");
+    return 0;
+  } catch (const std::exception& e) {
+    if (ready_fd >= 0) {
+      tell(std::string("error ") + e.what());
+    } else {
+      std::cerr << "kato: " << e.what() << "\n";
+    }
+    return 1;
+  }
+}
+
+void print_started(const StartOptions& o, unsigned short port, const std::string& generated) {
+  std::string api = "https://api." + o.domain + ":" + std::to_string(port);
+  std::cout << "kato is running.\n"
+            << "  API:      " << api << "\n"
+            << "  CA file:  " << (o.data / "tls" / "ca.pem").string() << "\n"
+            << "  Data dir: " << o.data.string() << "\n";
+  if (!generated.empty())
+    std::cout << "  Admin password (shown once; also in " << (o.data / "admin-password").string()
+              << "): " << generated << "\n";
+  std::cout << "Log in with:\n"
+            << "  stackato target " << api << " --cafile " << (o.data / "tls" / "ca.pem").string() << "\n"
+            << "  stackato login admin\n";
+}
+
+}  // namespace
+
+int start(const StartOptions& o) {
+  if (o.foreground) {
+    int pipefd[2];
+    if (::pipe(pipefd) != 0) return 1;
+    std::thread reporter([&] {
+      std::string line;
+      char c;
+      while (::read(pipefd[0], &c, 1) == 1 && c != '\n') line += c;
+      ::close(pipefd[0]);
+      if (line.rfind("ready ", 0) == 0) {
+        auto rest = line.substr(6);
+        auto sp = rest.find(' ');
+        print_started(o, static_cast<unsigned short>(std::stoi(rest.substr(0, sp))),
+                      sp == std::string::npos ? "" : rest.substr(sp + 1));
+        std::cout.flush();
+      }
+    });
+    int rc = serve(o, pipefd[1]);
+    reporter.join();
+    return rc;
+  }
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) return 1;
+  pid_t pid = ::fork();
+  if (pid < 0) return 1;
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    ::setsid();
+    // The daemon's own output goes to the data dir's log.
+    fs::create_directories(o.data);
+    int log = ::open((o.data / "kato.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    if (log >= 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+    }
+    std::_Exit(serve(o, pipefd[1]));
+  }
+  ::close(pipefd[1]);
+  std::string line;
+  char c;
+  while (::read(pipefd[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(pipefd[0]);
+  if (line.rfind("ready ", 0) != 0) {
+    std::cerr << "kato: " << (line.rfind("error ", 0) == 0 ? line.substr(6) : "failed to start; see " +
+                                                                                 (o.data / "kato.log").string())
+              << "\n";
+    return 1;
+  }
+  auto rest = line.substr(6);
+  auto sp = rest.find(' ');
+  print_started(o, static_cast<unsigned short>(std::stoi(rest.substr(0, sp))),
+                sp == std::string::npos ? "" : rest.substr(sp + 1));
+  return 0;
+}
+
+}  // namespace kato::admin

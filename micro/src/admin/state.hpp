@@ -1,0 +1,19 @@
+#pragma once
+// What a running kato tells the admin commands: data-dir/kato.json.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace kato::admin {
+
+struct State {
+  long pid = 0;
+  unsigned short port = 0;
+  std::string domain, api, ca;
+};
+
+void write_state(const std::filesystem::path& data, const State& state);
+std::optional<State> read_state(const std::filesystem::path& data);
+
+}  // namespace kato::admin

@@ -1,0 +1,112 @@
+#include "controller/controller.hpp"
+
+#include "controller/handlers.hpp"
+
+namespace kato::controller {
+
+Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c) : store(s), tokens(t), config(std::move(c)) {
+  add_root_routes();
+  add_org_routes();
+  add_app_routes();
+  add_route_routes();
+  add_job_routes();
+}
+
+void Controller::Impl::add(const char* method, const char* pattern, bool auth, Handler h) {
+  // ":guid" stands for one path segment.
+  std::string re = std::regex_replace(std::string(pattern), std::regex(":[a-z_]+"), "([^/]+)");
+  routes.push_back({method, std::regex("^" + re + "/?$"), auth, std::move(h)});
+}
+
+http::Response Controller::Impl::handle(http::Request& req) {
+  bool path_known = false;
+  for (auto& r : routes) {
+    std::smatch m;
+    if (!std::regex_match(req.path, m, r.pattern)) continue;
+    path_known = true;
+    if (r.method != req.method) continue;
+    Call c{req, {}, std::nullopt, req.base_url()};
+    for (std::size_t i = 1; i < m.size(); ++i) c.params.push_back(m[i].str());
+    try {
+      if (r.needs_auth) {
+        const std::string* h = req.header("authorization");
+        if (!h || h->empty()) throw ApiError(401, 10002, "CF-NotAuthenticated", "Authentication error");
+        std::string token = *h;
+        if (token.size() > 7 && (token.compare(0, 7, "bearer ") == 0 || token.compare(0, 7, "Bearer ") == 0))
+          token = token.substr(7);
+        auto v = tokens.verify(token);
+        if (!v.user) throw ApiError(401, 1000, "CF-InvalidAuthToken", "Invalid Auth Token");
+        c.user = v.user;
+      }
+      return r.handler(c);
+    } catch (const ApiError& e) {
+      return error_response(e);
+    }
+  }
+  if (path_known)
+    return error_response(ApiError(405, 10000, "CF-NotFound", "Unknown request: " + req.method + " is not allowed here"));
+  return error_response(ApiError(404, 10000, "CF-NotFound", "Unknown request"));
+}
+
+json Controller::Impl::find(const std::string& type, const std::string& guid, const std::string& what) {
+  auto doc = store.get(type, guid);
+  if (!doc) throw not_found(what);
+  return *doc;
+}
+
+json Controller::Impl::present_job(const Call& c, const json& job) {
+  json out = public_view(job);
+  out["links"] = {{"self", link(c.api + "/v3/jobs/" + job["guid"].get<std::string>())}};
+  return out;
+}
+
+http::Response Controller::Impl::done_job(const Call& c, const std::string& operation, const std::string& resource) {
+  std::string now = now_iso();
+  json job = {{"guid", operation + "~" + resource},
+              {"operation", operation},
+              {"state", "COMPLETE"},
+              {"errors", json::array()},
+              {"warnings", json::array()},
+              {"created_at", now},
+              {"updated_at", now}};
+  store.put("job", job);
+  return http::Response::empty(202).header("Location", c.api + "/v3/jobs/" + job["guid"].get<std::string>());
+}
+
+Controller::Controller(store::Store& store, auth::Tokens& tokens, Config config)
+    : impl_(std::make_unique<Impl>(store, tokens, std::move(config))) {}
+
+Controller::~Controller() = default;
+
+http::Response Controller::handle(http::Request& request) { return impl_->handle(request); }
+
+void Controller::bootstrap(store::Store& store, const Config& config, const std::string& admin_user,
+                           const std::string& admin_password) {
+  store.transaction([&] {
+    std::string now = now_iso();
+    if (store.list("user").empty())
+      store.put("user", {{"guid", auth::new_guid()},
+                         {"name", admin_user},
+                         {"_password", auth::hash_password(admin_password)},
+                         {"created_at", now}});
+    std::string org_guid;
+    auto orgs = store.list("organization");
+    if (orgs.empty()) {
+      org_guid = auth::new_guid();
+      store.put("organization", {{"guid", org_guid}, {"name", "kato"}, {"suspended", false}, {"created_at", now},
+                                 {"updated_at", now}, {"metadata", metadata()}});
+    } else {
+      org_guid = orgs.front()["guid"];
+    }
+    if (store.list("space").empty())
+      store.put("space", {{"guid", auth::new_guid()}, {"name", "dev"}, {"_org", org_guid}, {"created_at", now},
+                          {"updated_at", now}, {"metadata", metadata()}});
+    bool have_domain = false;
+    for (const auto& d : store.list("domain")) have_domain |= d["name"] == config.domain;
+    if (!have_domain)
+      store.put("domain", {{"guid", auth::new_guid()}, {"name", config.domain}, {"internal", false},
+                           {"created_at", now}, {"updated_at", now}, {"metadata", metadata()}});
+  });
+}
+
+}  // namespace kato::controller

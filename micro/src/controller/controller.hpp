@@ -1,0 +1,35 @@
+#pragma once
+// The Cloud Controller (V3 API), the UAA-compatible token endpoint and log-cache, for requests
+// to api.<domain>.
+
+#include <memory>
+#include <string>
+
+#include "auth/tokens.hpp"
+#include "http/message.hpp"
+#include "store/store.hpp"
+
+namespace kato::controller {
+
+struct Config {
+  std::string domain = "localhost";
+  long default_memory_mb = 256;
+  long default_disk_mb = 1024;
+};
+
+class Controller {
+ public:
+  Controller(store::Store& store, auth::Tokens& tokens, Config config);
+  ~Controller();
+  http::Response handle(http::Request& request);
+
+  // First start: the admin user, an org, a space and the shared domain (idempotent).
+  static void bootstrap(store::Store& store, const Config& config, const std::string& admin_user,
+                        const std::string& admin_password);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kato::controller

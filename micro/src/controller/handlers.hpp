@@ -1,0 +1,49 @@
+#pragma once
+// The handlers behind Controller, one file per resource family. Internal to controller/.
+
+#include <functional>
+#include <regex>
+#include <vector>
+
+#include "controller/api.hpp"
+#include "controller/controller.hpp"
+
+namespace kato::controller {
+
+struct Controller::Impl {
+  store::Store& store;
+  auth::Tokens& tokens;
+  Config config;
+
+  using Handler = std::function<http::Response(Call&)>;
+  struct Route {
+    std::string method;
+    std::regex pattern;
+    bool needs_auth;
+    Handler handler;
+  };
+  std::vector<Route> routes;
+
+  Impl(store::Store& s, auth::Tokens& t, Config c);
+  void add(const char* method, const char* pattern, bool auth, Handler h);
+  http::Response handle(http::Request& req);
+
+  // root.cpp: /, /v3, /v3/info, /oauth/token, /login, log-cache
+  void add_root_routes();
+  // orgs.cpp: organizations, spaces, domains
+  void add_org_routes();
+  // apps.cpp: apps, env, processes, stats, droplets
+  void add_app_routes();
+  // routes.cpp: routes and destinations
+  void add_route_routes();
+  // jobs.cpp
+  void add_job_routes();
+
+  // Shared lookups; each throws not_found with the CLI's detail text.
+  json find(const std::string& type, const std::string& guid, const std::string& what);
+  // A finished job for work done at once (deletes): 202 + Location.
+  http::Response done_job(const Call& c, const std::string& operation, const std::string& resource_guid);
+  json present_job(const Call& c, const json& job);
+};
+
+}  // namespace kato::controller

@@ -1,0 +1,127 @@
+// Organizations, spaces and domains: what targeting and routes need.
+
+#include "controller/handlers.hpp"
+
+namespace kato::controller {
+
+namespace {
+
+json present_org(const Call& c, const json& o) {
+  json out = public_view(o);
+  std::string self = c.api + "/v3/organizations/" + o["guid"].get<std::string>();
+  out["relationships"] = {{"quota", to_one("")}};
+  out["links"] = {{"self", link(self)}, {"domains", link(self + "/domains")}, {"default_domain", link(self + "/domains/default")}};
+  return out;
+}
+
+json present_space(const Call& c, const json& s) {
+  json out = public_view(s);
+  out["relationships"] = {{"organization", to_one(s["_org"])}, {"quota", to_one("")}};
+  out["links"] = {{"self", link(c.api + "/v3/spaces/" + s["guid"].get<std::string>())},
+                  {"organization", link(c.api + "/v3/organizations/" + s["_org"].get<std::string>())}};
+  return out;
+}
+
+json present_domain(const Call& c, const json& d) {
+  json out = public_view(d);
+  out["router_group"] = nullptr;
+  out["supported_protocols"] = {"http"};
+  out["relationships"] = {{"organization", to_one("")}, {"shared_organizations", {{"data", json::array()}}}};
+  out["links"] = {{"self", link(c.api + "/v3/domains/" + d["guid"].get<std::string>())},
+                  {"route_reservations", link(c.api + "/v3/domains/" + d["guid"].get<std::string>() + "/route_reservations")}};
+  return out;
+}
+
+// Names match case-insensitively for organizations, as on CC.
+void filter_names_nocase(std::vector<json>& items, const Call& c) {
+  if (!c.query("names")) return;
+  auto lower = [](std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  std::vector<std::string> wanted;
+  for (const auto& n : c.query_list("names")) wanted.push_back(lower(n));
+  std::erase_if(items, [&](const json& o) {
+    return std::find(wanted.begin(), wanted.end(), lower(o["name"])) == wanted.end();
+  });
+}
+
+}  // namespace
+
+void Controller::Impl::add_org_routes() {
+  add("GET", "/v3/organizations", true, [this](Call& c) {
+    c.allow_query({"names", "guids"});
+    auto orgs = store.list("organization");
+    filter_names_nocase(orgs, c);
+    filter_in(orgs, c, "guids", "/guid");
+    return paginate(c, orgs, "/v3/organizations", [&](const json& o) { return present_org(c, o); });
+  });
+  add("GET", "/v3/organizations/:guid", true, [this](Call& c) {
+    c.allow_query({});
+    return http::Response::json(200, present_org(c, find("organization", c.param(0), "Organization")));
+  });
+  add("GET", "/v3/organizations/:guid/domains", true, [this](Call& c) {
+    c.allow_query({"names", "guids"});
+    find("organization", c.param(0), "Organization");
+    auto domains = store.list("domain");
+    filter_in(domains, c, "names", "/name");
+    filter_in(domains, c, "guids", "/guid");
+    return paginate(c, domains, "/v3/organizations/" + c.param(0) + "/domains",
+                    [&](const json& d) { return present_domain(c, d); });
+  });
+  add("GET", "/v3/organizations/:guid/domains/default", true, [this](Call& c) {
+    c.allow_query({});
+    find("organization", c.param(0), "Organization");
+    auto domains = store.list("domain");
+    if (domains.empty()) throw not_found("Domain");
+    return http::Response::json(200, present_domain(c, domains.front()));
+  });
+
+  add("GET", "/v3/spaces", true, [this](Call& c) {
+    c.allow_query({"names", "guids", "organization_guids", "include"});
+    auto spaces = store.list("space");
+    filter_in(spaces, c, "names", "/name");
+    filter_in(spaces, c, "guids", "/guid");
+    filter_in(spaces, c, "organization_guids", "/_org");
+    auto include = c.query("include");
+    if (include && *include != "organization") throw bad_query("Invalid include: " + *include);
+    auto res = paginate(c, spaces, "/v3/spaces", [&](const json& s) { return present_space(c, s); });
+    if (include) {
+      json body = json::parse(res.body);
+      json orgs = json::array();
+      std::set<std::string> seen;
+      for (const auto& s : body["resources"]) {
+        std::string og = s["relationships"]["organization"]["data"]["guid"];
+        if (seen.insert(og).second)
+          if (auto o = store.get("organization", og)) orgs.push_back(present_org(c, *o));
+      }
+      body["included"] = {{"organizations", orgs}};
+      res.body = body.dump();
+    }
+    return res;
+  });
+  add("GET", "/v3/spaces/:guid", true, [this](Call& c) {
+    c.allow_query({"include"});
+    json space = present_space(c, find("space", c.param(0), "Space"));
+    if (auto inc = c.query("include")) {
+      if (*inc != "organization") throw bad_query("Invalid include: " + *inc);
+      std::string og = space["relationships"]["organization"]["data"]["guid"];
+      space["included"] = {{"organizations", {present_org(c, find("organization", og, "Organization"))}}};
+    }
+    return http::Response::json(200, space);
+  });
+
+  add("GET", "/v3/domains", true, [this](Call& c) {
+    c.allow_query({"names", "guids", "organization_guids"});
+    auto domains = store.list("domain");
+    filter_in(domains, c, "names", "/name");
+    filter_in(domains, c, "guids", "/guid");
+    return paginate(c, domains, "/v3/domains", [&](const json& d) { return present_domain(c, d); });
+  });
+  add("GET", "/v3/domains/:guid", true, [this](Call& c) {
+    c.allow_query({});
+    return http::Response::json(200, present_domain(c, find("domain", c.param(0), "Domain")));
+  });
+}
+
+}  // namespace kato::controller

@@ -1,0 +1,48 @@
+// kato: the single-node micro cloud. Thin: options in, admin commands out.
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "admin/admin.hpp"
+#include "stackato/version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kato: a single-node micro cloud that speaks the Cloud Foundry V3 API", "kato"};
+  app.set_version_flag("-v,--version", std::string("kato ") + stackato::kVersion);
+  app.require_subcommand(1);
+  std::string data = kato::admin::default_data_dir().string();
+  app.add_option("--data", data, "Data directory (default: $KATO_DATA or ~/.kato)");
+
+  kato::admin::StartOptions start;
+  auto* s = app.add_subcommand("start", "Start kato (first start creates the data dir, CA, admin user)");
+  s->add_option("--port", start.port, "HTTPS (and plain HTTP) port; 0 picks a free one")->default_val(8443);
+  s->add_option("--listen", start.listen, "Address to listen on")->default_val("127.0.0.1");
+  s->add_option("--domain", start.domain, "Shared domain; apps get NAME.DOMAIN")->default_val("localhost");
+  s->add_flag("--foreground", start.foreground, "Stay in the foreground");
+  s->add_option("--admin-password", start.admin_password,
+                "First start only: the admin password (better: KATO_ADMIN_PASSWORD)");
+  s->add_option("--token-ttl", start.token_ttl, "Access token lifetime in seconds")->default_val(3600);
+  auto* stop = app.add_subcommand("stop", "Stop kato");
+  auto* status = app.add_subcommand("status", "Show each role and its state");
+  auto* info = app.add_subcommand("info", "Show the API URL, CA file and login");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (s->parsed()) {
+      start.data = data;
+      return kato::admin::start(start);
+    }
+    if (stop->parsed()) return kato::admin::stop(data);
+    if (status->parsed()) return kato::admin::status(data);
+    if (info->parsed()) return kato::admin::info(data);
+  } catch (const std::exception& e) {
+    std::cerr << "kato: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
