@@ -31,7 +31,7 @@ packages=(
   postgresql postgresql-client mariadb-server mariadb-client redis-server redis-tools
   libdbi-perl libdbd-mysql-perl libjson-perl
   # shells for completion tests, tools for tests and benchmarks
-  bash zsh fish curl jq unzip openssh-server openssh-client wrk hyperfine procps
+  python3 zip bash zsh fish curl jq unzip openssh-server openssh-client wrk hyperfine procps
 )
 
 missing=()

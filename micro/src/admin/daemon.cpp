@@ -17,6 +17,10 @@
 #include "admin/admin.hpp"
 #include "admin/state.hpp"
 #include "auth/tokens.hpp"
+#include "blobs/blobs.hpp"
+#include "router/router.hpp"
+#include "runner/runner.hpp"
+#include "stager/stager.hpp"
 #include "controller/controller.hpp"
 #include "http/server.hpp"
 #include "pki/pki.hpp"
@@ -33,11 +37,6 @@ void write_private(const fs::path& path, const std::string& text) {
   if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     throw std::runtime_error("cannot write " + path.string());
   ::close(fd);
-}
-
-http::Response not_routed(const http::Request& req) {
-  return http::Response::json(404, {{"error", "unknown route"},
-                                    {"detail", "Requested route ('" + req.host + "') does not exist."}});
 }
 
 // Everything from "the data dir exists" to "serving"; `ready` is told the outcome.
@@ -90,16 +89,20 @@ int serve(const StartOptions& o, int ready_fd) {
     issuer.attach(tls.native_handle());
 
     auth::Tokens tokens(*key, "https://api." + o.domain + "/oauth/token", std::chrono::seconds(o.token_ttl));
-    controller::Controller api(store, tokens, config);
-    const std::string api_host = "api." + o.domain;
+    blobs::Blobs blobs(o.data / "blobs");
+    runner::Runner runner(store, blobs, o.domain, o.data / "instances");
+    stager::Stager stager(store, blobs, o.domain);
+    router::Router router(store, runner, o.domain);
+    runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });
+    controller::Controller api(store, tokens, config, {&blobs, &stager, &runner});
     http::Server server(io, tls, o.listen, o.port, [&](http::Request& req) {
-      if (req.host == api_host || req.host == "localhost" || req.host == "127.0.0.1" || req.host.empty())
-        return api.handle(req);
-      return not_routed(req);
-    });
+      // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
+      return api.handle(req);
+    }, &router);
     server.start();
+    runner.reconcile_all();  // apps that were STARTED come back
 
-    State st{::getpid(), server.port(), o.domain, "https://" + api_host + ":" + std::to_string(server.port()),
+    State st{::getpid(), server.port(), o.domain, "https://api." + o.domain + ":" + std::to_string(server.port()),
              files.ca_cert.string()};
     write_state(o.data, st);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);

@@ -1,6 +1,7 @@
 // Apps, their environment, processes and current droplet.
 
 #include "controller/handlers.hpp"
+#include "runner/runner.hpp"
 
 namespace kato::controller {
 
@@ -156,11 +157,12 @@ void Controller::Impl::add_app_routes() {
         if (b["_app"] == guid) store.remove("binding", b["guid"]);
       store.remove("app", guid);
     });
+    reconcile(guid);  // the app is gone: its instances stop
     store.drop_logs(guid);
     return done_job(c, "app.delete", guid);
   });
 
-  auto set_state = [this](const std::string& guid, const std::string& state, bool need_droplet) {
+  auto set_state = [this](const std::string& guid, const std::string& state, bool need_droplet, bool apply = true) {
     json app;
     store.transaction([&] {
       app = find("app", guid, "App");
@@ -170,6 +172,7 @@ void Controller::Impl::add_app_routes() {
       app["updated_at"] = now_iso();
       store.put("app", app);
     });
+    if (apply) reconcile(guid);
     return app;
   };
   add("POST", "/v3/apps/:guid/actions/start", true,
@@ -177,8 +180,9 @@ void Controller::Impl::add_app_routes() {
   add("POST", "/v3/apps/:guid/actions/stop", true,
       [this, set_state](Call& c) { return http::Response::json(200, present_app(c, set_state(c.param(0), "STOPPED", false))); });
   add("POST", "/v3/apps/:guid/actions/restart", true, [this, set_state](Call& c) {
-    set_state(c.param(0), "STOPPED", false);
-    return http::Response::json(200, present_app(c, set_state(c.param(0), "STARTED", true)));
+    json app = set_state(c.param(0), "STARTED", true, false);
+    if (backends.runner) backends.runner->restart(c.param(0));
+    return http::Response::json(200, present_app(c, app));
   });
 
   add("GET", "/v3/apps/:guid/environment_variables", true, [this](Call& c) {
@@ -274,6 +278,7 @@ void Controller::Impl::add_app_routes() {
     number("log_rate_limit_in_bytes_per_second", -1);
     process["updated_at"] = now_iso();
     store.put("process", process);
+    reconcile(process["_app"]);  // instance count changes at once; memory and disk at restart
     return http::Response::json(202, present_process(c, process));
   };
   add("POST", "/v3/processes/:guid/actions/scale", true,
@@ -318,8 +323,8 @@ void Controller::Impl::add_app_routes() {
     return http::Response::json(200, present_process(c, p));
   });
 
-  auto stats = [](const json& p) {
-    // Until the runner reports instances, every desired instance is DOWN.
+  auto stats = [this](const json& p) {
+    if (backends.runner) return http::Response::json(200, {{"resources", backends.runner->stats(p)}});
     json resources = json::array();
     for (long i = 0; i < p["instances"].get<long>(); ++i)
       resources.push_back({{"type", p["type"]}, {"index", i}, {"state", "DOWN"}, {"routable", nullptr},
@@ -365,6 +370,7 @@ void Controller::Impl::add_app_routes() {
       app["updated_at"] = now_iso();
       store.put("app", app);
     });
+    // Running instances keep their droplet until a restart, as on CC.
     std::string self = c.api + "/v3/apps/" + c.param(0) + "/relationships/current_droplet";
     return http::Response::json(200, {{"data", {{"guid", droplet}}},
                                       {"links", {{"self", link(self)}, {"related", link(c.api + "/v3/apps/" + c.param(0) + "/droplets/current")}}}});

@@ -1,15 +1,22 @@
 #include "controller/controller.hpp"
 
 #include "controller/handlers.hpp"
+#include "runner/runner.hpp"
 
 namespace kato::controller {
 
-Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c) : store(s), tokens(t), config(std::move(c)) {
+Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
+    : store(s), tokens(t), config(std::move(c)), backends(b) {
   add_root_routes();
   add_org_routes();
   add_app_routes();
   add_route_routes();
   add_job_routes();
+  add_package_routes();
+}
+
+void Controller::Impl::reconcile(const std::string& app_guid) {
+  if (backends.runner) backends.runner->reconcile(app_guid);
 }
 
 void Controller::Impl::add(const char* method, const char* pattern, bool auth, Handler h) {
@@ -73,8 +80,8 @@ http::Response Controller::Impl::done_job(const Call& c, const std::string& oper
   return http::Response::empty(202).header("Location", c.api + "/v3/jobs/" + job["guid"].get<std::string>());
 }
 
-Controller::Controller(store::Store& store, auth::Tokens& tokens, Config config)
-    : impl_(std::make_unique<Impl>(store, tokens, std::move(config))) {}
+Controller::Controller(store::Store& store, auth::Tokens& tokens, Config config, Backends backends)
+    : impl_(std::make_unique<Impl>(store, tokens, std::move(config), backends)) {}
 
 Controller::~Controller() = default;
 

@@ -9,7 +9,24 @@
 #include "http/message.hpp"
 #include "store/store.hpp"
 
+namespace kato::blobs {
+class Blobs;
+}
+namespace kato::stager {
+class Stager;
+}
+namespace kato::runner {
+class Runner;
+}
+
 namespace kato::controller {
+
+// The parts of kato the API drives.
+struct Backends {
+  blobs::Blobs* blobs = nullptr;
+  stager::Stager* stager = nullptr;
+  runner::Runner* runner = nullptr;
+};
 
 struct Config {
   std::string domain = "localhost";
@@ -19,7 +36,7 @@ struct Config {
 
 class Controller {
  public:
-  Controller(store::Store& store, auth::Tokens& tokens, Config config);
+  Controller(store::Store& store, auth::Tokens& tokens, Config config, Backends backends);
   ~Controller();
   http::Response handle(http::Request& request);
 

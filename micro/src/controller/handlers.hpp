@@ -14,6 +14,7 @@ struct Controller::Impl {
   store::Store& store;
   auth::Tokens& tokens;
   Config config;
+  Backends backends;
 
   using Handler = std::function<http::Response(Call&)>;
   struct Route {
@@ -24,7 +25,7 @@ struct Controller::Impl {
   };
   std::vector<Route> routes;
 
-  Impl(store::Store& s, auth::Tokens& t, Config c);
+  Impl(store::Store& s, auth::Tokens& t, Config c, Backends b);
   void add(const char* method, const char* pattern, bool auth, Handler h);
   http::Response handle(http::Request& req);
 
@@ -38,6 +39,11 @@ struct Controller::Impl {
   void add_route_routes();
   // jobs.cpp
   void add_job_routes();
+  // packages.cpp: packages, upload, resource matches, builds
+  void add_package_routes();
+
+  // Tell the runner that an app's desired state may have changed.
+  void reconcile(const std::string& app_guid);
 
   // Shared lookups; each throws not_found with the CLI's detail text.
   json find(const std::string& type, const std::string& guid, const std::string& what);

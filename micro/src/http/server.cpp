@@ -33,6 +33,15 @@ Response too_large(std::size_t limit) {
                                  {"detail", "Request body exceeds the limit of " + std::to_string(limit) + " bytes"}}}}});
 }
 
+std::string host_of(const bhttp::request_header<>& h) {
+  auto it = h.find(bhttp::field::host);
+  if (it == h.end()) return {};
+  std::string hs(it->value().data(), it->value().size());
+  if (auto colon = hs.rfind(':'); colon != std::string::npos && hs.find(']') == std::string::npos) hs.resize(colon);
+  std::transform(hs.begin(), hs.end(), hs.begin(), [](unsigned char c) { return std::tolower(c); });
+  return hs;
+}
+
 Request to_request(const bhttp::request_header<>& h, std::string body, bool tls, const std::string& peer) {
   Request r;
   r.method = std::string(h.method_string().data(), h.method_string().size());
@@ -45,12 +54,7 @@ Request to_request(const bhttp::request_header<>& h, std::string body, bool tls,
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     r.headers[name] = std::string(f.value().data(), f.value().size());
   }
-  if (auto host = r.header("host")) {
-    std::string hs = *host;
-    if (auto colon = hs.rfind(':'); colon != std::string::npos && hs.find(']') == std::string::npos) hs.resize(colon);
-    std::transform(hs.begin(), hs.end(), hs.begin(), [](unsigned char c) { return std::tolower(c); });
-    r.host = hs;
-  }
+  r.host = host_of(h);
   r.body = std::move(body);
   r.tls = tls;
   r.peer = peer;
@@ -64,11 +68,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   asio::ssl::context& tls;
   tcp::acceptor acceptor;
   Dispatch dispatch;
+  Proxy* proxy;
   Limits limits;
 
   Impl(asio::io_context& io_, asio::ssl::context& tls_, const std::string& address, unsigned short port,
-       Dispatch d, Limits l)
-      : io(io_), tls(tls_), acceptor(io_), dispatch(std::move(d)), limits(l) {
+       Dispatch d, Proxy* p, Limits l)
+      : io(io_), tls(tls_), acceptor(io_), dispatch(std::move(d)), proxy(p), limits(l) {
     tcp::endpoint ep(asio::ip::make_address(address), port);
     acceptor.open(ep.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -138,7 +143,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       parser.body_limit(std::max(limits.upload, limits.body));
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec) co_return;
-      std::size_t limit = is_upload(std::string_view(parser.get().target().data(), parser.get().target().size())) ? limits.upload : limits.body;
+      std::string host = host_of(parser.get());
+      bool proxied = proxy && proxy->wants(host);
+      std::size_t limit = proxied ? limits.proxied
+                          : is_upload(std::string_view(parser.get().target().data(), parser.get().target().size()))
+                              ? limits.upload
+                              : limits.body;
       parser.body_limit(limit);
       Response res;
       bool keep = parser.keep_alive();
@@ -160,6 +170,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           } else if (ec) {
             co_return;
           }
+        }
+        if (res.body.empty() && proxied) {
+          bool again = co_await proxy->serve(stream, buffer, parser.release(), peer);
+          if (!again) co_return;
+          continue;
         }
         if (res.body.empty()) {
           auto msg = parser.release();
@@ -185,8 +200,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 };
 
 Server::Server(asio::io_context& io, asio::ssl::context& tls, const std::string& address, unsigned short port,
-               Dispatch dispatch, Limits limits)
-    : impl_(std::make_shared<Impl>(io, tls, address, port, std::move(dispatch), limits)) {}
+               Dispatch dispatch, Proxy* proxy, Limits limits)
+    : impl_(std::make_shared<Impl>(io, tls, address, port, std::move(dispatch), proxy, limits)) {}
 
 Server::~Server() = default;
 

@@ -6,26 +6,48 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "http/message.hpp"
 
 namespace kato::http {
 
 using Dispatch = std::function<Response(Request&)>;
+using RawRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+// Requests for hosts other than the API go to a proxy (the router), which owns the exchange.
+class Proxy {
+ public:
+  virtual ~Proxy() = default;
+  // Whether a request for `host` is the proxy's (false: the API's).
+  virtual bool wants(const std::string& host) const = 0;
+  // Answers one request; returns whether the client connection may be kept alive.
+  virtual boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
+                                             RawRequest request, std::string peer) = 0;
+  virtual boost::asio::awaitable<bool> serve(boost::beast::ssl_stream<boost::beast::tcp_stream>& client,
+                                             boost::beast::flat_buffer& buffer, RawRequest request,
+                                             std::string peer) = 0;
+};
 
 // Body size limits: JSON APIs get a small one; package uploads a large one.
 struct Limits {
   std::size_t body = 1u << 20;
   std::size_t upload = std::size_t(2) << 30;
+  std::size_t proxied = std::size_t(64) << 20;  // requests to apps
 };
 
 class Server {
  public:
   Server(boost::asio::io_context& io, boost::asio::ssl::context& tls, const std::string& address,
-         unsigned short port, Dispatch dispatch, Limits limits = {});
+         unsigned short port, Dispatch dispatch, Proxy* proxy = nullptr, Limits limits = {});
   ~Server();
   unsigned short port() const;
   void start();

@@ -93,6 +93,7 @@ void Store::put(const std::string& type, const json& doc) {
           "ON CONFLICT(guid) DO UPDATE SET doc = excluded.doc");
   st.bind(1, doc.at("guid").get<std::string>()).bind(2, type).bind(3, doc.dump());
   st.step();
+  ++changes_;
 }
 
 bool Store::remove(const std::string& type, const std::string& guid) {
@@ -100,6 +101,7 @@ bool Store::remove(const std::string& type, const std::string& guid) {
   Stmt st(db_, "DELETE FROM resources WHERE guid = ?1 AND type = ?2");
   st.bind(1, guid).bind(2, type);
   st.step();
+  ++changes_;
   return sqlite3_changes(db_) > 0;
 }
 

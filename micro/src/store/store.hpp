@@ -3,6 +3,7 @@
 // documents the V3 API shows, keyed by guid and grouped by type; the set is small on one node,
 // so lists are filtered in memory. Also settings (keys, hashes) and per-app logs.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -48,6 +49,9 @@ class Store {
                                  std::size_t limit, bool descending);
   void drop_logs(const std::string& app_guid);
 
+  // Grows with every change to resources: caches (the router's routes) compare it.
+  std::uint64_t changes() const { return changes_.load(); }
+
   // Runs f in one transaction (BEGIN IMMEDIATE .. COMMIT, ROLLBACK when f throws).
   void transaction(const std::function<void()>& f);
 
@@ -57,6 +61,7 @@ class Store {
   std::recursive_mutex mutex_;
   int depth_ = 0;
   std::uint64_t log_writes_ = 0;
+  std::atomic<std::uint64_t> changes_{0};
 };
 
 }  // namespace kato::store

@@ -1,0 +1,342 @@
+#include "router/router.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "runner/runner.hpp"
+#include "store/store.hpp"
+
+namespace kato::router {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+using json = nlohmann::json;
+
+namespace {
+
+struct Route {
+  std::string guid, host, path;
+  std::vector<std::pair<std::string, std::string>> destinations;  // (app guid, process type)
+};
+
+struct Backend {
+  unsigned short port;
+  std::string app;
+};
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool is_websocket(const http::RawRequest& req) {
+  auto up = req.find(bhttp::field::upgrade);
+  return up != req.end() && beast::iequals(up->value(), "websocket");
+}
+
+}  // namespace
+
+struct Router::Impl {
+  Impl(store::Store& s, runner::Runner& r, std::string d) : store(s), runner(r), domain(std::move(d)) {}
+  store::Store& store;
+  runner::Runner& runner;
+  std::string domain;
+
+  std::mutex mutex;
+  std::uint64_t seen = ~std::uint64_t(0);
+  std::vector<Route> routes;
+  std::map<std::string, std::size_t> next;                                   // round robin, by route
+  std::map<unsigned short, int> inflight;                                    // by backend port
+  std::map<unsigned short, std::vector<std::unique_ptr<beast::tcp_stream>>> idle;  // kept-alive backends
+
+  // Access lines are written in batches: one SQLite write per request would cap throughput.
+  std::mutex log_mutex;
+  std::condition_variable log_wake;
+  std::vector<std::pair<std::string, std::string>> log_queue;  // (app guid, line)
+  bool quit = false;
+  std::thread log_thread;
+
+  void refresh_locked() {
+    auto changes = store.changes();
+    if (changes == seen) return;
+    seen = changes;
+    std::map<std::string, std::string> domain_names;
+    for (const auto& d : store.list("domain")) domain_names[d["guid"]] = d["name"];
+    routes.clear();
+    for (const auto& r : store.list("route")) {
+      if (domain_names[r["_domain"]] != domain) continue;
+      Route route{r["guid"], r["host"], r["path"], {}};
+      for (const auto& d : r["destinations"]) route.destinations.emplace_back(d["app"]["guid"], d["app"]["process"]["type"]);
+      routes.push_back(std::move(route));
+    }
+  }
+
+  // The route for host + path (longest path prefix), its backends, and where round robin starts.
+  std::optional<std::pair<std::vector<Backend>, std::size_t>> match(const std::string& host, const std::string& path) {
+    std::string name = host.substr(0, host.size() - domain.size() - 1);
+    std::vector<std::pair<std::string, std::string>> destinations;
+    std::string route_guid;
+    {
+      std::lock_guard lock(mutex);
+      refresh_locked();
+      const Route* best = nullptr;
+      for (const auto& r : routes) {
+        if (r.host != name) continue;
+        bool prefix = r.path.empty() || (path.rfind(r.path, 0) == 0 &&
+                                         (path.size() == r.path.size() || path[r.path.size()] == '/' || path[r.path.size()] == '?'));
+        if (prefix && (!best || r.path.size() > best->path.size())) best = &r;
+      }
+      if (!best) return std::nullopt;
+      destinations = best->destinations;
+      route_guid = best->guid;
+    }
+    std::vector<Backend> backends;
+    for (const auto& [app, type] : destinations)
+      for (auto port : runner.ports(app, type)) backends.push_back({port, app});
+    std::lock_guard lock(mutex);
+    return std::make_pair(std::move(backends), next[route_guid]++);
+  }
+
+  std::unique_ptr<beast::tcp_stream> take(unsigned short port) {
+    std::lock_guard lock(mutex);
+    auto& list = idle[port];
+    if (list.empty()) return nullptr;
+    auto s = std::move(list.back());
+    list.pop_back();
+    return s;
+  }
+
+  void give_back(unsigned short port, std::unique_ptr<beast::tcp_stream> s) {
+    std::lock_guard lock(mutex);
+    auto& list = idle[port];
+    if (list.size() < 256) list.push_back(std::move(s));
+  }
+
+  void access(const std::string& app, const std::string& line) {
+    std::lock_guard lock(log_mutex);
+    if (log_queue.size() < 100000) log_queue.emplace_back(app, line);
+  }
+
+  void flush_logs() {
+    std::unique_lock lock(log_mutex);
+    while (!quit) {
+      log_wake.wait_for(lock, std::chrono::milliseconds(500));
+      auto batch = std::move(log_queue);
+      log_queue.clear();
+      lock.unlock();
+      if (!batch.empty()) {
+        try {
+          store.transaction([&] {
+            for (const auto& [app, line] : batch) store.append_log(app, {now_ns(), "RTR", "0", false, line});
+          });
+        } catch (const std::exception&) {
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  struct Inflight {
+    Impl& r;
+    unsigned short port;
+    Inflight(Impl& r_, unsigned short p) : r(r_), port(p) {
+      std::lock_guard lock(r.mutex);
+      ++r.inflight[port];
+    }
+    ~Inflight() {
+      std::lock_guard lock(r.mutex);
+      --r.inflight[port];
+    }
+  };
+};
+
+namespace {
+
+template <class Stream>
+awaitable<void> write_plain(Stream& client, unsigned version, bool keep, bhttp::status status, std::string text) {
+  bhttp::response<bhttp::string_body> res{status, version};
+  res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  res.set(bhttp::field::server, "kato");
+  res.set("X-Cf-Routererror", status == bhttp::status::not_found ? "unknown_route" : "endpoint_failure");
+  res.body() = std::move(text) + "\n";
+  res.keep_alive(keep);
+  res.prepare_payload();
+  boost::system::error_code ec;
+  co_await bhttp::async_write(client, res, asio::redirect_error(use_awaitable, ec));
+}
+
+// Copies bytes one way until either side closes; then closes the other's write side.
+template <class From, class To>
+awaitable<void> pump(From& from, To& to) {
+  std::array<char, 65536> buf;
+  boost::system::error_code ec;
+  for (;;) {
+    std::size_t n = co_await from.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    if (ec || n == 0) break;
+    co_await asio::async_write(to, asio::buffer(buf.data(), n), asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+  }
+  beast::get_lowest_layer(to).socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// The backend-to-client half of a WebSocket; tells `done` when it ends.
+template <class From, class To>
+awaitable<void> pump_then_signal(From& from, To& to, std::shared_ptr<asio::steady_timer> done) {
+  co_await pump(from, to);
+  done->cancel();
+}
+
+template <class Client>
+awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffer, http::RawRequest req,
+                      const std::string& peer, bool tls) {
+  auto started = std::chrono::steady_clock::now();
+  std::string host;
+  if (auto h = req.find(bhttp::field::host); h != req.end()) host = std::string(h->value().data(), h->value().size());
+  std::string host_only = host.substr(0, host.rfind(':') == std::string::npos || host.find(']') != std::string::npos ? host.size() : host.rfind(':'));
+  for (auto& ch : host_only) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string target(req.target().data(), req.target().size());
+  std::string path = target.substr(0, target.find('?'));
+  bool keep = req.keep_alive();
+  unsigned version = req.version();
+
+  auto found = r.match(host_only, path);
+  if (!found) {
+    co_await write_plain(client, version, keep, bhttp::status::not_found,
+                         "404 Not Found: Requested route ('" + host_only + "') does not exist.");
+    co_return keep;
+  }
+  auto& [backends, start] = *found;
+  if (backends.empty()) {
+    co_await write_plain(client, version, keep, bhttp::status::bad_gateway,
+                         "502 Bad Gateway: Registered endpoint failed to handle the request (no instance is running).");
+    co_return keep;
+  }
+
+  // X-Forwarded-*: what the app needs to know about the original request.
+  std::string xff = peer;
+  if (auto f = req.find("X-Forwarded-For"); f != req.end()) xff = std::string(f->value().data(), f->value().size()) + ", " + peer;
+  req.set("X-Forwarded-For", xff);
+  req.set("X-Forwarded-Proto", tls ? "https" : "http");
+  req.set("X-Forwarded-Host", host);
+  req.set("X-Request-Start", std::to_string(now_ns() / 1000000));
+  bool websocket = is_websocket(req);
+  if (!websocket) req.keep_alive(true);  // towards the backend, independently of the client
+  req.prepare_payload();
+
+  boost::system::error_code ec;
+  for (std::size_t attempt = 0; attempt < backends.size(); ++attempt) {
+    const Backend& b = backends[(start + attempt) % backends.size()];
+    Router::Impl::Inflight counted(r, b.port);
+    for (int fresh = 0; fresh < 2; ++fresh) {
+      std::unique_ptr<beast::tcp_stream> up = websocket || fresh ? nullptr : r.take(b.port);
+      bool reused = up != nullptr;
+      if (!up) {
+        up = std::make_unique<beast::tcp_stream>(client.get_executor());
+        up->expires_after(std::chrono::seconds(5));
+        co_await up->async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), b.port),
+                                   asio::redirect_error(use_awaitable, ec));
+        if (ec) break;  // this instance is gone: the next one
+      }
+      up->expires_after(std::chrono::seconds(900));
+      co_await bhttp::async_write(*up, req, asio::redirect_error(use_awaitable, ec));
+      beast::flat_buffer upbuf;
+      bhttp::response_parser<bhttp::string_body> parser;
+      parser.body_limit(std::size_t(1) << 30);
+      if (!ec) co_await bhttp::async_read_header(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (reused) continue;  // a kept-alive connection the app had closed: once more, fresh
+        break;
+      }
+      if (websocket && parser.get().result() == bhttp::status::switching_protocols) {
+        auto res = parser.release();
+        co_await bhttp::async_write(client, res, asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+        // Bytes either side read past the headers go first.
+        if (buffer.size()) co_await asio::async_write(*up, buffer.data(), asio::redirect_error(use_awaitable, ec));
+        buffer.consume(buffer.size());
+        if (upbuf.size()) co_await asio::async_write(client, upbuf.data(), asio::redirect_error(use_awaitable, ec));
+        beast::get_lowest_layer(client).expires_never();
+        up->expires_never();
+        r.access(b.app, host + " - \"" + std::string(req.method_string()) + " " + target + "\" 101 websocket");
+        auto done = std::make_shared<asio::steady_timer>(client.get_executor(), std::chrono::steady_clock::time_point::max());
+        asio::co_spawn(client.get_executor(), pump_then_signal(*up, client, done), asio::detached);
+        co_await pump(client, *up);
+        up->socket().shutdown(tcp::socket::shutdown_receive, ec);
+        co_await done->async_wait(asio::redirect_error(use_awaitable, ec));
+        co_return false;
+      }
+      co_await bhttp::async_read(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec) break;
+      auto res = parser.release();
+      bool backend_keep = res.keep_alive();
+      res.keep_alive(keep);
+      co_await bhttp::async_write(client, res, asio::redirect_error(use_awaitable, ec));
+      if (backend_keep && !websocket) r.give_back(b.port, std::move(up));
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+      r.access(b.app, host + " - \"" + std::string(req.method_string()) + " " + target + " HTTP/" +
+                          std::to_string(version / 10) + "." + std::to_string(version % 10) + "\" " +
+                          std::to_string(res.result_int()) + " " + std::to_string(res.body().size()) + " x_forwarded_for:\"" +
+                          xff + "\" response_time:" + std::to_string(ms) + "ms app_port:" + std::to_string(b.port));
+      co_return !ec && keep;
+    }
+  }
+  co_await write_plain(client, version, keep, bhttp::status::bad_gateway,
+                       "502 Bad Gateway: Registered endpoint failed to handle the request.");
+  co_return keep;
+}
+
+}  // namespace
+
+Router::Router(store::Store& store, runner::Runner& runner, std::string domain)
+    : impl_(std::make_unique<Impl>(store, runner, std::move(domain))) {
+  impl_->log_thread = std::thread([this] { impl_->flush_logs(); });
+}
+
+Router::~Router() {
+  {
+    std::lock_guard lock(impl_->log_mutex);
+    impl_->quit = true;
+  }
+  impl_->log_wake.notify_all();
+  impl_->log_thread.join();
+}
+
+bool Router::wants(const std::string& host) const {
+  const std::string& d = impl_->domain;
+  return host.size() > d.size() + 1 && host.compare(host.size() - d.size(), d.size(), d) == 0 &&
+         host[host.size() - d.size() - 1] == '.' && host != "api." + d;
+}
+
+awaitable<bool> Router::serve(beast::tcp_stream& client, beast::flat_buffer& buffer, http::RawRequest request,
+                              std::string peer) {
+  co_return co_await proxy(*impl_, client, buffer, std::move(request), peer, false);
+}
+
+awaitable<bool> Router::serve(beast::ssl_stream<beast::tcp_stream>& client, beast::flat_buffer& buffer,
+                              http::RawRequest request, std::string peer) {
+  co_return co_await proxy(*impl_, client, buffer, std::move(request), peer, true);
+}
+
+int Router::inflight(unsigned short port) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->inflight.find(port);
+  return it == impl_->inflight.end() ? 0 : it->second;
+}
+
+}  // namespace kato::router

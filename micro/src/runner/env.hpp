@@ -1,0 +1,28 @@
+#pragma once
+// The environment of an app's processes and hooks, as on Stackato: VCAP_APPLICATION,
+// VCAP_SERVICES, STACKATO_SERVICES, DATABASE_URL, the user's variables, and the rest.
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace kato::store {
+class Store;
+}
+
+namespace kato::runner {
+
+using Env = std::map<std::string, std::string>;
+
+// For an app (its document): staging=true for hooks at staging time.
+Env app_env(store::Store& store, const nlohmann::json& app, const std::string& domain, const std::string& home,
+            bool staging);
+
+// Runs `command` with /bin/sh -c in `dir` with exactly `env`; each output line goes to
+// `line(text, is_stderr)`. Returns the exit status (128+signal when killed). Kills the process
+// group after `timeout_s`.
+int run_shell(const std::string& command, const std::string& dir, const Env& env, int timeout_s,
+              const std::function<void(const std::string&, bool)>& line);
+
+}  // namespace kato::runner

@@ -1,0 +1,524 @@
+#include "runner/runner.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "blobs/blobs.hpp"
+#include "runner/env.hpp"
+#include "store/store.hpp"
+
+namespace kato::runner {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kGrace = std::chrono::seconds(10);
+constexpr auto kDrain = std::chrono::seconds(10);
+constexpr int kDefaultStartTimeoutS = 60;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+unsigned short free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool port_answers(unsigned short port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// GET endpoint over HTTP/1.0; healthy on a 2xx status line.
+bool http_answers(unsigned short port, const std::string& endpoint, int timeout_s) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{timeout_s, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    std::string req = "GET " + endpoint + " HTTP/1.0\r\nHost: localhost\r\nUser-Agent: kato-health\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+      char buf[64] = {};
+      ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+      ok = n >= 12 && std::string(buf, 9).rfind("HTTP/1.", 0) == 0 && buf[9] == '2';
+    }
+  }
+  ::close(fd);
+  return ok;
+}
+
+// CPU ticks and resident bytes of every process in a process group.
+std::pair<long, long> group_usage(pid_t pgid) {
+  long ticks = 0, rss = 0;
+  static const long page = ::sysconf(_SC_PAGESIZE);
+  for (const auto& e : fs::directory_iterator("/proc", fs::directory_options::skip_permission_denied)) {
+    const std::string name = e.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string state;
+    long ppid, pgrp, session, tty, tpgid;
+    unsigned long flags, minflt, cminflt, majflt, cmajflt, utime, stime;
+    long cutime, cstime, priority, nice, threads, itreal;
+    unsigned long long starttime;
+    unsigned long vsize;
+    long rss_pages;
+    rest >> state >> ppid >> pgrp >> session >> tty >> tpgid >> flags >> minflt >> cminflt >> majflt >> cmajflt >>
+        utime >> stime >> cutime >> cstime >> priority >> nice >> threads >> itreal >> starttime >> vsize >> rss_pages;
+    if (!rest || pgrp != pgid) continue;
+    ticks += static_cast<long>(utime + stime);
+    rss += rss_pages * page;
+  }
+  return {ticks, rss};
+}
+
+long dir_bytes(const fs::path& dir) {
+  long total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += static_cast<long>(it->file_size(ec));
+  }
+  return total;
+}
+
+}  // namespace
+
+struct Instance {
+  std::string app, process_guid, droplet;
+  int index = 0;
+  pid_t pgid = 0;
+  unsigned short port = 0;
+  std::string state = "STARTING";  // STARTING, RUNNING, CRASHED, STOPPING
+  Clock::time_point started, deadline, restart_at;
+  std::chrono::system_clock::time_point since;
+  int crashes = 0;
+  bool want = true;
+  std::string health_type = "port", endpoint = "/";
+  int invocation_timeout = 1;
+  fs::path dir;
+  std::thread output;  // copies stdout/stderr into the log
+  long last_ticks = 0;
+  Clock::time_point last_sample;
+  double cpu = 0;
+  long disk = 0;
+  Clock::time_point disk_at;
+};
+
+struct Runner::Impl {
+  store::Store& store;
+  blobs::Blobs& blobs;
+  std::string domain;
+  fs::path root;
+  std::mutex mutex;
+  std::mutex reconciling;  // one reconcile at a time: terminate() lets go of `mutex` while waiting
+  std::condition_variable wake;
+  std::map<std::string, std::vector<std::shared_ptr<Instance>>> apps;  // app guid -> instances
+  std::function<int(unsigned short)> inflight;
+  std::atomic<bool> quit{false};
+  std::thread monitor;
+
+  void log(const std::string& app, int index, const std::string& text, bool err, const char* source = "APP/PROC/WEB") {
+    store.append_log(app, {now_ns(), source, std::to_string(index), err, text});
+  }
+
+  // Kill what a previous kato (killed with -9) left running: pids are recorded per instance.
+  void kill_orphans() {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      if (it->path().filename() != "pgid") continue;
+      std::ifstream in(it->path());
+      long pg = 0;
+      if (in >> pg) {
+        // Only a process still working in its instance directory is ours: pids get reused.
+        std::error_code cwd_ec;
+        fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pg) + "/cwd", cwd_ec);
+        if (!cwd_ec && cwd.string().rfind(it->path().parent_path().string(), 0) == 0)
+          signal_group(static_cast<pid_t>(pg), SIGKILL);
+      }
+      fs::remove(it->path(), ec);
+    }
+  }
+
+  void launch(const std::shared_ptr<Instance>& inst, const json& app, const json& process, const json& droplet) {
+    inst->state = "STARTING";
+    inst->since = std::chrono::system_clock::now();
+    inst->started = Clock::now();
+    auto hc = process["health_check"];
+    inst->health_type = hc.value("type", "port");
+    auto data = hc.value("data", json::object());
+    inst->endpoint = data.value("endpoint", json("/")).is_string() ? data.value("endpoint", "/") : "/";
+    int timeout = data.contains("timeout") && data["timeout"].is_number_integer() ? data["timeout"].get<int>() : kDefaultStartTimeoutS;
+    inst->invocation_timeout = data.contains("invocation_timeout") && data["invocation_timeout"].is_number_integer()
+                                   ? data["invocation_timeout"].get<int>() : 1;
+    inst->deadline = inst->started + std::chrono::seconds(timeout);
+    inst->droplet = droplet["guid"];
+    inst->dir = root / inst->app / std::to_string(inst->index);
+    inst->port = free_port();
+
+    std::error_code ec;
+    fs::remove_all(inst->dir, ec);
+    fs::create_directories(inst->dir);
+    fs::copy(blobs.droplet(inst->droplet) / "app", inst->dir / "app",
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) {
+      log(inst->app, inst->index, "cannot prepare the instance: " + ec.message(), true, "CELL");
+      inst->state = "CRASHED";
+      return;
+    }
+    Env env = app_env(store, app, domain, (inst->dir / "app").string(), false);
+    env["PORT"] = env["VCAP_APP_PORT"] = std::to_string(inst->port);
+    env["CF_INSTANCE_INDEX"] = env["INSTANCE_INDEX"] = std::to_string(inst->index);
+    env["CF_INSTANCE_GUID"] = inst->process_guid + "-" + std::to_string(inst->index);
+
+    // pre-running hooks, then the command; all in the instance's process group.
+    std::string script;
+    for (const auto& h : droplet.value("_pre_running", json::array())) {
+      std::string hook = h;
+      bool tolerant = !hook.empty() && hook[0] == '-';
+      script += (tolerant ? "(" + hook.substr(1) + ") || true" : "(" + hook + ") || exit $?") + "\n";
+    }
+    std::string command = process["command"].is_string() ? process["command"].get<std::string>()
+                                                          : droplet["process_types"].value("web", "");
+    script += "exec " + command + "\n";
+    long mem_mb = process.value("memory_in_mb", 256L);
+
+    int out[2], err[2];
+    if (::pipe(out) != 0 || ::pipe(err) != 0) {
+      inst->state = "CRASHED";
+      return;
+    }
+    std::vector<std::string> env_strings;
+    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::string dir = (inst->dir / "app").string();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setsid();
+      ::dup2(out[1], 1);
+      ::dup2(err[1], 2);
+      int null = ::open("/dev/null", O_RDONLY);
+      ::dup2(null, 0);
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+      // The memory limit: address space, with room for code and libraries (cgroups are not
+      // writable here).
+      rlimit lim{};
+      lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(mem_mb + 128) << 20;
+      ::setrlimit(RLIMIT_AS, &lim);
+      if (::chdir(dir.c_str()) != 0) ::_exit(126);
+      const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
+      ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    inst->pgid = pid;
+    std::ofstream(inst->dir / "pgid") << pid << "\n";
+    log(inst->app, inst->index, "Starting instance " + std::to_string(inst->index) + " on port " + std::to_string(inst->port) +
+                                    ": " + command, false, "CELL");
+    std::string app_guid = inst->app;
+    int index = inst->index;
+    inst->output = std::thread([this, app_guid, index, o = out[0], e = err[0]] {
+      std::string buf[2];
+      pollfd fds[2] = {{o, POLLIN, 0}, {e, POLLIN, 0}};
+      int open_fds = 2;
+      while (open_fds > 0) {
+        if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; ++i) {
+          if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+          char chunk[8192];
+          ssize_t r = ::read(fds[i].fd, chunk, sizeof chunk);
+          if (r <= 0) {
+            ::close(fds[i].fd);
+            fds[i].fd = -1;
+            --open_fds;
+            if (!buf[i].empty()) log(app_guid, index, buf[i], i == 1);
+            continue;
+          }
+          buf[i].append(chunk, static_cast<std::size_t>(r));
+          for (auto nl = buf[i].find('\n'); nl != std::string::npos; nl = buf[i].find('\n')) {
+            log(app_guid, index, buf[i].substr(0, nl), i == 1);
+            buf[i].erase(0, nl + 1);
+          }
+          if (buf[i].size() > 65536) {  // a very long line: flush it in pieces
+            log(app_guid, index, buf[i], i == 1);
+            buf[i].clear();
+          }
+        }
+      }
+    });
+  }
+
+  // SIGTERM, a grace period, SIGKILL of the whole group; waits for in-flight requests first.
+  // The lock is let go while waiting; the monitor leaves STOPPING instances alone, so the pid
+  // is this function's to reap.
+  void terminate(const std::shared_ptr<Instance>& inst, std::unique_lock<std::mutex>& lock) {
+    pid_t pgid = inst->pgid;
+    inst->state = "STOPPING";
+    if (pgid > 1) {
+      unsigned short port = inst->port;
+      lock.unlock();
+      if (inflight) {
+        auto until = Clock::now() + kDrain;
+        while (inflight(port) > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      signal_group(pgid, SIGTERM);
+      auto until = Clock::now() + kGrace;
+      int status = 0;
+      while (::waitpid(pgid, &status, WNOHANG) == 0 && Clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      signal_group(pgid, SIGKILL);  // the rest of the group, or all of it after the grace
+      ::waitpid(pgid, &status, 0);
+      lock.lock();
+    }
+    if (inst->output.joinable()) inst->output.join();
+    std::error_code ec;
+    fs::remove(inst->dir / "pgid", ec);
+    inst->pgid = 0;
+    log(inst->app, inst->index, "Stopped instance " + std::to_string(inst->index), false, "CELL");
+  }
+
+  // kill(-0) or kill(-1) would hit kato's own group or every process: never.
+  static void signal_group(pid_t pgid, int sig) {
+    if (pgid > 1) ::kill(-pgid, sig);
+  }
+
+  // Desired instances of an app: (web process, its instance count, the droplet) or nothing.
+  void reconcile_locked(const std::string& app_guid, std::unique_lock<std::mutex>& lock, bool restart_all) {
+    auto app = store.get("app", app_guid);
+    json process, droplet;
+    long want = 0;
+    if (app && (*app)["state"] == "STARTED" && !(*app)["_droplet"].get<std::string>().empty()) {
+      for (const auto& p : store.list("process"))
+        if (p["_app"] == app_guid && p["type"] == "web") process = p;
+      auto d = store.get("droplet", (*app)["_droplet"]);
+      if (!process.is_null() && d) {
+        droplet = *d;
+        want = process["instances"];
+      }
+    }
+    auto& list = apps[app_guid];
+    // Stop instances beyond the count, of another droplet, or all of them on restart.
+    std::vector<std::shared_ptr<Instance>> keep;
+    for (auto& inst : list) {
+      bool stale = restart_all || inst->index >= want || (want > 0 && inst->droplet != droplet["guid"]);
+      if (stale) {
+        inst->want = false;
+        terminate(inst, lock);
+      } else {
+        keep.push_back(inst);
+      }
+    }
+    list = keep;
+    for (long i = 0; i < want; ++i) {
+      bool have = std::any_of(list.begin(), list.end(), [&](const auto& x) { return x->index == i; });
+      if (have) continue;
+      auto inst = std::make_shared<Instance>();
+      inst->app = app_guid;
+      inst->process_guid = process["guid"];
+      inst->index = static_cast<int>(i);
+      list.push_back(inst);
+      launch(inst, *app, process, droplet);
+    }
+    if (list.empty()) apps.erase(app_guid);
+  }
+
+  // Health checks, crash detection and restarts with back-off.
+  void tick() {
+    std::unique_lock lock(mutex);
+    for (auto& [app_guid, list] : apps) {
+      for (auto& inst : list) {
+        if (inst->state == "STOPPING") continue;  // terminate() owns it
+        if (inst->pgid > 0) {
+          int status = 0;
+          pid_t r = ::waitpid(inst->pgid, &status, WNOHANG);
+          if (r == inst->pgid) {
+            signal_group(inst->pgid, SIGKILL);
+            inst->pgid = 0;
+            if (inst->output.joinable()) inst->output.join();
+            int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+            if (std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - inst->started).count() > 60) inst->crashes = 0;
+            ++inst->crashes;
+            inst->state = "CRASHED";
+            inst->since = std::chrono::system_clock::now();
+            auto backoff = std::chrono::seconds(std::min(30, 1 << std::min(inst->crashes - 1, 5)));
+            inst->restart_at = Clock::now() + backoff;
+            log(app_guid, inst->index, "App instance exited with status " + std::to_string(code) + "; restarting in " +
+                                           std::to_string(backoff.count()) + " s", true, "CELL");
+            continue;
+          }
+        }
+        if (inst->state == "STARTING" && inst->pgid > 0) {
+          bool healthy = inst->health_type == "process" ||
+                         (inst->health_type == "http" ? http_answers(inst->port, inst->endpoint, inst->invocation_timeout)
+                                                      : port_answers(inst->port));
+          if (healthy) {
+            inst->state = "RUNNING";
+            inst->since = std::chrono::system_clock::now();
+            log(app_guid, inst->index, "Instance " + std::to_string(inst->index) + " is running", false, "CELL");
+          } else if (Clock::now() > inst->deadline) {
+            log(app_guid, inst->index, "Instance " + std::to_string(inst->index) + " failed its " + inst->health_type +
+                                           " health check in time; killing it", true, "CELL");
+            signal_group(inst->pgid, SIGKILL);  // reaped as a crash on the next tick
+          }
+        }
+        if (inst->state == "CRASHED" && inst->want && Clock::now() >= inst->restart_at) {
+          auto app = store.get("app", app_guid);
+          auto droplet = app ? store.get("droplet", (*app)["_droplet"]) : std::nullopt;
+          auto process = store.get("process", inst->process_guid);
+          if (app && droplet && process) launch(inst, *app, *process, *droplet);
+        }
+      }
+    }
+  }
+
+  void loop() {
+    while (!quit) {
+      tick();
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
+};
+
+Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root)
+    : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(root))) {
+  fs::create_directories(impl_->root);
+  impl_->kill_orphans();
+  impl_->monitor = std::thread([this] { impl_->loop(); });
+}
+
+Runner::~Runner() {
+  impl_->quit = true;
+  impl_->wake.notify_all();
+  impl_->monitor.join();
+  std::unique_lock lock(impl_->mutex);
+  for (auto& [app, list] : impl_->apps)
+    for (auto& inst : list) {
+      inst->want = false;
+      impl_->terminate(inst, lock);
+    }
+}
+
+void Runner::reconcile(const std::string& app_guid) {
+  std::lock_guard one(impl_->reconciling);
+  std::unique_lock lock(impl_->mutex);
+  impl_->reconcile_locked(app_guid, lock, false);
+}
+
+void Runner::restart(const std::string& app_guid) {
+  std::lock_guard one(impl_->reconciling);
+  std::unique_lock lock(impl_->mutex);
+  impl_->reconcile_locked(app_guid, lock, true);
+  impl_->reconcile_locked(app_guid, lock, false);
+}
+
+void Runner::reconcile_all() {
+  for (const auto& app : impl_->store.list("app"))
+    if (app["state"] == "STARTED") reconcile(app["guid"]);
+}
+
+void Runner::set_inflight(std::function<int(unsigned short)> inflight) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->inflight = std::move(inflight);
+}
+
+std::vector<unsigned short> Runner::ports(const std::string& app_guid, const std::string& type) {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<unsigned short> out;
+  auto it = impl_->apps.find(app_guid);
+  if (it == impl_->apps.end() || type != "web") return out;
+  for (const auto& inst : it->second)
+    if (inst->state == "RUNNING" && inst->pgid > 0) out.push_back(inst->port);
+  return out;
+}
+
+json Runner::stats(const json& process) {
+  std::lock_guard lock(impl_->mutex);
+  json out = json::array();
+  long desired = process["instances"];
+  auto it = impl_->apps.find(process["_app"]);
+  static const long hz = ::sysconf(_SC_CLK_TCK);
+  for (long i = 0; i < desired; ++i) {
+    json entry = {{"type", process["type"]}, {"index", i}, {"state", "DOWN"}, {"routable", nullptr},
+                  {"usage", json::object()}, {"host", ""}, {"instance_internal_ip", "127.0.0.1"},
+                  {"instance_ports", json::array()}, {"uptime", 0},
+                  {"mem_quota", process["memory_in_mb"].get<long>() << 20},
+                  {"disk_quota", process["disk_in_mb"].get<long>() << 20}, {"log_rate_limit", -1},
+                  {"fds_quota", 16384}, {"isolation_segment", nullptr}, {"details", nullptr}};
+    if (it != impl_->apps.end())
+      for (auto& inst : it->second) {
+        if (inst->index != i) continue;
+        entry["state"] = inst->state == "STOPPING" ? "DOWN" : inst->state;
+        entry["routable"] = inst->state == "RUNNING";
+        entry["host"] = "127.0.0.1";
+        entry["instance_ports"] = {{{"external", inst->port}, {"internal", inst->port}}};
+        entry["uptime"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - inst->since).count();
+        if (inst->pgid > 0) {
+          auto [ticks, rss] = group_usage(inst->pgid);
+          auto now = Clock::now();
+          double secs = std::chrono::duration<double>(now - inst->last_sample).count();
+          if (inst->last_sample != Clock::time_point{} && secs > 0)
+            inst->cpu = static_cast<double>(ticks - inst->last_ticks) / static_cast<double>(hz) / secs;
+          inst->last_ticks = ticks;
+          inst->last_sample = now;
+          if (now - inst->disk_at > std::chrono::seconds(10)) {
+            inst->disk = dir_bytes(inst->dir);
+            inst->disk_at = now;
+          }
+          entry["usage"] = {{"time", ""}, {"cpu", inst->cpu}, {"cpu_entitlement", nullptr}, {"mem", rss},
+                            {"disk", inst->disk}, {"log_rate", 0}};
+        }
+      }
+    out.push_back(entry);
+  }
+  return out;
+}
+
+}  // namespace kato::runner

@@ -1,0 +1,47 @@
+#pragma once
+// Runs app instances as child processes: one process group and one directory per instance.
+// The desired state lives in the store (app STARTED, current droplet, web instances); the runner
+// makes the machine match it and reports what runs.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kato::store {
+class Store;
+}
+namespace kato::blobs {
+class Blobs;
+}
+
+namespace kato::runner {
+
+class Runner {
+ public:
+  Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, std::filesystem::path root);
+  ~Runner();  // stops every instance
+
+  // Make the app's instances match its desired state (start, stop, scale, new droplet).
+  void reconcile(const std::string& app_guid);
+  // Stop and start every instance of the app (restart action).
+  void restart(const std::string& app_guid);
+  void reconcile_all();
+
+  // V3 stats entries for a process, one per desired instance.
+  nlohmann::json stats(const nlohmann::json& process);
+  // Ports of the app's RUNNING instances of a process type, for the router.
+  std::vector<unsigned short> ports(const std::string& app_guid, const std::string& type);
+
+  // Asked before an instance is stopped: requests the router still has in flight to a port.
+  void set_inflight(std::function<int(unsigned short)> inflight);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kato::runner

@@ -1,0 +1,233 @@
+#include "stager/stager.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "auth/tokens.hpp"
+#include "blobs/blobs.hpp"
+#include "blobs/zip.hpp"
+#include "runner/env.hpp"
+#include "store/store.hpp"
+
+namespace kato::stager {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr int kHookTimeoutS = 15 * 60;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string now_iso() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+struct Failure : std::runtime_error {
+  std::string reason;  // StagingError, NoAppDetectedError, ...
+  Failure(std::string r, const std::string& msg) : std::runtime_error(msg), reason(std::move(r)) {}
+};
+
+// What the client's compiled manifest at the zip root says about the app.
+struct Plan {
+  std::vector<std::string> pre_staging, post_staging, pre_running;
+  std::string command;
+  bool worker = false;
+};
+
+std::vector<std::string> list_of(const YAML::Node& n) {
+  std::vector<std::string> out;
+  if (!n) return out;
+  if (n.IsScalar()) out.push_back(n.Scalar());
+  if (n.IsSequence())
+    for (const auto& i : n) out.push_back(i.Scalar());
+  return out;
+}
+
+Plan read_plan(const fs::path& app_dir) {
+  Plan plan;
+  fs::path manifest = app_dir / "manifest.yml";
+  if (fs::exists(manifest)) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(manifest.string());
+    } catch (const YAML::Exception& e) {
+      throw Failure("StagingError", std::string("manifest.yml at the app root: ") + e.what());
+    }
+    YAML::Node app = root["applications"];
+    if (app && app.IsSequence() && app.size() > 0) app = app[0];
+    else if (app && app.IsMap() && app.size() > 0) app = app.begin()->second;
+    if (app && app.IsMap()) {
+      if (app["command"] && app["command"].IsScalar()) plan.command = app["command"].Scalar();
+      YAML::Node st = app["stackato"];
+      if (st && st.IsMap()) {
+        YAML::Node hooks = st["hooks"];
+        if (hooks && hooks.IsMap()) {
+          plan.pre_staging = list_of(hooks["pre-staging"]);
+          plan.post_staging = list_of(hooks["post-staging"]);
+          plan.pre_running = list_of(hooks["pre-running"]);
+        }
+        YAML::Node procs = st["processes"];
+        if (procs && procs.IsMap() && procs["web"]) {
+          if (procs["web"].IsNull() || procs["web"].Scalar().empty())
+            plan.worker = true;
+          else
+            plan.command = procs["web"].Scalar();
+        }
+      }
+    }
+  }
+  if (plan.command.empty() && fs::exists(app_dir / "Procfile")) {
+    std::ifstream in(app_dir / "Procfile");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("web:", 0) == 0) {
+        plan.command = line.substr(4);
+        plan.command.erase(0, plan.command.find_first_not_of(" \t"));
+        while (!plan.command.empty() && (plan.command.back() == '\r' || plan.command.back() == ' ')) plan.command.pop_back();
+      }
+  }
+  return plan;
+}
+
+}  // namespace
+
+struct Stager::Impl {
+  Impl(store::Store& s, blobs::Blobs& b, std::string d) : store(s), blobs(b), domain(std::move(d)) {}
+  store::Store& store;
+  blobs::Blobs& blobs;
+  std::string domain;
+  std::mutex mutex;
+  std::condition_variable idle;
+  int running = 0;  // builds in progress; the destructor waits for them
+
+  void log(const std::string& app, const std::string& text, bool err) {
+    store.append_log(app, {now_ns(), "STG", "0", err, text});
+  }
+
+  void run_hooks(const std::string& app_guid, const std::string& kind, const std::vector<std::string>& hooks,
+                 const fs::path& dir, const runner::Env& env) {
+    for (const auto& hook : hooks) {
+      // A leading '-' lets a hook fail without failing the build, as on Stackato.
+      bool tolerant = !hook.empty() && hook[0] == '-';
+      std::string command = tolerant ? hook.substr(1) : hook;
+      log(app_guid, "-----> " + kind + ": " + command, false);
+      std::string last;
+      int rc = runner::run_shell(command, dir.string(), env, kHookTimeoutS, [&](const std::string& l, bool e) {
+        log(app_guid, "       " + l, e);
+        if (!l.empty()) last = l;
+      });
+      if (rc != 0 && !tolerant)
+        throw Failure("StagingError", kind + " hook '" + command + "' failed with exit code " + std::to_string(rc) +
+                                          (last.empty() ? "" : ": " + last));
+    }
+  }
+
+  void build(const std::string& build_guid) {
+    auto b = store.get("build", build_guid);
+    if (!b) return;
+    json build = *b;
+    std::string app_guid = build["_app"];
+    fs::path work = blobs.droplet(build_guid + ".staging");
+    std::string droplet_guid = auth::new_guid();
+    try {
+      auto app = store.get("app", app_guid);
+      if (!app) throw Failure("StagingError", "the app was deleted while staging");
+      std::string pkg = build["package"]["guid"];
+      fs::remove_all(work);
+      fs::path app_dir = work / "app";
+      log(app_guid, "Staging " + (*app)["name"].get<std::string>() + " (build " + build_guid + ")", false);
+      if (fs::file_size(blobs.package_zip(pkg)) > 0) blobs::unpack(blobs.package_zip(pkg), app_dir);
+      fs::create_directories(app_dir);
+      std::ifstream matches(blobs.package_matches(pkg));
+      for (const auto& r : json::parse(matches)) {
+        fs::path target = app_dir / r["path"].get<std::string>();
+        fs::create_directories(target.parent_path());
+        fs::copy_file(blobs.resource(r["checksum"]["value"]), target, fs::copy_options::overwrite_existing);
+        std::string mode = r.value("mode", "644");
+        fs::permissions(target, static_cast<fs::perms>(std::stoi(mode, nullptr, 8) & 07777));
+      }
+      Plan plan = read_plan(app_dir);
+      runner::Env env = runner::app_env(store, *app, domain, app_dir.string(), true);
+      run_hooks(app_guid, "pre-staging", plan.pre_staging, app_dir, env);
+      if (plan.command.empty() && !plan.worker)
+        throw Failure("NoAppDetectedError", "no start command: set 'command' in stackato.yml, 'processes: web:', or a Procfile 'web:' line");
+      if (plan.command.empty())
+        throw Failure("NoAppDetectedError", "a worker ('processes: web: ~') needs a 'command'");
+      run_hooks(app_guid, "post-staging", plan.post_staging, app_dir, env);
+
+      fs::rename(work, blobs.droplet(droplet_guid));
+      std::string now = now_iso();
+      json droplet = {{"guid", droplet_guid}, {"state", "STAGED"}, {"error", nullptr},
+                      {"lifecycle", {{"type", "buildpack"}, {"data", json::object()}}},
+                      {"execution_metadata", ""}, {"process_types", {{"web", plan.command}}},
+                      {"checksum", {{"type", "sha256"}, {"value", store.get("package", pkg).value_or(json::object())["data"]["checksum"]["value"]}}},
+                      {"buildpacks", json::array()}, {"stack", "cflinuxfs4"}, {"image", nullptr},
+                      {"created_at", now}, {"updated_at", now},
+                      {"metadata", {{"labels", json::object()}, {"annotations", json::object()}}},
+                      {"_app", app_guid}, {"_pre_running", plan.pre_running}, {"_worker", plan.worker}};
+      store.put("droplet", droplet);
+      build["state"] = "STAGED";
+      build["droplet"] = {{"guid", droplet_guid}};
+      log(app_guid, "Staging complete: droplet " + droplet_guid, false);
+    } catch (const Failure& f) {
+      build["state"] = "FAILED";
+      build["error"] = f.reason + " - " + f.what();
+      log(app_guid, "Staging failed: " + build["error"].get<std::string>(), true);
+    } catch (const std::exception& e) {
+      build["state"] = "FAILED";
+      build["error"] = std::string("StagingError - ") + e.what();
+      log(app_guid, "Staging failed: " + build["error"].get<std::string>(), true);
+    }
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    build["updated_at"] = now_iso();
+    store.put("build", build);
+  }
+};
+
+Stager::Stager(store::Store& store, blobs::Blobs& blobs, std::string domain)
+    : impl_(std::make_unique<Impl>(store, blobs, std::move(domain))) {
+  // Builds left STAGING by a crash cannot finish any more.
+  for (auto b : store.list("build"))
+    if (b["state"] == "STAGING") {
+      b["state"] = "FAILED";
+      b["error"] = "StagingError - kato restarted during staging";
+      store.put("build", b);
+    }
+}
+
+Stager::~Stager() {
+  std::unique_lock lock(impl_->mutex);
+  impl_->idle.wait(lock, [&] { return impl_->running == 0; });
+}
+
+void Stager::stage(const std::string& build_guid) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    ++impl_->running;
+  }
+  // One thread per build keeps the API responsive; builds are few and finish on their own.
+  std::thread([impl = impl_.get(), build_guid] {
+    impl->build(build_guid);
+    std::lock_guard lock(impl->mutex);
+    --impl->running;
+    impl->idle.notify_all();
+  }).detach();
+}
+
+}  // namespace kato::stager

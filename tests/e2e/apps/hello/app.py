@@ -1,0 +1,45 @@
+"""Test app for kato: reports what the platform gave it (env, hook effects, forwarded headers)."""
+import json
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+def read(name):
+    try:
+        with open(name) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path == "/crash":
+            os._exit(3)
+        body = json.dumps({
+            "version": os.environ.get("APP_VERSION", "1"),
+            "index": os.environ.get("CF_INSTANCE_INDEX"),
+            "name": json.loads(os.environ["VCAP_APPLICATION"])["application_name"],
+            "staged": read("staged.txt"),
+            "ran": read("ran.txt"),
+            "home": os.environ.get("HOME"),
+            "stackato_app_name": os.environ.get("STACKATO_APP_NAME"),
+            "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+            "x_forwarded_for": self.headers.get("X-Forwarded-For"),
+            "path": self.path,
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("request: " + (fmt % args) + "\n")
+
+
+print("hello starting on port", os.environ["PORT"], flush=True)
+HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()

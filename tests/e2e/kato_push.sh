@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# A sample app pushed to a real kato with raw V3 API calls (what `stackato push` will do), then
+# reached through kato's router over verified TLS at https://NAME.localhost:PORT/.
+set -u
+kato=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d)
+data=$work/data
+fails=0
+pass=0
+trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; echo "  status=${status:-} body=$(head -c 800 "$work/body" 2>/dev/null)"; fails=$((fails + 1)); }
+
+export KATO_ADMIN_PASSWORD=push-secret
+"$kato" --data "$data" start --port 0 >/dev/null || exit 1
+port=$(jq -r .port "$data/kato.json")
+api=https://api.localhost:$port
+ca=$data/tls/ca.pem
+token=$(curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d username=admin -d password=push-secret "$api/oauth/token" | jq -r .access_token)
+req() {
+  local args=(-s --cacert "$ca" -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: bearer $token")
+  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+  status=$(curl "${args[@]}" "$api$2")
+}
+expect() { if [ "$status" = "$1" ] && jq -e "$2" "$work/body" >/dev/null 2>&1; then ok; else bad "$3"; fi; }
+j() { jq -r "$1" "$work/body"; }
+# wait_for SECONDS METHOD PATH JQ: poll until the expression holds
+wait_for() {
+  local until=$((SECONDS + $1))
+  while [ $SECONDS -lt $until ]; do
+    req "$2" "$3"
+    jq -e "$4" "$work/body" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+req GET /v3/spaces
+space=$(j '.resources[0].guid')
+req GET '/v3/domains?names=localhost'
+domain=$(j '.resources[0].guid')
+(cd "$here/apps/hello" && zip -q -r "$work/hello.zip" .)
+
+# push APP ZIP: create, upload, stage, droplet, route, map, start; leaves $app
+push() {
+  local name=$1 zip=$2
+  req POST /v3/apps "{\"name\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+  app=$(j .guid)
+  req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$app\"}}}}"
+  local pkg; pkg=$(j .guid)
+  status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" \
+             -F 'resources=[]' -F "bits=@$zip;filename=package.zip" "$api/v3/packages/$pkg/upload")
+  expect 200 '.state == "READY"' "$name: upload"
+  req POST /v3/builds "{\"package\":{\"guid\":\"$pkg\"}}"
+  expect 201 '.state == "STAGING"' "$name: build starts"
+  local build; build=$(j .guid)
+  wait_for 60 GET "/v3/builds/$build" '.state != "STAGING"'
+  expect 200 '.state == "STAGED" and .droplet.guid' "$name: staged"
+  local droplet; droplet=$(j .droplet.guid)
+  req PATCH "/v3/apps/$app/relationships/current_droplet" "{\"data\":{\"guid\":\"$droplet\"}}"
+  expect 200 ".data.guid == \"$droplet\"" "$name: set droplet"
+  req POST /v3/routes "{\"host\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"
+  route=$(j .guid)
+  req POST "/v3/routes/$route/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$app\"}}]}"
+  req POST "/v3/apps/$app/actions/start"
+  expect 200 '.state == "STARTED"' "$name: start"
+  req GET "/v3/apps/$app/processes"
+  proc=$(j '.resources[0].guid')
+  wait_for 30 GET "/v3/processes/$proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "$name: RUNNING"
+}
+get_app() { status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' "https://$1.localhost:$port${2:-/}"); }
+
+push hello "$work/hello.zip"
+hello=$app
+hello_proc=$proc
+hello_route=$route
+get_app hello
+expect 200 '.name == "hello" and .staged == "pre-staging ran\npost-staging ran" and .ran == "pre-running ran" and .x_forwarded_proto == "https" and (.x_forwarded_for | test("127.0.0.1")) and .stackato_app_name == "hello"' "the app answers through the router, hooks ran"
+req GET "/v3/processes/$hello_proc/stats"
+expect 200 '.resources[0].usage.mem > 0 and .resources[0].uptime >= 0 and .resources[0].mem_quota > 0' "stats from /proc"
+
+# logs: staging, the app, the router
+sleep 0.8
+req GET "/api/v1/read/$hello?limit=1000"
+logs=$(jq -r '.envelopes.batch[] | .tags.source_type + " " + (.log.payload | @base64d)' "$work/body")
+grep -q '^STG .*pre-staging ran' <<<"$logs" || grep -q '^STG .*pre-staging: echo pre-staging' <<<"$logs" && ok || bad "STG log lines: $logs"
+grep -q '^APP/PROC/WEB hello starting on port' <<<"$logs" && ok || bad "app stdout in the log: $logs"
+grep -q '^RTR .*GET / HTTP/1.1" 200' <<<"$logs" && ok || bad "router access line: $logs"
+
+# round robin over two instances
+req POST "/v3/processes/$hello_proc/actions/scale" '{"instances":2}'
+wait_for 30 GET "/v3/processes/$hello_proc/stats" '(.resources | length == 2) and all(.resources[]; .state == "RUNNING")' && ok || bad "scaled to 2"
+seen=""
+for i in 1 2 3 4; do get_app hello; seen="$seen$(j .index)"; done
+[[ "$seen" == *0* && "$seen" == *1* ]] && ok || bad "round robin over both instances: $seen"
+
+# a crash is restarted
+get_app hello /crash
+wait_for 10 GET "/v3/processes/$hello_proc/stats" 'any(.resources[]; .state == "CRASHED")' && ok || bad "crash seen"
+wait_for 20 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "restarted after the crash"
+
+# 404 for an unknown route, 502 when nothing runs
+get_app nosuchapp
+[ "$status" = 404 ] && grep -q "does not exist" "$work/body" && ok || bad "unknown route is 404"
+req POST "/v3/apps/$hello/actions/stop"
+wait_for 15 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "DOWN")' && ok || bad "stopped"
+get_app hello
+[ "$status" = 502 ] && ok || bad "no instance is 502"
+req POST "/v3/apps/$hello/actions/start"
+wait_for 30 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "started again"
+
+# a failing hook fails the build with StagingError and its output
+mkdir -p "$work/bad" && cp "$here/apps/hello/app.py" "$work/bad/"
+printf 'applications:\n- name: bad\n  command: python3 app.py\n  stackato:\n    hooks:\n      post-staging:\n      - echo about to fail; exit 7\n' > "$work/bad/manifest.yml"
+(cd "$work/bad" && zip -q -r "$work/bad.zip" .)
+req POST /v3/apps "{\"name\":\"bad\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+bad_app=$(j .guid)
+req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$bad_app\"}}}}"
+pkg=$(j .guid)
+curl -s --cacert "$ca" -o /dev/null -H "Authorization: bearer $token" -F 'resources=[]' -F "bits=@$work/bad.zip" "$api/v3/packages/$pkg/upload"
+req POST /v3/builds "{\"package\":{\"guid\":\"$pkg\"}}"
+build=$(j .guid)
+wait_for 60 GET "/v3/builds/$build" '.state != "STAGING"'
+expect 200 '.state == "FAILED" and (.error | startswith("StagingError - ")) and (.error | test("exit code 7")) and (.error | test("about to fail"))' "failing hook"
+
+# zip-slip: an entry leaving the app directory fails the upload, nothing is written outside
+python3 - "$work/slip.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("ok.txt", "fine")
+    z.writestr("../../escaped.txt", "evil")
+PY
+req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$bad_app\"}}}}"
+pkg=$(j .guid)
+status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" -F 'resources=[]' -F "bits=@$work/slip.zip" "$api/v3/packages/$pkg/upload")
+expect 200 '.state == "FAILED" and (.data.error | test("leaving the app directory"))' "zip-slip refused"
+[ ! -e "$data/escaped.txt" ] && [ ! -e "$data/blobs/escaped.txt" ] && ok || bad "zip-slip wrote a file"
+
+# resource matching: the second upload of the same files sends nothing
+printf 'x%.0s' $(seq 1 2000) > "$work/big.txt"
+sha=$(sha1sum "$here/apps/hello/app.py" | cut -d' ' -f1)
+size=$(stat -c %s "$here/apps/hello/app.py")
+req POST /v3/resource_matches "{\"resources\":[{\"checksum\":{\"value\":\"$sha\"},\"size_in_bytes\":$size,\"path\":\"app.py\",\"mode\":\"644\"},{\"checksum\":{\"value\":\"0000000000000000000000000000000000000000\"},\"size_in_bytes\":5,\"path\":\"new.txt\",\"mode\":\"644\"}]}"
+expect 201 '.resources | length == 1 and .[0].path == "app.py"' "resource matches against the cache"
+
+# kill -9 of kato with three apps running; all serve again after a start
+push two "$work/hello.zip"
+push three "$work/hello.zip"
+kill -9 "$(jq -r .pid "$data/kato.json")"
+sleep 0.3
+"$kato" --data "$data" start --port "$port" >/dev/null || bad "restart after kill -9"
+for name in hello two three; do
+  ok_app=0
+  for _ in $(seq 1 100); do get_app $name; [ "$status" = 200 ] && ok_app=1 && break; sleep 0.2; done
+  [ $ok_app = 1 ] && jq -e ".name == \"$name\"" "$work/body" >/dev/null && ok || bad "$name serves again after kill -9"
+done
+orphans=$(pgrep -f "python3 app.py" | wc -l)
+[ "$orphans" -le 4 ] && ok || bad "old instances were not cleaned up ($orphans app processes)"
+
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]
