@@ -9,66 +9,10 @@ data=$work/data
 fails=0
 pass=0
 trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  status=${status:-} body=$(head -c 800 "$work/body" 2>/dev/null)"; fails=$((fails + 1)); }
 
-export KATO_ADMIN_PASSWORD=push-secret
-"$kato" --data "$data" start --port 0 >/dev/null || exit 1
-port=$(jq -r .port "$data/kato.json")
-api=https://api.localhost:$port
-ca=$data/tls/ca.pem
-token=$(curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d username=admin -d password=push-secret "$api/oauth/token" | jq -r .access_token)
-req() {
-  local args=(-s --cacert "$ca" -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: bearer $token")
-  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
-  status=$(curl "${args[@]}" "$api$2")
-}
-expect() { if [ "$status" = "$1" ] && jq -e "$2" "$work/body" >/dev/null 2>&1; then ok; else bad "$3"; fi; }
-j() { jq -r "$1" "$work/body"; }
-# wait_for SECONDS METHOD PATH JQ: poll until the expression holds
-wait_for() {
-  local until=$((SECONDS + $1))
-  while [ $SECONDS -lt $until ]; do
-    req "$2" "$3"
-    jq -e "$4" "$work/body" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
-
-req GET /v3/spaces
-space=$(j '.resources[0].guid')
-req GET '/v3/domains?names=localhost'
-domain=$(j '.resources[0].guid')
+source "$here/lib.sh"
+kato_up
 (cd "$here/apps/hello" && zip -q -r "$work/hello.zip" .)
-
-# push APP ZIP: create, upload, stage, droplet, route, map, start; leaves $app
-push() {
-  local name=$1 zip=$2
-  req POST /v3/apps "{\"name\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
-  app=$(j .guid)
-  req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$app\"}}}}"
-  local pkg; pkg=$(j .guid)
-  status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" \
-             -F 'resources=[]' -F "bits=@$zip;filename=package.zip" "$api/v3/packages/$pkg/upload")
-  expect 200 '.state == "READY"' "$name: upload"
-  req POST /v3/builds "{\"package\":{\"guid\":\"$pkg\"}}"
-  expect 201 '.state == "STAGING"' "$name: build starts"
-  local build; build=$(j .guid)
-  wait_for 60 GET "/v3/builds/$build" '.state != "STAGING"'
-  expect 200 '.state == "STAGED" and .droplet.guid' "$name: staged"
-  local droplet; droplet=$(j .droplet.guid)
-  req PATCH "/v3/apps/$app/relationships/current_droplet" "{\"data\":{\"guid\":\"$droplet\"}}"
-  expect 200 ".data.guid == \"$droplet\"" "$name: set droplet"
-  req POST /v3/routes "{\"host\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"
-  route=$(j .guid)
-  req POST "/v3/routes/$route/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$app\"}}]}"
-  req POST "/v3/apps/$app/actions/start"
-  expect 200 '.state == "STARTED"' "$name: start"
-  req GET "/v3/apps/$app/processes"
-  proc=$(j '.resources[0].guid')
-  wait_for 30 GET "/v3/processes/$proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "$name: RUNNING"
-}
 get_app() { status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' "https://$1.localhost:$port${2:-/}"); }
 
 push hello "$work/hello.zip"
@@ -155,8 +99,14 @@ for name in hello two three; do
   for _ in $(seq 1 100); do get_app $name; [ "$status" = 200 ] && ok_app=1 && break; sleep 0.2; done
   [ $ok_app = 1 ] && jq -e ".name == \"$name\"" "$work/body" >/dev/null && ok || bad "$name serves again after kill -9"
 done
-orphans=$(pgrep -f "python3 app.py" | wc -l)
-[ "$orphans" -le 4 ] && ok || bad "old instances were not cleaned up ($orphans app processes)"
+# Processes working under this test's data dir: exactly the 4 desired instances (hello x2,
+# two, three), none left from before the kill -9; none at all after `kato stop`.
+ours() { for p in $(pgrep -f "python3 app.py"); do readlink "/proc/$p/cwd"; done 2>/dev/null | grep -c "^$data/" || true; }
+n=$(ours)
+[ "$n" -eq 4 ] && ok || bad "instances after the restart: $n, want 4 (orphans left?)"
+"$kato" --data "$data" stop >/dev/null
+n=$(ours)
+[ "$n" -eq 0 ] && ok || bad "instances left after kato stop: $n"
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -119,6 +119,7 @@ int serve(const StartOptions& o, int ready_fd) {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
     io.run();
     for (auto& t : pool) t.join();
+    runner.stop_all();  // before the router and the rest go away
     fs::remove(o.data / "kato.json");
     return 0;
   } catch (const std::exception& e) {

@@ -435,15 +435,26 @@ Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs:
 }
 
 Runner::~Runner() {
+  stop_all();
   impl_->quit = true;
   impl_->wake.notify_all();
   impl_->monitor.join();
+}
+
+void Runner::stop_all() {
+  std::lock_guard one(impl_->reconciling);
   std::unique_lock lock(impl_->mutex);
+  impl_->inflight = nullptr;  // the router may already be gone
+  std::vector<std::shared_ptr<Instance>> all;
   for (auto& [app, list] : impl_->apps)
     for (auto& inst : list) {
       inst->want = false;
-      impl_->terminate(inst, lock);
+      inst->state = "STOPPING";
+      if (inst->pgid > 1) Impl::signal_group(inst->pgid, SIGTERM);
+      all.push_back(inst);
     }
+  impl_->apps.clear();
+  for (auto& inst : all) impl_->terminate(inst, lock);  // reaps; SIGKILL after the grace
 }
 
 void Runner::reconcile(const std::string& app_guid) {

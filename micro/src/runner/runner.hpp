@@ -30,6 +30,8 @@ class Runner {
   // Stop and start every instance of the app (restart action).
   void restart(const std::string& app_guid);
   void reconcile_all();
+  // Stops every instance at once (SIGTERM to all, then the grace period); for shutdown.
+  void stop_all();
 
   // V3 stats entries for a process, one per desired instance.
   nlohmann::json stats(const nlohmann::json& process);

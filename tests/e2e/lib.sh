@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Shared by the kato end-to-end tests and benchmarks: start a kato, call its API, push an app
+# with raw V3 calls. Expects $kato, $work, $data; sets $port, $api, $ca, $token, $space, $domain.
+# ok/bad/expect count into $pass and $fails.
+
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; echo "  status=${status:-} body=$(head -c 800 "$work/body" 2>/dev/null)"; fails=$((fails + 1)); }
+
+kato_up() {
+  export KATO_ADMIN_PASSWORD=${KATO_ADMIN_PASSWORD:-e2e-secret}
+  "$kato" --data "$data" start --port "${1:-0}" >/dev/null || exit 1
+  port=$(jq -r .port "$data/kato.json")
+  api=https://api.localhost:$port
+  ca=$data/tls/ca.pem
+  token=$(curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d username=admin -d password="$KATO_ADMIN_PASSWORD" "$api/oauth/token" | jq -r .access_token)
+  req GET /v3/spaces
+  space=$(j '.resources[0].guid')
+  req GET '/v3/domains?names=localhost'
+  domain=$(j '.resources[0].guid')
+}
+req() {
+  local args=(-s --cacert "$ca" -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: bearer $token")
+  [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+  status=$(curl "${args[@]}" "$api$2")
+}
+expect() { if [ "$status" = "$1" ] && jq -e "$2" "$work/body" >/dev/null 2>&1; then ok; else bad "$3"; fi; }
+j() { jq -r "$1" "$work/body"; }
+# wait_for SECONDS METHOD PATH JQ: poll until the expression holds
+wait_for() {
+  local until=$((SECONDS + $1))
+  while [ $SECONDS -lt $until ]; do
+    req "$2" "$3"
+    jq -e "$4" "$work/body" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+
+# push APP ZIP: create, upload, stage, droplet, route, map, start; leaves $app
+push() {
+  local name=$1 zip=$2
+  req POST /v3/apps "{\"name\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+  app=$(j .guid)
+  req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$app\"}}}}"
+  local pkg; pkg=$(j .guid)
+  status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" \
+             -F 'resources=[]' -F "bits=@$zip;filename=package.zip" "$api/v3/packages/$pkg/upload")
+  expect 200 '.state == "READY"' "$name: upload"
+  req POST /v3/builds "{\"package\":{\"guid\":\"$pkg\"}}"
+  expect 201 '.state == "STAGING"' "$name: build starts"
+  local build; build=$(j .guid)
+  wait_for 60 GET "/v3/builds/$build" '.state != "STAGING"'
+  expect 200 '.state == "STAGED" and .droplet.guid' "$name: staged"
+  local droplet; droplet=$(j .droplet.guid)
+  req PATCH "/v3/apps/$app/relationships/current_droplet" "{\"data\":{\"guid\":\"$droplet\"}}"
+  expect 200 ".data.guid == \"$droplet\"" "$name: set droplet"
+  req POST /v3/routes "{\"host\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"
+  route=$(j .guid)
+  req POST "/v3/routes/$route/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$app\"}}]}"
+  req POST "/v3/apps/$app/actions/start"
+  expect 200 '.state == "STARTED"' "$name: start"
+  req GET "/v3/apps/$app/processes"
+  proc=$(j '.resources[0].guid')
+  wait_for 30 GET "/v3/processes/$proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "$name: RUNNING"
+}
