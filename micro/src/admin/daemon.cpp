@@ -115,6 +115,7 @@ int serve(const StartOptions& o, int ready_fd) {
     tell(ready);
 
     unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+    if (const char* t = std::getenv("KATO_THREADS"); t && std::atoi(t) > 0) threads = static_cast<unsigned>(std::atoi(t));
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
     io.run();

@@ -98,6 +98,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     auto self = shared_from_this();
     boost::system::error_code ec;
     std::string peer = socket.remote_endpoint(ec).address().to_string();
+    socket.set_option(tcp::no_delay(true), ec);
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     stream.expires_after(std::chrono::seconds(30));

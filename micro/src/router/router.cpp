@@ -128,6 +128,32 @@ struct Router::Impl {
     if (list.size() < 256) list.push_back(std::move(s));
   }
 
+  // At most kLinesPerSecond access lines per app and second; the rest are counted and told
+  // in one summary line, so that a load test does not flood the log (or the disk).
+  static constexpr int kLinesPerSecond = 100;
+  struct Budget {
+    std::int64_t second = 0;
+    int used = 0, dropped = 0;
+  };
+  std::map<std::string, Budget> budgets;
+
+  bool admit(const std::string& app) {
+    std::lock_guard lock(log_mutex);
+    auto& b = budgets[app];
+    std::int64_t second = now_ns() / 1000000000;
+    if (second != b.second) {
+      if (b.dropped > 0)
+        log_queue.emplace_back(app, std::to_string(b.dropped) + " more requests in that second were not logged one by one");
+      b = Budget{second, 0, 0};
+    }
+    if (b.used < kLinesPerSecond) {
+      ++b.used;
+      return true;
+    }
+    ++b.dropped;
+    return false;
+  }
+
   void access(const std::string& app, const std::string& line) {
     std::lock_guard lock(log_mutex);
     if (log_queue.size() < 100000) log_queue.emplace_back(app, line);
@@ -252,13 +278,20 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
         co_await up->async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), b.port),
                                    asio::redirect_error(use_awaitable, ec));
         if (ec) break;  // this instance is gone: the next one
+        up->socket().set_option(tcp::no_delay(true), ec);
       }
       up->expires_after(std::chrono::seconds(900));
       co_await bhttp::async_write(*up, req, asio::redirect_error(use_awaitable, ec));
       beast::flat_buffer upbuf;
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(std::size_t(1) << 30);
-      if (!ec) co_await bhttp::async_read_header(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+      // One read for the whole response, except for an upgrade, whose header decides.
+      if (!ec) {
+        if (websocket)
+          co_await bhttp::async_read_header(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+        else
+          co_await bhttp::async_read(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+      }
       if (ec) {
         if (reused) continue;  // a kept-alive connection the app had closed: once more, fresh
         break;
@@ -281,7 +314,7 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
         co_await done->async_wait(asio::redirect_error(use_awaitable, ec));
         co_return false;
       }
-      co_await bhttp::async_read(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+      if (!parser.is_done()) co_await bhttp::async_read(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
       if (ec) break;
       auto res = parser.release();
       bool backend_keep = res.keep_alive();
@@ -289,7 +322,8 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
       co_await bhttp::async_write(client, res, asio::redirect_error(use_awaitable, ec));
       if (backend_keep && !websocket) r.give_back(b.port, std::move(up));
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-      r.access(b.app, host + " - \"" + std::string(req.method_string()) + " " + target + " HTTP/" +
+      if (r.admit(b.app))
+        r.access(b.app, host + " - \"" + std::string(req.method_string()) + " " + target + " HTTP/" +
                           std::to_string(version / 10) + "." + std::to_string(version % 10) + "\" " +
                           std::to_string(res.result_int()) + " " + std::to_string(res.body().size()) + " x_forwarded_for:\"" +
                           xff + "\" response_time:" + std::to_string(ms) + "ms app_port:" + std::to_string(b.port));

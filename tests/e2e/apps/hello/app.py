@@ -2,7 +2,7 @@
 import json
 import os
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def read(name):
@@ -42,4 +42,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 print("hello starting on port", os.environ["PORT"], flush=True)
-HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
