@@ -26,7 +26,7 @@ token=""
 
 # req METHOD PATH [BODY] -> $status, body in $work/body, headers in $work/headers
 req() {
-  local args=(-s --cacert "$ca" -o "$work/body" -D "$work/headers" -w '%{http_code}' -X "$1")
+  local args=(-s -g --cacert "$ca" -o "$work/body" -D "$work/headers" -w '%{http_code}' -X "$1")
   [ -n "$token" ] && args+=(-H "Authorization: bearer $token")
   [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
   status=$(curl "${args[@]}" "$api$2")
@@ -190,6 +190,46 @@ req GET "/v3/processes/$proc"
 expect 404 '.errors[0].detail == "Process not found"' "its process is gone"
 req GET /v3/jobs/nope
 expect 404 '.errors[0].title == "CF-ResourceNotFound"' "unknown job"
+
+# --- services: user-provided instances and bindings
+req GET '/v3/service_plans?names=default&service_offering_names=mysql'
+expect 200 '.pagination.total_results == 0' "no managed plans without brokers"
+req POST /v3/service_instances "{\"type\":\"user-provided\",\"name\":\"ext\",\"credentials\":{\"uri\":\"https://x.example\",\"password\":\"pw\"},\"tags\":[\"t1\"],\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+expect 201 '.type == "user-provided" and .name == "ext" and .last_operation.state == "succeeded" and (has("credentials") | not) and .links.credentials.href' "create user-provided instance"
+si=$(j .guid)
+req POST /v3/service_instances "{\"type\":\"user-provided\",\"name\":\"ext\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+expect 422 '.errors[0].detail == "The service instance name is taken: ext"' "instance name taken"
+req POST /v3/service_instances "{\"type\":\"managed\",\"name\":\"m\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"service_plan\":{\"data\":{\"guid\":\"nope\"}}}}"
+expect 422 '.errors[0].detail | test("Invalid service plan")' "managed instance with an unknown plan"
+req GET "/v3/service_instances?names=ext&space_guids=$space&fields[space]=name,guid"
+expect 200 ".resources[0].guid == \"$si\"" "instance by name in space"
+req GET "/v3/service_instances/$si/credentials"
+expect 200 '.uri == "https://x.example"' "credentials of a user-provided instance"
+new_app bound
+bapp=$(j .guid)
+req POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"service_instance\":{\"data\":{\"guid\":\"$si\"}},\"app\":{\"data\":{\"guid\":\"$bapp\"}}}}"
+expect 201 '.type == "app" and .last_operation.state == "succeeded" and .links.details.href' "bind"
+binding=$(j .guid)
+req POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"service_instance\":{\"data\":{\"guid\":\"$si\"}},\"app\":{\"data\":{\"guid\":\"$bapp\"}}}}"
+expect 422 '.errors[0].detail == "The app is already bound to the service instance"' "bind twice"
+req GET "/v3/service_credential_bindings?app_guids=$bapp&service_instance_guids=$si&include=app"
+expect 200 ".resources[0].guid == \"$binding\" and .included.apps[0].name == \"bound\"" "find the binding"
+req GET "/v3/service_credential_bindings/$binding/details"
+expect 200 '.credentials.password == "pw" and .volume_mounts == []' "binding details"
+req GET "/v3/apps/$bapp/env"
+expect 200 '.system_env_json.VCAP_SERVICES["user-provided"][0] | .name == "ext" and .label == "user-provided" and .credentials.uri == "https://x.example" and .instance_guid and .binding_guid and .tags == ["t1"]' "VCAP_SERVICES"
+req PATCH "/v3/service_instances/$si" '{"credentials":{"uri":"https://y.example"}}'
+expect 200 '.last_operation.type == "update"' "update credentials"
+req GET "/v3/service_credential_bindings/$binding/details"
+expect 200 '.credentials.uri == "https://y.example"' "bindings see new credentials"
+req DELETE "/v3/service_credential_bindings/$binding"
+[ "$status" = 204 ] && ok || bad "unbind"
+req GET "/v3/apps/$bapp/env"
+expect 200 '.system_env_json.VCAP_SERVICES == {}' "unbound"
+req DELETE "/v3/service_instances/$si"
+[ "$status" = 204 ] && ok || bad "delete user-provided instance"
+req GET "/v3/service_instances/$si"
+expect 404 '.errors[0].title == "CF-ResourceNotFound"' "deleted instance"
 
 # --- log-cache read
 new_app logged

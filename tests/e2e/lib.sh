@@ -19,7 +19,7 @@ kato_up() {
   domain=$(j '.resources[0].guid')
 }
 req() {
-  local args=(-s --cacert "$ca" -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: bearer $token")
+  local args=(-s -g --cacert "$ca" -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: bearer $token")
   [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
   status=$(curl "${args[@]}" "$api$2")
 }

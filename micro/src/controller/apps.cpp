@@ -1,6 +1,7 @@
 // Apps, their environment, processes and current droplet.
 
 #include "controller/handlers.hpp"
+#include "runner/env.hpp"
 #include "runner/runner.hpp"
 
 namespace kato::controller {
@@ -231,7 +232,7 @@ void Controller::Impl::add_app_routes() {
     return http::Response::json(200, {{"environment_variables", app["_env"]},
                                       {"staging_env_json", json::object()},
                                       {"running_env_json", json::object()},
-                                      {"system_env_json", {{"VCAP_SERVICES", json::object()}}},
+                                      {"system_env_json", {{"VCAP_SERVICES", runner::service_env(store, app["guid"]).vcap_services}}},
                                       {"application_env_json", {{"VCAP_APPLICATION", vcap_app}}}});
   });
 

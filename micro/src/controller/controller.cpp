@@ -13,6 +13,7 @@ Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
   add_route_routes();
   add_job_routes();
   add_package_routes();
+  add_service_routes();
 }
 
 void Controller::Impl::reconcile(const std::string& app_guid) {

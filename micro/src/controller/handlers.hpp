@@ -41,6 +41,8 @@ struct Controller::Impl {
   void add_job_routes();
   // packages.cpp: packages, upload, resource matches, builds
   void add_package_routes();
+  // services.cpp: offerings, plans, service instances, credential bindings
+  void add_service_routes();
 
   // Tell the runner that an app's desired state may have changed.
   void reconcile(const std::string& app_guid);

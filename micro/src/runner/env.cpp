@@ -16,6 +16,45 @@ namespace kato::runner {
 
 using json = nlohmann::json;
 
+ServiceEnv service_env(store::Store& store, const std::string& app_guid) {
+  ServiceEnv out;
+  std::map<std::string, int> per_type;  // how many of each database type are bound
+  std::map<std::string, std::string> uri_of_type;
+  for (const auto& b : store.list("binding")) {
+    if (b["_app"] != app_guid) continue;
+    auto si = store.get("service_instance", b["_instance"]);
+    if (!si) continue;
+    std::string label = (*si)["type"] == "user-provided" ? "user-provided" : (*si).value("_label", std::string("user-provided"));
+    json creds = b.value("_credentials", json::object());
+    std::string name = b["name"].is_string() ? b["name"].get<std::string>() : (*si)["name"].get<std::string>();
+    json entry = {{"label", label}, {"name", name}, {"tags", (*si)["tags"]}, {"instance_guid", (*si)["guid"]},
+                  {"instance_name", (*si)["name"]}, {"binding_guid", b["guid"]}, {"binding_name", b["name"]},
+                  {"credentials", creds}, {"syslog_drain_url", (*si).value("syslog_drain_url", json(nullptr))},
+                  {"volume_mounts", json::array()}};
+    if (label != "user-provided") {
+      entry["plan"] = (*si).value("_plan_name", std::string("default"));
+      entry["provider"] = nullptr;
+    }
+    out.vcap_services[label].push_back(entry);
+    out.stackato_services[(*si)["name"].get<std::string>()] = creds;
+    if (creds.contains("uri") && creds["uri"].is_string()) {
+      ++per_type[label];
+      uri_of_type[label] = creds["uri"];
+    }
+  }
+  int databases = 0;
+  std::string database_uri;
+  for (const char* t : {"mysql", "postgresql"})
+    if (per_type[t] > 0) {
+      databases += per_type[t];
+      database_uri = uri_of_type[t];
+    }
+  if (databases == 1) out.urls["DATABASE_URL"] = database_uri;
+  for (const auto& [t, var] : std::map<std::string, std::string>{{"mysql", "MYSQL_URL"}, {"postgresql", "POSTGRESQL_URL"}, {"redis", "REDIS_URL"}})
+    if (per_type[t] == 1) out.urls[var] = uri_of_type[t];
+  return out;
+}
+
 Env app_env(store::Store& store, const json& app, const std::string& domain, const std::string& home, bool staging) {
   Env env;
   env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
@@ -48,10 +87,12 @@ Env app_env(store::Store& store, const json& app, const std::string& domain, con
                    {"organization_name", org_name}, {"organization_id", org_guid}, {"cf_api", "https://api." + domain},
                    {"limits", {{"mem", mem}, {"disk", 1024}, {"fds", 16384}}}, {"users", nullptr}};
   env["VCAP_APPLICATION"] = vcap_app.dump();
-  // Services arrive with the services issue; the variables exist (empty) from the start.
-  env["VCAP_SERVICES"] = "{}";
-  env["STACKATO_SERVICES"] = "{}";
+  // The same service variables at staging, in pre-running hooks and at run time.
   (void)staging;
+  ServiceEnv services = service_env(store, app["guid"]);
+  env["VCAP_SERVICES"] = services.vcap_services.dump();
+  env["STACKATO_SERVICES"] = services.stackato_services.dump();
+  for (const auto& [k, v] : services.urls) env[k] = v;
   for (const auto& [k, v] : app["_env"].items()) env[k] = v.get<std::string>();
   return env;
 }

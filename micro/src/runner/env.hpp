@@ -15,6 +15,15 @@ namespace kato::runner {
 
 using Env = std::map<std::string, std::string>;
 
+// VCAP_SERVICES (keyed by label: "user-provided" or the offering), STACKATO_SERVICES (keyed by
+// service name) and the *_URL variables for the app's bindings.
+struct ServiceEnv {
+  nlohmann::json vcap_services = nlohmann::json::object();
+  nlohmann::json stackato_services = nlohmann::json::object();
+  std::map<std::string, std::string> urls;  // DATABASE_URL, MYSQL_URL, POSTGRESQL_URL, REDIS_URL
+};
+ServiceEnv service_env(store::Store& store, const std::string& app_guid);
+
 // For an app (its document): staging=true for hooks at staging time.
 Env app_env(store::Store& store, const nlohmann::json& app, const std::string& domain, const std::string& home,
             bool staging);

@@ -1,0 +1,258 @@
+// Service offerings and plans (the marketplace), service instances (user-provided here;
+// managed ones come with the brokers), and credential bindings.
+
+#include "controller/handlers.hpp"
+
+namespace kato::controller {
+
+namespace {
+
+const std::initializer_list<std::string> kInstanceFields = {
+    "names", "space_guids", "organization_guids", "type", "guids", "service_plan_guids", "service_plan_names",
+    "label_selector", "fields[space]", "fields[space.organization]", "fields[service_plan]",
+    "fields[service_plan.service_offering]", "fields[service_plan.service_offering.service_broker]"};
+
+json present_instance(const Call& c, const json& si) {
+  json out = public_view(si);
+  std::string self = c.api + "/v3/service_instances/" + si["guid"].get<std::string>();
+  out["relationships"] = {{"space", to_one(si["_space"])}};
+  out["links"] = {{"self", link(self)}, {"space", link(c.api + "/v3/spaces/" + si["_space"].get<std::string>())},
+                  {"service_credential_bindings", link(c.api + "/v3/service_credential_bindings?service_instance_guids=" + si["guid"].get<std::string>())}};
+  if (si["type"] == "user-provided")
+    out["links"]["credentials"] = link(self + "/credentials");
+  else
+    out["relationships"]["service_plan"] = to_one(si.value("_plan", std::string()));
+  return out;
+}
+
+json present_binding(const Call& c, const json& b) {
+  json out = public_view(b);
+  std::string self = c.api + "/v3/service_credential_bindings/" + b["guid"].get<std::string>();
+  out["relationships"] = {{"app", to_one(b["_app"])}, {"service_instance", to_one(b["_instance"])}};
+  out["links"] = {{"self", link(self)}, {"details", link(self + "/details")},
+                  {"service_instance", link(c.api + "/v3/service_instances/" + b["_instance"].get<std::string>())},
+                  {"app", link(c.api + "/v3/apps/" + b["_app"].get<std::string>())}};
+  return out;
+}
+
+json operation(const std::string& type, const std::string& state, const std::string& now) {
+  return {{"type", type}, {"state", state}, {"description", ""}, {"created_at", now}, {"updated_at", now}};
+}
+
+std::string rel_guid(const json& body, const char* name) {
+  try {
+    return body.at("relationships").at(name).at("data").at("guid");
+  } catch (const json::exception&) {
+    throw unprocessable(std::string("Relationships ") + name + " must be a to-one relationship");
+  }
+}
+
+void check_tags_and_credentials(const json& body) {
+  if (body.contains("tags")) {
+    if (!body["tags"].is_array()) throw unprocessable("Tags must be a list of strings");
+    for (const auto& t : body["tags"])
+      if (!t.is_string()) throw unprocessable("Tags must be a list of strings");
+  }
+  if (body.contains("credentials") && !body["credentials"].is_object()) throw unprocessable("Credentials must be an object");
+}
+
+}  // namespace
+
+void Controller::Impl::add_service_routes() {
+  // The marketplace: filled by the service brokers.
+  add("GET", "/v3/service_offerings", true, [this](Call& c) {
+    c.allow_query({"names", "available", "service_broker_guids", "service_broker_names", "space_guids",
+                   "organization_guids", "fields[service_broker]", "label_selector"});
+    auto offerings = store.list("service_offering");
+    filter_in(offerings, c, "names", "/name");
+    return paginate(c, offerings, "/v3/service_offerings", [](const json& o) { return public_view(o); });
+  });
+  add("GET", "/v3/service_plans", true, [this](Call& c) {
+    c.allow_query({"names", "service_offering_names", "service_offering_guids", "service_broker_names",
+                   "service_broker_guids", "include", "available", "space_guids", "organization_guids",
+                   "fields[service_offering.service_broker]", "label_selector"});
+    auto plans = store.list("service_plan");
+    filter_in(plans, c, "names", "/name");
+    filter_in(plans, c, "service_offering_names", "/_offering_name");
+    filter_in(plans, c, "service_offering_guids", "/_offering");
+    return paginate(c, plans, "/v3/service_plans", [](const json& p) { return public_view(p); });
+  });
+
+  add("GET", "/v3/service_instances", true, [this](Call& c) {
+    c.allow_query(kInstanceFields);
+    auto list = store.list("service_instance");
+    filter_in(list, c, "names", "/name");
+    filter_in(list, c, "space_guids", "/_space");
+    filter_in(list, c, "type", "/type");
+    filter_in(list, c, "guids", "/guid");
+    return paginate(c, list, "/v3/service_instances", [&](const json& si) { return present_instance(c, si); });
+  });
+  add("GET", "/v3/service_instances/:guid", true, [this](Call& c) {
+    c.allow_query({"fields[space]", "fields[space.organization]", "fields[service_plan]",
+                   "fields[service_plan.service_offering]", "fields[service_plan.service_offering.service_broker]"});
+    return http::Response::json(200, present_instance(c, find("service_instance", c.param(0), "Service instance")));
+  });
+  add("GET", "/v3/service_instances/:guid/credentials", true, [this](Call& c) {
+    c.allow_query({});
+    json si = find("service_instance", c.param(0), "Service instance");
+    if (si["type"] != "user-provided") throw not_found("Service instance");
+    return http::Response::json(200, si["_credentials"]);
+  });
+
+  add("POST", "/v3/service_instances", true, [this](Call& c) {
+    json body = c.body({"type", "name", "relationships", "credentials", "tags", "syslog_drain_url",
+                        "route_service_url", "parameters", "metadata"});
+    std::string type = body.value("type", "");
+    if (type != "user-provided" && type != "managed") throw unprocessable("Type must be one of 'managed', 'user-provided'");
+    if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
+      throw unprocessable("Name must be a non-empty string");
+    std::string name = body["name"], space = rel_guid(body, "space");
+    if (!store.get("space", space)) throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
+    check_tags_and_credentials(body);
+    if (type == "managed") {
+      std::string plan = rel_guid(body, "service_plan");
+      if (!store.get("service_plan", plan))
+        throw unprocessable("Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.");
+      throw unprocessable("Managed service instances need a service broker; kato has none for this plan yet");
+    }
+    json si;
+    store.transaction([&] {
+      for (const auto& other : store.list("service_instance"))
+        if (other["name"] == name && other["_space"] == space)
+          throw unprocessable("The service instance name is taken: " + name, 60002, "CF-ServiceInstanceNameTaken");
+      std::string now = now_iso();
+      si = {{"guid", auth::new_guid()}, {"name", name}, {"type", "user-provided"},
+            {"tags", body.value("tags", json::array())},
+            {"syslog_drain_url", body.value("syslog_drain_url", json(nullptr))},
+            {"route_service_url", body.value("route_service_url", json(nullptr))},
+            {"last_operation", operation("create", "succeeded", now)}, {"created_at", now}, {"updated_at", now},
+            {"metadata", body.value("metadata", metadata())}, {"_space", space},
+            {"_credentials", body.value("credentials", json::object())}};
+      store.put("service_instance", si);
+    });
+    return http::Response::json(201, present_instance(c, si));
+  });
+
+  add("PATCH", "/v3/service_instances/:guid", true, [this](Call& c) {
+    json body = c.body({"name", "tags", "credentials", "syslog_drain_url", "route_service_url", "metadata"});
+    check_tags_and_credentials(body);
+    json si;
+    store.transaction([&] {
+      si = find("service_instance", c.param(0), "Service instance");
+      if (si["type"] != "user-provided") throw unprocessable("Managed service instances cannot be updated yet");
+      if (body.contains("name")) {
+        if (!body["name"].is_string() || body["name"].get<std::string>().empty()) throw unprocessable("Name must be a non-empty string");
+        for (const auto& other : store.list("service_instance"))
+          if (other["name"] == body["name"] && other["_space"] == si["_space"] && other["guid"] != si["guid"])
+            throw unprocessable("The service instance name is taken: " + body["name"].get<std::string>(), 60002,
+                                "CF-ServiceInstanceNameTaken");
+        si["name"] = body["name"];
+      }
+      if (body.contains("tags")) si["tags"] = body["tags"];
+      if (body.contains("credentials")) {
+        si["_credentials"] = body["credentials"];
+        // Bindings of a user-provided instance carry its current credentials.
+        for (auto b : store.list("binding"))
+          if (b["_instance"] == si["guid"]) {
+            b["_credentials"] = body["credentials"];
+            store.put("binding", b);
+          }
+      }
+      for (const char* k : {"syslog_drain_url", "route_service_url", "metadata"})
+        if (body.contains(k)) si[k] = body[k];
+      std::string now = now_iso();
+      si["last_operation"] = operation("update", "succeeded", now);
+      si["updated_at"] = now;
+      store.put("service_instance", si);
+    });
+    return http::Response::json(200, present_instance(c, si));
+  });
+
+  add("DELETE", "/v3/service_instances/:guid", true, [this](Call& c) {
+    c.allow_query({"purge"});
+    store.transaction([&] {
+      find("service_instance", c.param(0), "Service instance");
+      for (const auto& b : store.list("binding"))
+        if (b["_instance"] == c.param(0)) store.remove("binding", b["guid"]);
+      store.remove("service_instance", c.param(0));
+    });
+    return http::Response::empty(204);
+  });
+
+  // Credential bindings
+  add("POST", "/v3/service_credential_bindings", true, [this](Call& c) {
+    json body = c.body({"type", "name", "relationships", "parameters", "metadata"});
+    if (body.value("type", "") != "app") throw unprocessable("Type must be 'app'; service keys need a managed service");
+    std::string instance = rel_guid(body, "service_instance"), app_guid = rel_guid(body, "app");
+    if (body.contains("name") && !body["name"].is_null() && !body["name"].is_string()) throw unprocessable("Name must be a string");
+    json binding;
+    store.transaction([&] {
+      auto si = store.get("service_instance", instance);
+      if (!si) throw unprocessable("The service instance could not be found: " + instance);
+      auto app = store.get("app", app_guid);
+      if (!app) throw unprocessable("The app could not be found: " + app_guid);
+      if ((*app)["_space"] != (*si)["_space"]) throw unprocessable("The service instance and the app are in different spaces");
+      if ((*si)["type"] == "user-provided" && body.contains("parameters"))
+        throw unprocessable("Binding parameters are not supported for user-provided service instances");
+      for (const auto& b : store.list("binding"))
+        if (b["_app"] == app_guid && b["_instance"] == instance)
+          throw unprocessable("The app is already bound to the service instance", 90003, "CF-ServiceBindingAppServiceTaken");
+      std::string now = now_iso();
+      binding = {{"guid", auth::new_guid()}, {"type", "app"}, {"name", body.value("name", json(nullptr))},
+                 {"last_operation", operation("create", "succeeded", now)}, {"created_at", now}, {"updated_at", now},
+                 {"metadata", body.value("metadata", metadata())}, {"_app", app_guid}, {"_instance", instance},
+                 {"_credentials", (*si).value("_credentials", json::object())}};
+      store.put("binding", binding);
+    });
+    return http::Response::json(201, present_binding(c, binding));
+  });
+  add("GET", "/v3/service_credential_bindings", true, [this](Call& c) {
+    c.allow_query({"app_guids", "service_instance_guids", "type", "include", "names", "guids", "label_selector",
+                   "app_names", "service_instance_names"});
+    auto list = store.list("binding");
+    filter_in(list, c, "app_guids", "/_app");
+    filter_in(list, c, "service_instance_guids", "/_instance");
+    filter_in(list, c, "type", "/type");
+    filter_in(list, c, "guids", "/guid");
+    auto res = paginate(c, list, "/v3/service_credential_bindings", [&](const json& b) { return present_binding(c, b); });
+    if (auto inc = c.query("include")) {
+      json body = json::parse(res.body);
+      json included = json::object();
+      for (const auto& what : c.query_list("include")) {
+        if (what != "app" && what != "service_instance") throw bad_query("Invalid include: " + what);
+        json items = json::array();
+        for (const auto& b : body["resources"]) {
+          std::string g = b["relationships"][what]["data"]["guid"];
+          if (what == "app") {
+            if (auto a = store.get("app", g)) items.push_back(public_view(*a));
+          } else if (auto si = store.get("service_instance", g)) {
+            items.push_back(present_instance(c, *si));
+          }
+        }
+        included[what == "app" ? "apps" : "service_instances"] = items;
+      }
+      body["included"] = included;
+      res.body = body.dump();
+    }
+    return res;
+  });
+  add("GET", "/v3/service_credential_bindings/:guid", true, [this](Call& c) {
+    c.allow_query({"include"});
+    return http::Response::json(200, present_binding(c, find("binding", c.param(0), "Service credential binding")));
+  });
+  add("GET", "/v3/service_credential_bindings/:guid/details", true, [this](Call& c) {
+    c.allow_query({});
+    json b = find("binding", c.param(0), "Service credential binding");
+    auto si = store.get("service_instance", b["_instance"]);
+    return http::Response::json(200, {{"credentials", b["_credentials"]},
+                                      {"syslog_drain_url", si ? (*si).value("syslog_drain_url", json(nullptr)) : json(nullptr)},
+                                      {"volume_mounts", json::array()}});
+  });
+  add("DELETE", "/v3/service_credential_bindings/:guid", true, [this](Call& c) {
+    c.allow_query({});
+    if (!store.remove("binding", c.param(0))) throw not_found("Service credential binding");
+    return http::Response::empty(204);
+  });
+}
+
+}  // namespace kato::controller
