@@ -39,6 +39,27 @@ seen=""
 for i in 1 2 3 4; do get_app hello; seen="$seen$(j .index)"; done
 [[ "$seen" == *0* && "$seen" == *1* ]] && ok || bad "round robin over both instances: $seen"
 
+# WebSocket: the upgrade goes through and bytes are spliced both ways, over TLS
+python3 - "$port" "$ca" <<'PY' && ok || bad "websocket through the router"
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+with socket.create_connection(("127.0.0.1", port)) as raw, ctx.wrap_socket(raw, server_hostname="hello.localhost") as s:
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: hello.localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in head, head
+    for msg in (b"ping-1", b"x" * 100000):
+        s.sendall(msg)
+        got = b""
+        while len(got) < len(msg):
+            got += s.recv(65536)
+        assert got == msg
+PY
+
 # a crash is restarted
 get_app hello /crash
 wait_for 10 GET "/v3/processes/$hello_proc/stats" 'any(.resources[]; .state == "CRASHED")' && ok || bad "crash seen"
@@ -87,6 +108,49 @@ sha=$(sha1sum "$here/apps/hello/app.py" | cut -d' ' -f1)
 size=$(stat -c %s "$here/apps/hello/app.py")
 req POST /v3/resource_matches "{\"resources\":[{\"checksum\":{\"value\":\"$sha\"},\"size_in_bytes\":$size,\"path\":\"app.py\",\"mode\":\"644\"},{\"checksum\":{\"value\":\"0000000000000000000000000000000000000000\"},\"size_in_bytes\":5,\"path\":\"new.txt\",\"mode\":\"644\"}]}"
 expect 201 '.resources | length == 1 and .[0].path == "app.py"' "resource matches against the cache"
+
+# Map the new version, then unmap and stop the old one, under constant load: no request fails
+# and the last answers all come from the new version.
+req PATCH "/v3/apps/$hello/environment_variables" '{"var":{"APP_VERSION":"1"}}'
+push hello2 "$work/hello.zip"
+hello2=$app
+req PATCH "/v3/apps/$hello2/environment_variables" '{"var":{"APP_VERSION":"2"}}'
+req POST "/v3/apps/$hello2/actions/restart"
+wait_for 30 GET "/v3/processes/$proc/stats" 'all(.resources[]; .state == "RUNNING")'
+python3 - "$port" > "$work/load.json" <<'PY' &
+import http.client, json, sys, time
+port = int(sys.argv[1])
+codes, versions, errors = {}, [], 0
+deadline = time.time() + 6
+conn = None
+while time.time() < deadline and len(versions) < 3000:
+    try:
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/", headers={"Host": "hello.localhost"})
+        r = conn.getresponse()
+        body = r.read()
+        codes[r.status] = codes.get(r.status, 0) + 1
+        versions.append(json.loads(body)["version"] if r.status == 200 else "-")
+    except Exception as e:
+        errors += 1
+        conn = None
+print(json.dumps({"codes": codes, "errors": errors, "total": len(versions), "tail": versions[-50:]}))
+PY
+loader=$!
+sleep 1
+req POST "/v3/routes/$hello_route/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$hello2\"}}]}"
+req GET "/v3/routes/$hello_route/destinations?app_guids=$hello"
+old_dest=$(j '.destinations[0].guid')
+req DELETE "/v3/routes/$hello_route/destinations/$old_dest"
+req POST "/v3/apps/$hello/actions/stop"
+wait "$loader"
+jq -e '.errors == 0 and (.codes | keys == ["200"]) and .total > 100 and (.tail | all(. == "2"))' "$work/load.json" >/dev/null && ok ||
+  { status=load; cp "$work/load.json" "$work/body"; bad "swap under load lost requests or kept the old version"; }
+req POST "/v3/apps/$hello/actions/start"
+wait_for 30 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' || bad "hello started again"
+req POST "/v3/routes/$hello_route/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$hello\"}}]}"
+req DELETE "/v3/apps/$hello2"
 
 # kill -9 of kato with three apps running; all serve again after a start
 push two "$work/hello.zip"

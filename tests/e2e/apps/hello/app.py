@@ -1,4 +1,6 @@
 """Test app for kato: reports what the platform gave it (env, hook effects, forwarded headers)."""
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -19,6 +21,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/crash":
             os._exit(3)
+        if self.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            return self.websocket()
         body = json.dumps({
             "version": os.environ.get("APP_VERSION", "1"),
             "index": os.environ.get("CF_INSTANCE_INDEX"),
@@ -36,6 +40,22 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def websocket(self):
+        # The handshake, then raw bytes echoed back: enough to see the router splice them.
+        key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            data = self.connection.recv(65536)
+            if not data:
+                break
+            self.connection.sendall(data)
+        self.close_connection = True
 
     def log_message(self, fmt, *args):
         sys.stderr.write("request: " + (fmt % args) + "\n")
