@@ -31,6 +31,7 @@ logs=$(jq -r '.envelopes.batch[] | .tags.source_type + " " + (.log.payload | @ba
 grep -q '^STG .*pre-staging ran' <<<"$logs" || grep -q '^STG .*pre-staging: echo pre-staging' <<<"$logs" && ok || bad "STG log lines: $logs"
 grep -q '^APP/PROC/WEB hello starting on port' <<<"$logs" && ok || bad "app stdout in the log: $logs"
 grep -q '^RTR .*GET / HTTP/1.1" 200' <<<"$logs" && ok || bad "router access line: $logs"
+grep -q '^API Started app (by admin)' <<<"$logs" && grep -q '^API Mapped route hello.localhost' <<<"$logs" && ok || bad "API events: $logs"
 
 # round robin over two instances
 req POST "/v3/processes/$hello_proc/actions/scale" '{"instances":2}'
@@ -64,6 +65,32 @@ PY
 get_app hello /crash
 wait_for 10 GET "/v3/processes/$hello_proc/stats" 'any(.resources[]; .state == "CRASHED")' && ok || bad "crash seen"
 wait_for 20 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "restarted after the crash"
+
+# http health check: an endpoint that answers 404 never lets the instance run; "/" does
+req PATCH "/v3/processes/$hello_proc" '{"health_check":{"type":"http","data":{"endpoint":"/notfound","timeout":2}}}'
+req POST "/v3/apps/$hello/actions/restart"
+sleep 3
+req GET "/v3/processes/$hello_proc/stats"
+jq -e 'all(.resources[]; .state != "RUNNING")' "$work/body" >/dev/null && ok || bad "failing http health check keeps it from RUNNING"
+req GET "/api/v1/read/$hello?limit=1000"
+jq -r '.envelopes.batch[].log.payload | @base64d' "$work/body" | grep -q "failed its http health check" && ok || bad "health check failure logged"
+req PATCH "/v3/processes/$hello_proc" '{"health_check":{"type":"http","data":{"endpoint":"/","timeout":10}}}'
+req POST "/v3/apps/$hello/actions/restart"
+wait_for 30 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "RUNNING with a good http health check"
+
+# the memory limit is enforced: a process allocating past it fails
+mkdir -p "$work/hog"
+printf 'applications:\n- name: hog\n  command: python3 -c "bytearray(700 << 20); print(\x27allocated\x27)"\n' > "$work/hog/manifest.yml"
+(cd "$work/hog" && zip -q -r "$work/hog.zip" .)
+push hog "$work/hog.zip" nowait
+hog=$app
+req POST "/v3/processes/$proc/actions/scale" '{"memory_in_mb":128}'
+req POST "/v3/apps/$hog/actions/restart"
+sleep 2
+req GET "/api/v1/read/$hog?limit=1000"
+logs=$(jq -r '.envelopes.batch[].log.payload | @base64d' "$work/body")
+grep -q MemoryError <<<"$logs" && ! grep -q "^allocated" <<<"$logs" && ok || bad "memory limit not enforced: $logs"
+req DELETE "/v3/apps/$hog"
 
 # 404 for an unknown route, 502 when nothing runs
 get_app nosuchapp

@@ -37,9 +37,10 @@ wait_for() {
 }
 
 
-# push APP ZIP: create, upload, stage, droplet, route, map, start; leaves $app
+# push APP ZIP [nowait]: create, upload, stage, droplet, route, map, start, and (unless nowait)
+# wait until every instance is RUNNING; leaves $app, $route, $proc
 push() {
-  local name=$1 zip=$2
+  local name=$1 zip=$2 nowait=${3:-}
   req POST /v3/apps "{\"name\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
   app=$(j .guid)
   req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$app\"}}}}"
@@ -62,5 +63,6 @@ push() {
   expect 200 '.state == "STARTED"' "$name: start"
   req GET "/v3/apps/$app/processes"
   proc=$(j '.resources[0].guid')
+  [ -n "$nowait" ] && return 0
   wait_for 30 GET "/v3/processes/$proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "$name: RUNNING"
 }

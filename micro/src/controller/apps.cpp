@@ -104,6 +104,7 @@ void Controller::Impl::add_app_routes() {
                             {"version", auth::new_guid()}, {"created_at", now}, {"updated_at", now},
                             {"metadata", metadata()}, {"_app", guid}, {"_space", space}});
     });
+    event(c, created["guid"], "Created app " + name);
     return http::Response::json(201, present_app(c, created));
   });
 
@@ -176,13 +177,20 @@ void Controller::Impl::add_app_routes() {
     if (apply) reconcile(guid);
     return app;
   };
-  add("POST", "/v3/apps/:guid/actions/start", true,
-      [this, set_state](Call& c) { return http::Response::json(200, present_app(c, set_state(c.param(0), "STARTED", true))); });
-  add("POST", "/v3/apps/:guid/actions/stop", true,
-      [this, set_state](Call& c) { return http::Response::json(200, present_app(c, set_state(c.param(0), "STOPPED", false))); });
+  add("POST", "/v3/apps/:guid/actions/start", true, [this, set_state](Call& c) {
+    json app = set_state(c.param(0), "STARTED", true);
+    event(c, c.param(0), "Started app");
+    return http::Response::json(200, present_app(c, app));
+  });
+  add("POST", "/v3/apps/:guid/actions/stop", true, [this, set_state](Call& c) {
+    json app = set_state(c.param(0), "STOPPED", false);
+    event(c, c.param(0), "Stopped app");
+    return http::Response::json(200, present_app(c, app));
+  });
   add("POST", "/v3/apps/:guid/actions/restart", true, [this, set_state](Call& c) {
     json app = set_state(c.param(0), "STARTED", true, false);
     if (backends.runner) backends.runner->restart(c.param(0));
+    event(c, c.param(0), "Restarted app");
     return http::Response::json(200, present_app(c, app));
   });
 
@@ -209,6 +217,9 @@ void Controller::Impl::add_app_routes() {
       app["updated_at"] = now_iso();
       store.put("app", app);
     });
+    std::string names;  // names only: values may be secrets
+    for (const auto& [k, v] : body["var"].items()) names += (names.empty() ? "" : ", ") + k;
+    event(c, c.param(0), "Updated environment variables: " + names);
     return http::Response::json(200, {{"var", app["_env"]},
                                       {"links", {{"self", link(c.api + "/v3/apps/" + c.param(0) + "/environment_variables")},
                                                  {"app", link(c.api + "/v3/apps/" + c.param(0))}}}});
@@ -280,6 +291,7 @@ void Controller::Impl::add_app_routes() {
     process["updated_at"] = now_iso();
     store.put("process", process);
     reconcile(process["_app"]);  // instance count changes at once; memory and disk at restart
+    event(c, process["_app"], "Scaled " + process["type"].get<std::string>() + ": " + body.dump());
     return http::Response::json(202, present_process(c, process));
   };
   add("POST", "/v3/processes/:guid/actions/scale", true,
@@ -372,6 +384,7 @@ void Controller::Impl::add_app_routes() {
       store.put("app", app);
     });
     // Running instances keep their droplet until a restart, as on CC.
+    event(c, c.param(0), "Assigned droplet " + droplet);
     std::string self = c.api + "/v3/apps/" + c.param(0) + "/relationships/current_droplet";
     return http::Response::json(200, {{"data", {{"guid", droplet}}},
                                       {"links", {{"self", link(self)}, {"related", link(c.api + "/v3/apps/" + c.param(0) + "/droplets/current")}}}});

@@ -1,5 +1,7 @@
 #include "controller/controller.hpp"
 
+#include <chrono>
+
 #include "controller/handlers.hpp"
 #include "runner/runner.hpp"
 
@@ -14,6 +16,11 @@ Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
   add_job_routes();
   add_package_routes();
   add_service_routes();
+}
+
+void Controller::Impl::event(const Call& c, const std::string& app_guid, const std::string& text) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  store.append_log(app_guid, {ns, "API", "0", false, text + (c.user ? " (by " + c.user->name + ")" : "")});
 }
 
 void Controller::Impl::reconcile(const std::string& app_guid) {

@@ -44,6 +44,9 @@ struct Controller::Impl {
   // services.cpp: offerings, plans, service instances, credential bindings
   void add_service_routes();
 
+  // An API event in the app's log (source API), e.g. "Started app by admin".
+  void event(const Call& c, const std::string& app_guid, const std::string& text);
+
   // Tell the runner that an app's desired state may have changed.
   void reconcile(const std::string& app_guid);
 

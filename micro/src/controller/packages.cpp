@@ -90,6 +90,8 @@ void Controller::Impl::add_package_routes() {
     }
     p["updated_at"] = now;
     store.put("package", p);
+    event(c, p["_app"], "Uploaded package: " + std::to_string(zip.size()) + " bytes, " + std::to_string(matched.size()) +
+                            " files matched from the cache, " + p["state"].get<std::string>());
     return http::Response::json(200, present_package(c, p));
   });
 
@@ -130,6 +132,7 @@ void Controller::Impl::add_package_routes() {
                   {"created_at", now}, {"updated_at", now}, {"metadata", body.value("metadata", metadata())},
                   {"_app", (*pkg)["_app"]}};
     store.put("build", build);
+    event(c, build["_app"], "Staging build " + build["guid"].get<std::string>());
     backends.stager->stage(build["guid"]);
     return http::Response::json(201, present_build(c, build));
   });

@@ -154,6 +154,7 @@ void Controller::Impl::add_route_routes() {
       route["updated_at"] = now_iso();
       store.put("route", route);
     });
+    for (const auto& d : body["destinations"]) event(c, d["app"]["guid"], "Mapped route " + route["url"].get<std::string>());
     return http::Response::json(200, destinations_body(c, route));
   });
 
@@ -164,9 +165,11 @@ void Controller::Impl::add_route_routes() {
       auto& d = route["destinations"];
       auto it = std::find_if(d.begin(), d.end(), [&](const json& x) { return x["guid"] == c.param(1); });
       if (it == d.end()) throw not_found("Destination");
+      std::string app = (*it)["app"]["guid"];
       d.erase(it);
       route["updated_at"] = now_iso();
       store.put("route", route);
+      event(c, app, "Unmapped route " + route["url"].get<std::string>());
     });
     return http::Response::empty(204);
   });

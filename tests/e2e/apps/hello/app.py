@@ -23,6 +23,11 @@ class Handler(BaseHTTPRequestHandler):
             os._exit(3)
         if self.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             return self.websocket()
+        if self.path == "/notfound":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = json.dumps({
             "version": os.environ.get("APP_VERSION", "1"),
             "index": os.environ.get("CF_INSTANCE_INDEX"),
