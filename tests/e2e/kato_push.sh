@@ -129,6 +129,13 @@ status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorizat
 expect 200 '.state == "FAILED" and (.data.error | test("leaving the app directory"))' "zip-slip refused"
 [ ! -e "$data/escaped.txt" ] && [ ! -e "$data/blobs/escaped.txt" ] && ok || bad "zip-slip wrote a file"
 
+# a malformed zip (found by the zip fuzzer: libarchive gave no message, kato crashed) is refused
+req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$bad_app\"}}}}"
+pkg=$(j .guid)
+status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" -F 'resources=[]' \
+           -F "bits=@$here/../fuzz/regressions/zip-null-error-message.zip" "$api/v3/packages/$pkg/upload")
+expect 200 '.state == "FAILED" and (.data.error | length > 0)' "malformed zip refused, kato alive"
+
 # resource matching: the second upload of the same files sends nothing
 printf 'x%.0s' $(seq 1 2000) > "$work/big.txt"
 sha=$(sha1sum "$here/apps/hello/app.py" | cut -d' ' -f1)

@@ -16,6 +16,12 @@ namespace {
 
 using Archive = std::unique_ptr<archive, int (*)(archive*)>;
 
+// libarchive may have no message (NULL): never build a std::string from it directly.
+std::string why(archive* a) {
+  const char* e = archive_error_string(a);
+  return e ? e : "malformed archive";
+}
+
 std::string safe_path(const char* raw) {
   if (!raw || !*raw) throw std::runtime_error("zip entry without a name");
   std::string p(raw);
@@ -41,7 +47,7 @@ void walk(archive* a, const std::function<void(Entry&)>& f) {
   for (;;) {
     int rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) return;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) throw std::runtime_error(std::string("corrupt zip: ") + archive_error_string(a));
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) throw std::runtime_error(std::string("corrupt zip: ") + why(a));
     Entry entry;
     entry.path = safe_path(archive_entry_pathname(e));
     entry.mode = archive_entry_perm(e) & 07777;
@@ -61,7 +67,7 @@ void walk(archive* a, const std::function<void(Entry&)>& f) {
         char buf[65536];
         for (;;) {
           la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-          if (n < 0) throw std::runtime_error("corrupt zip entry " + entry.path + ": " + archive_error_string(a));
+          if (n < 0) throw std::runtime_error("corrupt zip entry " + entry.path + ": " + why(a));
           if (n == 0) break;
           entry.data.append(buf, static_cast<std::size_t>(n));
         }
@@ -85,14 +91,14 @@ Archive open_reader() {
 void each_entry(std::string_view data, const std::function<void(Entry&)>& f) {
   Archive a = open_reader();
   if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK)
-    throw std::runtime_error(std::string("not a zip: ") + archive_error_string(a.get()));
+    throw std::runtime_error(std::string("not a zip: ") + why(a.get()));
   walk(a.get(), f);
 }
 
 void each_entry(const fs::path& file, const std::function<void(Entry&)>& f) {
   Archive a = open_reader();
   if (archive_read_open_filename(a.get(), file.c_str(), 65536) != ARCHIVE_OK)
-    throw std::runtime_error(std::string("not a zip: ") + archive_error_string(a.get()));
+    throw std::runtime_error(std::string("not a zip: ") + why(a.get()));
   walk(a.get(), f);
 }
 
