@@ -35,6 +35,8 @@ app=$shared/corpus/stackato-cli-tests/apps
 check "manifest yaml" 0 '^    memory: 256$' -- "$bin" manifest --path "$app/env"
 check "manifest json" 0 '"memory": 256' -- "$bin" manifest --path "$app/env" --json
 check "manifest files" 0 '^app.js$' -- "$bin" manifest --path "$app/env" --files
+check "upload manifest" 0 '^    path: \.$' -- "$bin" manifest --path "$app/env" --upload
+check "--upload and --files exclude each other" 2 'excludes' -- "$bin" manifest --path "$app/env" --upload --files
 check "bad manifest: one line, file:line:col, exit 2" 2 '^stackato: error: .*stackato.yml:10:5: Manifest validation error' -- "$bin" manifest --path "$app/hooks-syntax"
 # stderr: the "Using manifest file" line, then the error on exactly one line, and nothing else.
 err=$("$bin" manifest --path "$app/hooks-syntax" 2>&1 >/dev/null)

@@ -17,6 +17,7 @@ struct Options {
   std::string as;
   bool json = false;
   bool files = false;
+  bool upload = false;
 };
 
 void run_manifest(const Options& o, const Globals& globals) {
@@ -35,6 +36,11 @@ void run_manifest(const Options& o, const Globals& globals) {
   std::cerr << "Using manifest file \"" << shown.generic_string() << "\"\n";
   load.file = *file;
   auto m = manifest::load(load, context);
+  if (o.upload) {  // what push puts at the zip root for the stager, one document per app
+    for (std::size_t i = 0; i < m.apps.size(); ++i)
+      std::cout << (i ? "---\n" : "") << manifest::upload_manifest(m, m.apps[i]);
+    return;
+  }
   if (o.files) {
     nlohmann::ordered_json all = nlohmann::ordered_json::object();
     for (const auto& app : m.apps) {
@@ -63,6 +69,8 @@ void add_manifest(CLI::App& app, Globals& globals) {
   cmd->add_option("--as", o->as, "Name to give the application");
   cmd->add_flag("--json", o->json, "Print JSON instead of YAML");
   cmd->add_flag("--files", o->files, "List the files that push would upload");
+  cmd->add_flag("--upload", o->upload, "Print the manifest that push puts at the zip root for the stager")
+      ->excludes(cmd->get_option("--files"));
   cmd->callback([o, &globals] { run_manifest(*o, globals); });
 }
 

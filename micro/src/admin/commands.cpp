@@ -86,11 +86,10 @@ int status(const fs::path& data) {
   std::cout << "kato " << (running ? "running" : "stopped") << " (" << data.string() << ")\n";
   if (running) std::cout << "  pid " << st->pid << ", " << st->api << "\n";
   auto role = [&](const char* name, const char* state) { std::cout << "  " << name << ": " << state << "\n"; };
-  role("controller", serving ? "running" : "stopped");
-  role("token endpoint", serving ? "running" : "stopped");
-  role("router", serving ? "running (no app routing yet)" : "stopped");
-  role("stager", "not available yet");
-  role("runner", "not available yet");
+  // All roles live in the one kato process: they run exactly when it serves.
+  const char* state = serving ? "running" : "stopped";
+  for (const char* name : {"controller", "token endpoint", "router", "stager", "runner"}) role(name, state);
+  for (const char* service : {"postgresql", "mysql", "redis", "filesystem"}) role(service, "not available yet");
   return running ? 0 : 3;
 }
 
