@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -78,7 +79,16 @@ int serve(const StartOptions& o, int ready_fd) {
     config.domain = o.domain;
     controller::Controller::bootstrap(store, config, "admin", password);
 
-    boost::asio::io_context io;
+    // One io_context per thread: a connection stays on its thread, with no shared scheduler.
+    unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+    if (const char* t = std::getenv("KATO_THREADS"); t && std::atoi(t) > 0) threads = static_cast<unsigned>(std::atoi(t));
+    std::vector<std::unique_ptr<boost::asio::io_context>> ios;
+    std::vector<boost::asio::io_context*> workers;
+    for (unsigned i = 0; i < threads; ++i) {
+      ios.push_back(std::make_unique<boost::asio::io_context>(1));
+      workers.push_back(ios.back().get());
+    }
+    boost::asio::io_context& io = *ios.front();
     boost::asio::ssl::context tls(boost::asio::ssl::context::tls_server);
     tls.set_options(boost::asio::ssl::context::default_workarounds | boost::asio::ssl::context::no_sslv2 |
                     boost::asio::ssl::context::no_sslv3 | boost::asio::ssl::context::no_tlsv1 |
@@ -95,7 +105,7 @@ int serve(const StartOptions& o, int ready_fd) {
     router::Router router(store, runner, o.domain);
     runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });
     controller::Controller api(store, tokens, config, {&blobs, &stager, &runner});
-    http::Server server(io, tls, o.listen, o.port, [&](http::Request& req) {
+    http::Server server(workers, tls, o.listen, o.port, [&](http::Request& req) {
       // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
       return api.handle(req);
     }, &router);
@@ -108,17 +118,19 @@ int serve(const StartOptions& o, int ready_fd) {
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int) {
       server.stop();
-      io.stop();
+      for (auto* w : workers) w->stop();
     });
     std::string ready = "ready " + std::to_string(server.port());
     if (!generated.empty()) ready += " " + generated;
     tell(ready);
 
-    unsigned threads = std::max(2u, std::thread::hardware_concurrency());
-    if (const char* t = std::getenv("KATO_THREADS"); t && std::atoi(t) > 0) threads = static_cast<unsigned>(std::atoi(t));
+    // Idle workers must not return before there is work: keep them alive until stopped.
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> keep;
+    for (auto* w : workers) keep.push_back(boost::asio::make_work_guard(*w));
     std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([w = workers[i]] { w->run(); });
     io.run();
+    router.close_idle();  // this thread's pooled connections, before the io_contexts go
     for (auto& t : pool) t.join();
     runner.stop_all();  // before the router and the rest go away
     fs::remove(o.data / "kato.json");

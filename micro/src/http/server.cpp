@@ -64,6 +64,8 @@ Request to_request(const bhttp::request_header<>& h, std::string body, bool tls,
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  std::vector<asio::io_context*> workers;
+  std::size_t next_worker = 0;
   asio::io_context& io;
   asio::ssl::context& tls;
   tcp::acceptor acceptor;
@@ -71,9 +73,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Proxy* proxy;
   Limits limits;
 
-  Impl(asio::io_context& io_, asio::ssl::context& tls_, const std::string& address, unsigned short port,
+  Impl(std::vector<asio::io_context*> w, asio::ssl::context& tls_, const std::string& address, unsigned short port,
        Dispatch d, Proxy* p, Limits l)
-      : io(io_), tls(tls_), acceptor(io_), dispatch(std::move(d)), proxy(p), limits(l) {
+      : workers(std::move(w)), io(*workers.front()), tls(tls_), acceptor(io), dispatch(std::move(d)), proxy(p), limits(l) {
     tcp::endpoint ep(asio::ip::make_address(address), port);
     acceptor.open(ep.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -85,12 +87,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     auto self = shared_from_this();
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      asio::io_context& worker = *workers[next_worker++ % workers.size()];
+      tcp::socket socket = co_await acceptor.async_accept(worker, asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         continue;  // EMFILE and friends: keep serving the connections we have
       }
-      asio::co_spawn(io, session(std::move(socket)), asio::detached);
+      asio::co_spawn(worker, session(std::move(socket)), asio::detached);
     }
   }
 
@@ -200,9 +203,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 };
 
-Server::Server(asio::io_context& io, asio::ssl::context& tls, const std::string& address, unsigned short port,
-               Dispatch dispatch, Proxy* proxy, Limits limits)
-    : impl_(std::make_shared<Impl>(io, tls, address, port, std::move(dispatch), proxy, limits)) {}
+Server::Server(std::vector<asio::io_context*> workers, asio::ssl::context& tls, const std::string& address,
+               unsigned short port, Dispatch dispatch, Proxy* proxy, Limits limits)
+    : impl_(std::make_shared<Impl>(std::move(workers), tls, address, port, std::move(dispatch), proxy, limits)) {}
 
 Server::~Server() = default;
 

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -46,8 +47,11 @@ struct Limits {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, boost::asio::ssl::context& tls, const std::string& address,
-         unsigned short port, Dispatch dispatch, Proxy* proxy = nullptr, Limits limits = {});
+  // Connections are spread over `workers` round robin (each is usually an io_context run by one
+  // thread), so that a connection stays on one thread; the acceptor runs on the first.
+  Server(std::vector<boost::asio::io_context*> workers, boost::asio::ssl::context& tls,
+         const std::string& address, unsigned short port, Dispatch dispatch, Proxy* proxy = nullptr,
+         Limits limits = {});
   ~Server();
   unsigned short port() const;
   void start();

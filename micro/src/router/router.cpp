@@ -61,9 +61,8 @@ struct Router::Impl {
   std::mutex mutex;
   std::uint64_t seen = ~std::uint64_t(0);
   std::vector<Route> routes;
-  std::map<std::string, std::size_t> next;                                   // round robin, by route
-  std::map<unsigned short, int> inflight;                                    // by backend port
-  std::map<unsigned short, std::vector<std::unique_ptr<beast::tcp_stream>>> idle;  // kept-alive backends
+  std::atomic<std::size_t> next{0};  // round robin: one counter spreads every route evenly enough
+  std::unique_ptr<std::atomic<int>[]> inflight{new std::atomic<int>[65536]()};  // by backend port, lock-free
 
   // Access lines are written in batches: one SQLite write per request would cap throughput.
   std::mutex log_mutex;
@@ -104,18 +103,22 @@ struct Router::Impl {
       }
       if (!best) return std::nullopt;
       destinations = best->destinations;
-      route_guid = best->guid;
     }
     std::vector<Backend> backends;
     for (const auto& [app, type] : destinations)
       for (auto port : runner.ports(app, type)) backends.push_back({port, app});
-    std::lock_guard lock(mutex);
-    return std::make_pair(std::move(backends), next[route_guid]++);
+    return std::make_pair(std::move(backends), next.fetch_add(1, std::memory_order_relaxed));
+  }
+
+  // Kept-alive backend connections belong to the io thread that made them (a connection and
+  // its client stay on one thread), so each thread has its own pool and no lock is needed.
+  static std::map<unsigned short, std::vector<std::unique_ptr<beast::tcp_stream>>>& pool() {
+    thread_local std::map<unsigned short, std::vector<std::unique_ptr<beast::tcp_stream>>> idle;
+    return idle;
   }
 
   std::unique_ptr<beast::tcp_stream> take(unsigned short port) {
-    std::lock_guard lock(mutex);
-    auto& list = idle[port];
+    auto& list = pool()[port];
     if (list.empty()) return nullptr;
     auto s = std::move(list.back());
     list.pop_back();
@@ -123,8 +126,7 @@ struct Router::Impl {
   }
 
   void give_back(unsigned short port, std::unique_ptr<beast::tcp_stream> s) {
-    std::lock_guard lock(mutex);
-    auto& list = idle[port];
+    auto& list = pool()[port];
     if (list.size() < 256) list.push_back(std::move(s));
   }
 
@@ -181,14 +183,8 @@ struct Router::Impl {
   struct Inflight {
     Impl& r;
     unsigned short port;
-    Inflight(Impl& r_, unsigned short p) : r(r_), port(p) {
-      std::lock_guard lock(r.mutex);
-      ++r.inflight[port];
-    }
-    ~Inflight() {
-      std::lock_guard lock(r.mutex);
-      --r.inflight[port];
-    }
+    Inflight(Impl& r_, unsigned short p) : r(r_), port(p) { r.inflight[port].fetch_add(1); }
+    ~Inflight() { r.inflight[port].fetch_sub(1); }
   };
 };
 
@@ -367,10 +363,8 @@ awaitable<bool> Router::serve(beast::ssl_stream<beast::tcp_stream>& client, beas
   co_return co_await proxy(*impl_, client, buffer, std::move(request), peer, true);
 }
 
-int Router::inflight(unsigned short port) const {
-  std::lock_guard lock(impl_->mutex);
-  auto it = impl_->inflight.find(port);
-  return it == impl_->inflight.end() ? 0 : it->second;
-}
+int Router::inflight(unsigned short port) const { return impl_->inflight[port].load(); }
+
+void Router::close_idle() { Impl::pool().clear(); }
 
 }  // namespace kato::router

@@ -31,6 +31,8 @@ class Router : public http::Proxy {
                                      std::string peer) override;
   // Requests in flight to a backend port (the runner drains with it).
   int inflight(unsigned short port) const;
+  // Closes the calling thread's kept-alive backend connections (before its io_context goes).
+  void close_idle();
 
   struct Impl;
 
