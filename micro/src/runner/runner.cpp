@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -160,6 +161,43 @@ struct Runner::Impl {
   std::function<int(unsigned short)> inflight;
   std::atomic<bool> quit{false};
   std::thread monitor;
+
+  // Reconcile work, done in order by one worker thread.
+  std::mutex queue_mutex;
+  std::condition_variable queue_wake;
+  std::deque<std::pair<std::string, bool>> queue;  // (app guid, restart)
+  bool queue_quit = false;
+  std::thread worker;
+
+  void work() {
+    std::unique_lock lock(queue_mutex);
+    for (;;) {
+      queue_wake.wait(lock, [&] { return queue_quit || !queue.empty(); });
+      if (queue.empty()) return;  // quitting, nothing left
+      auto [app, restart_all] = queue.front();
+      queue.pop_front();
+      lock.unlock();
+      {
+        std::lock_guard one(reconciling);
+        std::unique_lock l(mutex);
+        try {
+          if (restart_all) reconcile_locked(app, l, true);
+          reconcile_locked(app, l, false);
+        } catch (const std::exception& e) {
+          log(app, 0, std::string("runner: ") + e.what(), true, "CELL");
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  void enqueue(const std::string& app, bool restart_all) {
+    {
+      std::lock_guard lock(queue_mutex);
+      queue.emplace_back(app, restart_all);
+    }
+    queue_wake.notify_one();
+  }
 
   void log(const std::string& app, int index, const std::string& text, bool err, const char* source = "APP/PROC/WEB") {
     store.append_log(app, {now_ns(), source, std::to_string(index), err, text});
@@ -432,9 +470,17 @@ Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs:
   fs::create_directories(impl_->root);
   impl_->kill_orphans();
   impl_->monitor = std::thread([this] { impl_->loop(); });
+  impl_->worker = std::thread([this] { impl_->work(); });
 }
 
 Runner::~Runner() {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    impl_->queue_quit = true;
+    impl_->queue.clear();
+  }
+  impl_->queue_wake.notify_all();
+  impl_->worker.join();
   stop_all();
   impl_->quit = true;
   impl_->wake.notify_all();
@@ -457,18 +503,9 @@ void Runner::stop_all() {
   for (auto& inst : all) impl_->terminate(inst, lock);  // reaps; SIGKILL after the grace
 }
 
-void Runner::reconcile(const std::string& app_guid) {
-  std::lock_guard one(impl_->reconciling);
-  std::unique_lock lock(impl_->mutex);
-  impl_->reconcile_locked(app_guid, lock, false);
-}
+void Runner::reconcile(const std::string& app_guid) { impl_->enqueue(app_guid, false); }
 
-void Runner::restart(const std::string& app_guid) {
-  std::lock_guard one(impl_->reconciling);
-  std::unique_lock lock(impl_->mutex);
-  impl_->reconcile_locked(app_guid, lock, true);
-  impl_->reconcile_locked(app_guid, lock, false);
-}
+void Runner::restart(const std::string& app_guid) { impl_->enqueue(app_guid, true); }
 
 void Runner::reconcile_all() {
   for (const auto& app : impl_->store.list("app"))

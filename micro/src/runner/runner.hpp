@@ -26,8 +26,10 @@ class Runner {
   ~Runner();  // stops every instance
 
   // Make the app's instances match its desired state (start, stop, scale, new droplet).
+  // Queued for the runner's own thread: stopping waits for drains, which must never hold up
+  // the io thread that serves the very requests being drained.
   void reconcile(const std::string& app_guid);
-  // Stop and start every instance of the app (restart action).
+  // Stop and start every instance of the app (restart action); queued likewise.
   void restart(const std::string& app_guid);
   void reconcile_all();
   // Stops every instance at once (SIGTERM to all, then the grace period); for shutdown.
