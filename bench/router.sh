@@ -18,7 +18,7 @@ kato_up
 
 mkdir -p "$work/app"
 if [ "${BENCH_APP:-beast}" = python ]; then
-  cp "$here/tests/e2e/apps/hello/app.py" "$work/app/"
+  cp "$here/examples/hello/app.py" "$work/app/"
   printf 'applications:\n- name: bench\n  command: python3 app.py\n' > "$work/app/manifest.yml"
 else
   cp "$build/bench/bench_http_app" "$work/app/"

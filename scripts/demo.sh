@@ -24,19 +24,7 @@ trap '"$kato" --data "$data" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 source "$here/tests/e2e/lib.sh"
 echo
 echo "\$ kato start --data $data --port 0"
-KATO_ADMIN_PASSWORD=demo-$RANDOM$RANDOM "$kato" --data "$data" start --port 0
-# lib.sh logs in with the password the data dir keeps
-export KATO_ADMIN_PASSWORD
-KATO_ADMIN_PASSWORD=$(cat "$data/admin-password")
-port=$(jq -r .port "$data/kato.json")
-api=https://api.localhost:$port
-ca=$data/tls/ca.pem
-token=$(curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d username=admin \
-          --data-urlencode password="$KATO_ADMIN_PASSWORD" "$api/oauth/token" | jq -r .access_token)
-req GET /v3/spaces
-space=$(j '.resources[0].guid')
-req GET '/v3/domains?names=localhost'
-domain=$(j '.resources[0].guid')
+kato_up 0 show
 
 echo
 echo "\$ stackato manifest --path examples/hello --upload > manifest.yml   # compiled for the stager"

@@ -1,4 +1,8 @@
-"""Test app for kato: reports what the platform gave it (env, hook effects, forwarded headers)."""
+"""hello: reports what the platform gave it (env, hook effects, forwarded headers).
+
+The demo pushes it, and so do kato's end-to-end tests, which also use /crash (exits), /notfound
+(a 404 for health checks) and /ws (a WebSocket handshake, then bytes echoed back).
+"""
 import base64
 import hashlib
 import json

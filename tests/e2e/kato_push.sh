@@ -12,7 +12,9 @@ trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
 
 source "$here/lib.sh"
 kato_up
-(cd "$here/apps/hello" && zip -q -r "$work/hello.zip" .)
+# The example app with the test's compiled manifest (hooks whose effects the test checks).
+(cd "$here/../../examples/hello" && zip -q "$work/hello.zip" app.py)
+(cd "$here/apps/hello" && zip -q "$work/hello.zip" manifest.yml)
 get_app() { status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' "https://$1.localhost:$port${2:-/}"); }
 
 push hello "$work/hello.zip"
@@ -103,7 +105,7 @@ req POST "/v3/apps/$hello/actions/start"
 wait_for 30 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "started again"
 
 # a failing hook fails the build with StagingError and its output
-mkdir -p "$work/bad" && cp "$here/apps/hello/app.py" "$work/bad/"
+mkdir -p "$work/bad" && cp "$here/../../examples/hello/app.py" "$work/bad/"
 printf 'applications:\n- name: bad\n  command: python3 app.py\n  stackato:\n    hooks:\n      post-staging:\n      - echo about to fail; exit 7\n' > "$work/bad/manifest.yml"
 (cd "$work/bad" && zip -q -r "$work/bad.zip" .)
 req POST /v3/apps "{\"name\":\"bad\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
@@ -138,8 +140,8 @@ expect 200 '.state == "FAILED" and (.data.error | length > 0)' "malformed zip re
 
 # resource matching: the second upload of the same files sends nothing
 printf 'x%.0s' $(seq 1 2000) > "$work/big.txt"
-sha=$(sha1sum "$here/apps/hello/app.py" | cut -d' ' -f1)
-size=$(stat -c %s "$here/apps/hello/app.py")
+sha=$(sha1sum "$here/../../examples/hello/app.py" | cut -d' ' -f1)
+size=$(stat -c %s "$here/../../examples/hello/app.py")
 req POST /v3/resource_matches "{\"resources\":[{\"checksum\":{\"value\":\"$sha\"},\"size_in_bytes\":$size,\"path\":\"app.py\",\"mode\":\"644\"},{\"checksum\":{\"value\":\"0000000000000000000000000000000000000000\"},\"size_in_bytes\":5,\"path\":\"new.txt\",\"mode\":\"644\"}]}"
 expect 201 '.resources | length == 1 and .[0].path == "app.py"' "resource matches against the cache"
 

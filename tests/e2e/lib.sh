@@ -6,13 +6,21 @@
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; echo "  status=${status:-} body=$(head -c 800 "$work/body" 2>/dev/null)"; fails=$((fails + 1)); }
 
+# kato_up [PORT] [show]: starts kato (its output shown with "show") and logs in as admin with the
+# password kato keeps in the data dir (KATO_ADMIN_PASSWORD when set, else generated).
 kato_up() {
-  export KATO_ADMIN_PASSWORD=${KATO_ADMIN_PASSWORD:-e2e-secret}
-  "$kato" --data "$data" start --port "${1:-0}" >/dev/null || exit 1
+  if [ "${2:-}" = show ]; then
+    "$kato" --data "$data" start --port "${1:-0}" || exit 1
+  else
+    "$kato" --data "$data" start --port "${1:-0}" >/dev/null || exit 1
+  fi
+  KATO_ADMIN_PASSWORD=$(cat "$data/admin-password")
   port=$(jq -r .port "$data/kato.json")
   api=https://api.localhost:$port
   ca=$data/tls/ca.pem
-  token=$(curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d username=admin -d password="$KATO_ADMIN_PASSWORD" "$api/oauth/token" | jq -r .access_token)
+  # The password goes through stdin, not argv (which every user can read in ps).
+  token=$(printf '%s' "$KATO_ADMIN_PASSWORD" | curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' \
+            -d grant_type=password -d username=admin --data-urlencode password@- "$api/oauth/token" | jq -r .access_token)
   req GET /v3/spaces
   space=$(j '.resources[0].guid')
   req GET '/v3/domains?names=localhost'

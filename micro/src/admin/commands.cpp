@@ -17,6 +17,7 @@
 
 #include "admin/admin.hpp"
 #include "admin/state.hpp"
+#include "runner/process.hpp"
 
 namespace kato::admin {
 
@@ -51,16 +52,6 @@ std::optional<State> read_state(const fs::path& data) {
 namespace {
 bool alive(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0; }
 
-bool port_open(unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 }  // namespace
 
 int stop(const fs::path& data) {
@@ -82,7 +73,7 @@ int stop(const fs::path& data) {
 int status(const fs::path& data) {
   auto st = read_state(data);
   bool running = st && alive(st->pid);
-  bool serving = running && port_open(st->port);
+  bool serving = running && runner::tcp_answers(st->port);
   std::cout << "kato " << (running ? "running" : "stopped") << " (" << data.string() << ")\n";
   if (running) std::cout << "  pid " << st->pid << ", " << st->api << "\n";
   auto role = [&](const char* name, const char* state) { std::cout << "  " << name << ": " << state << "\n"; };

@@ -89,9 +89,15 @@ std::string new_guid() {
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
 }
 
-std::string sha256_hex(const std::string& data) {
+std::string sha256_hex(std::string_view data) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
+  return hex(d, sizeof d);
+}
+
+std::string sha1_hex(std::string_view data) {
+  unsigned char d[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
   return hex(d, sizeof d);
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +36,8 @@ std::string random_hex(std::size_t bytes);
 std::string new_guid();  // a random (v4) UUID
 std::string hash_password(const std::string& password);
 bool check_password(const std::string& password, const std::string& hash);
-std::string sha256_hex(const std::string& data);
+std::string sha256_hex(std::string_view data);
+std::string sha1_hex(std::string_view data);  // resource matching, as CC does
 bool constant_time_equal(const std::string& a, const std::string& b);
 std::string base64(const std::string& data);  // standard, padded
 std::string base64url(const std::string& data);

@@ -1,10 +1,9 @@
 #include "blobs/blobs.hpp"
 
-#include <openssl/sha.h>
-
 #include <fstream>
 #include <stdexcept>
 
+#include "auth/tokens.hpp"
 #include "blobs/zip.hpp"
 
 namespace kato::blobs {
@@ -12,16 +11,6 @@ namespace kato::blobs {
 namespace fs = std::filesystem;
 
 namespace {
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += d[p[i] >> 4];
-    out += d[p[i] & 15];
-  }
-  return out;
-}
-
 void write_file(const fs::path& path, std::string_view data) {
   fs::create_directories(path.parent_path());
   fs::path tmp = path;
@@ -34,18 +23,6 @@ void write_file(const fs::path& path, std::string_view data) {
   fs::rename(tmp, path);
 }
 }  // namespace
-
-std::string sha1_hex(std::string_view data) {
-  unsigned char d[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  return hex(d, sizeof d);
-}
-
-std::string sha256_hex_of(std::string_view data) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  return hex(d, sizeof d);
-}
 
 Blobs::Blobs(fs::path root) : root_(std::move(root)) {
   for (const char* d : {"resources", "packages", "droplets"}) fs::create_directories(root_ / d);
@@ -76,12 +53,12 @@ std::string Blobs::store_package(const std::string& guid, std::string_view zip, 
   if (!zip.empty())
     each_entry(zip, [&](Entry& e) {
       if (e.type != Entry::Type::File) return;
-      std::string sha = sha1_hex(e.data);
+      std::string sha = auth::sha1_hex(e.data);
       if (!has_resource(sha, e.data.size())) write_file(resource(sha), e.data);
     });
   write_file(package_zip(guid), zip);
   write_file(package_matches(guid), matched.dump());
-  return sha256_hex_of(zip);
+  return auth::sha256_hex(zip);
 }
 
 }  // namespace kato::blobs

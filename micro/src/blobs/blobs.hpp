@@ -32,7 +32,4 @@ class Blobs {
   std::filesystem::path root_;
 };
 
-std::string sha1_hex(std::string_view data);
-std::string sha256_hex_of(std::string_view data);
-
 }  // namespace kato::blobs

@@ -227,19 +227,7 @@ void Controller::Impl::add_app_routes() {
   add("GET", "/v3/apps/:guid/env", true, [this](Call& c) {
     c.allow_query({});
     json app = find("app", c.param(0), "App");
-    json space = find("space", app["_space"], "Space");
-    json org = find("organization", space["_org"], "Organization");
-    json uris = json::array();
-    for (const auto& r : store.list("route"))
-      for (const auto& d : r["destinations"])
-        if (d["app"]["guid"] == app["guid"]) {
-          uris.push_back(r["url"]);
-          break;
-        }
-    json vcap_app = {{"cf_api", c.api}, {"limits", {{"fds", 16384}}}, {"application_name", app["name"]},
-                     {"application_id", app["guid"]}, {"application_uris", uris}, {"uris", uris},
-                     {"name", app["name"]}, {"space_name", space["name"]}, {"space_id", space["guid"]},
-                     {"organization_id", org["guid"]}, {"organization_name", org["name"]}, {"users", nullptr}};
+    json vcap_app = runner::vcap_application(store, app, c.api);
     return http::Response::json(200, {{"environment_variables", app["_env"]},
                                       {"staging_env_json", json::object()},
                                       {"running_env_json", json::object()},

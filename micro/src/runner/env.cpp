@@ -55,6 +55,32 @@ ServiceEnv service_env(store::Store& store, const std::string& app_guid) {
   return out;
 }
 
+json vcap_application(store::Store& store, const json& app, const std::string& api_url) {
+  std::string space_name, org_name, org_guid;
+  if (auto space = store.get("space", app["_space"])) {
+    space_name = (*space)["name"];
+    org_guid = (*space)["_org"];
+    if (auto org = store.get("organization", org_guid)) org_name = (*org)["name"];
+  }
+  long mem = 256, disk = 1024;
+  for (const auto& p : store.list("process"))
+    if (p["_app"] == app["guid"] && p["type"] == "web") {
+      mem = p["memory_in_mb"];
+      disk = p["disk_in_mb"];
+    }
+  json uris = json::array();
+  for (const auto& r : store.list("route"))
+    for (const auto& d : r["destinations"])
+      if (d["app"]["guid"] == app["guid"]) {
+        uris.push_back(r["url"]);
+        break;
+      }
+  return {{"cf_api", api_url}, {"limits", {{"fds", 16384}, {"mem", mem}, {"disk", disk}}},
+          {"application_name", app["name"]}, {"application_id", app["guid"]}, {"application_uris", uris},
+          {"uris", uris}, {"name", app["name"]}, {"space_name", space_name}, {"space_id", app["_space"]},
+          {"organization_id", org_guid}, {"organization_name", org_name}, {"users", nullptr}};
+}
+
 Env app_env(store::Store& store, const json& app, const std::string& domain, const std::string& home, bool staging) {
   Env env;
   env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
@@ -64,28 +90,8 @@ Env app_env(store::Store& store, const json& app, const std::string& domain, con
   env["STACKATO_DOCUMENT_ROOT"] = home;
   env["STACKATO_APP_NAME"] = app["name"];
   env["VCAP_APP_HOST"] = "127.0.0.1";
-
-  std::string space_name, org_name, org_guid;
-  if (auto space = store.get("space", app["_space"])) {
-    space_name = (*space)["name"];
-    org_guid = (*space)["_org"];
-    if (auto org = store.get("organization", org_guid)) org_name = (*org)["name"];
-  }
-  long mem = 256;
-  for (const auto& p : store.list("process"))
-    if (p["_app"] == app["guid"] && p["type"] == "web") mem = p["memory_in_mb"];
-  env["MEMORY_LIMIT"] = std::to_string(mem) + "m";
-  json uris = json::array();
-  for (const auto& r : store.list("route"))
-    for (const auto& d : r["destinations"])
-      if (d["app"]["guid"] == app["guid"]) {
-        uris.push_back(r["url"]);
-        break;
-      }
-  json vcap_app = {{"application_name", app["name"]}, {"application_id", app["guid"]}, {"name", app["name"]},
-                   {"application_uris", uris}, {"uris", uris}, {"space_name", space_name}, {"space_id", app["_space"]},
-                   {"organization_name", org_name}, {"organization_id", org_guid}, {"cf_api", "https://api." + domain},
-                   {"limits", {{"mem", mem}, {"disk", 1024}, {"fds", 16384}}}, {"users", nullptr}};
+  json vcap_app = vcap_application(store, app, "https://api." + domain);
+  env["MEMORY_LIMIT"] = std::to_string(vcap_app["limits"]["mem"].get<long>()) + "m";
   env["VCAP_APPLICATION"] = vcap_app.dump();
   // The same service variables at staging, in pre-running hooks and at run time.
   (void)staging;
@@ -99,63 +105,20 @@ Env app_env(store::Store& store, const json& app, const std::string& domain, con
 
 int run_shell(const std::string& command, const std::string& dir, const Env& env, int timeout_s,
               const std::function<void(const std::string&, bool)>& line) {
-  int out[2], err[2];
-  if (::pipe(out) != 0 || ::pipe(err) != 0) return 127;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return 127;
-  if (pid == 0) {
-    ::setsid();
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
-    for (int fd : {out[0], out[1], err[0], err[1], null}) ::close(fd);
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-    ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
-    ::_exit(127);
+  Child child;
+  try {
+    child = spawn(command, dir, env, std::nullopt);
+  } catch (const std::exception& e) {
+    line(std::string("cannot run the hook: ") + e.what(), true);
+    return 127;
   }
-  ::close(out[1]);
-  ::close(err[1]);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  std::string buf[2];
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
-  bool killed = false;
-  while (open_fds > 0) {
-    int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
-    if (ms <= 0 && !killed) {
-      ::kill(-pid, SIGKILL);
-      killed = true;
-      line("(killed after " + std::to_string(timeout_s) + " s)", true);
-    }
-    int n = ::poll(fds, 2, std::max(ms, 100));
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char chunk[4096];
-      ssize_t r = ::read(fds[i].fd, chunk, sizeof chunk);
-      if (r <= 0) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-        if (!buf[i].empty()) line(buf[i], i == 1);
-        continue;
-      }
-      buf[i].append(chunk, static_cast<std::size_t>(r));
-      for (auto nl = buf[i].find('\n'); nl != std::string::npos; nl = buf[i].find('\n')) {
-        line(buf[i].substr(0, nl), i == 1);
-        buf[i].erase(0, nl + 1);
-      }
-    }
+  if (!read_lines(child.out, child.err, line, deadline)) {
+    ::kill(-child.pid, SIGKILL);
+    line("(killed after " + std::to_string(timeout_s) + " s)", true);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(child.pid, &status, 0);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WEXITSTATUS(status);
 }

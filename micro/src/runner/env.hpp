@@ -2,18 +2,19 @@
 // The environment of an app's processes and hooks, as on Stackato: VCAP_APPLICATION,
 // VCAP_SERVICES, STACKATO_SERVICES, DATABASE_URL, the user's variables, and the rest.
 
+#include <functional>
 #include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "runner/process.hpp"
 
 namespace kato::store {
 class Store;
 }
 
 namespace kato::runner {
-
-using Env = std::map<std::string, std::string>;
 
 // VCAP_SERVICES (keyed by label: "user-provided" or the offering), STACKATO_SERVICES (keyed by
 // service name) and the *_URL variables for the app's bindings.
@@ -23,6 +24,9 @@ struct ServiceEnv {
   std::map<std::string, std::string> urls;  // DATABASE_URL, MYSQL_URL, POSTGRESQL_URL, REDIS_URL
 };
 ServiceEnv service_env(store::Store& store, const std::string& app_guid);
+
+// VCAP_APPLICATION for an app (its document), as /v3/apps/GUID/env and its processes see it.
+nlohmann::json vcap_application(store::Store& store, const nlohmann::json& app, const std::string& api_url);
 
 // For an app (its document): staging=true for hooks at staging time.
 Env app_env(store::Store& store, const nlohmann::json& app, const std::string& domain, const std::string& home,

@@ -22,6 +22,7 @@
 
 #include "blobs/blobs.hpp"
 #include "runner/env.hpp"
+#include "runner/process.hpp"
 #include "store/store.hpp"
 
 namespace kato::runner {
@@ -50,17 +51,6 @@ unsigned short free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   ::close(fd);
   return ntohs(a.sin_port);
-}
-
-bool port_answers(unsigned short port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
 }
 
 // GET endpoint over HTTP/1.0; healthy on a 2xx status line.
@@ -265,71 +255,22 @@ struct Runner::Impl {
     script += "exec " + command + "\n";
     long mem_mb = process.value("memory_in_mb", 256L);
 
-    int out[2], err[2];
-    if (::pipe(out) != 0 || ::pipe(err) != 0) {
+    // The memory limit: address space, with room for code and libraries (cgroups are not
+    // writable here).
+    Child child;
+    try {
+      child = spawn(script, (inst->dir / "app").string(), env, mem_mb + 128);
+    } catch (const std::exception& e) {
+      log(inst->app, inst->index, std::string("cannot start the instance: ") + e.what(), true, "CELL");
       inst->state = "CRASHED";
       return;
     }
-    std::vector<std::string> env_strings;
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::string dir = (inst->dir / "app").string();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setsid();
-      ::dup2(out[1], 1);
-      ::dup2(err[1], 2);
-      int null = ::open("/dev/null", O_RDONLY);
-      ::dup2(null, 0);
-      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-      // The memory limit: address space, with room for code and libraries (cgroups are not
-      // writable here).
-      rlimit lim{};
-      lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(mem_mb + 128) << 20;
-      ::setrlimit(RLIMIT_AS, &lim);
-      if (::chdir(dir.c_str()) != 0) ::_exit(126);
-      const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
-      ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    inst->pgid = pid;
-    std::ofstream(inst->dir / "pgid") << pid << "\n";
+    inst->pgid = child.pid;
+    std::ofstream(inst->dir / "pgid") << child.pid << "\n";
     log(inst->app, inst->index, "Starting instance " + std::to_string(inst->index) + " on port " + std::to_string(inst->port) +
                                     ": " + command, false, "CELL");
-    std::string app_guid = inst->app;
-    int index = inst->index;
-    inst->output = std::thread([this, app_guid, index, o = out[0], e = err[0]] {
-      std::string buf[2];
-      pollfd fds[2] = {{o, POLLIN, 0}, {e, POLLIN, 0}};
-      int open_fds = 2;
-      while (open_fds > 0) {
-        if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; ++i) {
-          if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-          char chunk[8192];
-          ssize_t r = ::read(fds[i].fd, chunk, sizeof chunk);
-          if (r <= 0) {
-            ::close(fds[i].fd);
-            fds[i].fd = -1;
-            --open_fds;
-            if (!buf[i].empty()) log(app_guid, index, buf[i], i == 1);
-            continue;
-          }
-          buf[i].append(chunk, static_cast<std::size_t>(r));
-          for (auto nl = buf[i].find('\n'); nl != std::string::npos; nl = buf[i].find('\n')) {
-            log(app_guid, index, buf[i].substr(0, nl), i == 1);
-            buf[i].erase(0, nl + 1);
-          }
-          if (buf[i].size() > 65536) {  // a very long line: flush it in pieces
-            log(app_guid, index, buf[i], i == 1);
-            buf[i].clear();
-          }
-        }
-      }
+    inst->output = std::thread([this, app_guid = inst->app, index = inst->index, child] {
+      read_lines(child.out, child.err, [&](const std::string& text, bool err) { log(app_guid, index, text, err); });
     });
   }
 
@@ -435,7 +376,7 @@ struct Runner::Impl {
         if (inst->state == "STARTING" && inst->pgid > 0) {
           bool healthy = inst->health_type == "process" ||
                          (inst->health_type == "http" ? http_answers(inst->port, inst->endpoint, inst->invocation_timeout)
-                                                      : port_answers(inst->port));
+                                                      : tcp_answers(inst->port));
           if (healthy) {
             inst->state = "RUNNING";
             inst->since = std::chrono::system_clock::now();
