@@ -4,6 +4,7 @@
 
 #include "stackato/manifest/manifest.hpp"
 #include "stackato/version.hpp"
+#include "session.hpp"
 #include "suggest.hpp"
 
 namespace stackato::client {
@@ -66,12 +67,19 @@ int run(int argc, char** argv) {
   app.add_option("--color", globals.color, "Colour output: auto, always or never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->default_str("auto");
+  app.add_option("--cafile", globals.cafile, "CA bundle to trust for the target's TLS certificate");
+  app.add_flag("--skip-ssl-validation", globals.skip_ssl_validation, "Do not verify TLS certificates (unsafe)");
+  app.add_flag("--trace", globals.trace, "Show the HTTP traffic on stderr (secrets redacted)");
+  app.add_option("--timeout", globals.timeout_s, "Seconds allowed for each request")->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
   app.footer("Run 'stackato help COMMAND' for a command's options.");
   for (auto* opt : app.get_options()) opt->configurable(false);
 
   add_help(app);
   add_manifest(app, globals);
+  add_target(app, globals);
+  add_login(app, globals);
+  add_orgs(app, globals);
 
   try {
     app.parse(argc, argv);
@@ -92,6 +100,12 @@ int run(int argc, char** argv) {
   } catch (const manifest::Error& e) {
     std::cerr << "stackato: error: " << e.what() << '\n';
     return 2;
+  } catch (const NetworkError& e) {
+    std::cerr << "stackato: error: " << e.what() << '\n';
+    return 1;
+  } catch (const ApiError& e) {
+    std::cerr << "stackato: error: " << e.what() << '\n';
+    return 1;
   } catch (const UsageError& e) {
     std::cerr << "stackato: error: " << e.what() << '\n';
     return 2;

@@ -14,6 +14,10 @@ struct Globals {
   std::optional<std::string> target;  // --target: this command only, never saved
   bool non_interactive = false;       // -n
   std::string color = "auto";         // --color auto|always|never
+  std::string cafile;                 // --cafile: CA bundle to trust (kept per target by `target`)
+  bool skip_ssl_validation = false;   // --skip-ssl-validation
+  bool trace = false;                 // --trace: HTTP on stderr, secrets redacted
+  long timeout_s = 60;                // --timeout, per request
 };
 
 // A mistake in what the user typed: exit code 2.
@@ -26,5 +30,8 @@ int run(int argc, char** argv);
 
 void add_help(CLI::App& app);
 void add_manifest(CLI::App& app, Globals& globals);
+void add_target(CLI::App& app, Globals& globals);
+void add_login(CLI::App& app, Globals& globals);
+void add_orgs(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

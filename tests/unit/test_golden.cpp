@@ -76,7 +76,8 @@ json yaml_to_json(const YAML::Node& n) {
 json expected_apps(const fs::path& result, const fs::path& appdir, bool v2_upload) {
   std::string text = slurp(result);
   text = text.substr(text.find('\n') + 1);  // "Using manifest file ..."
-  text = replace_all(replace_all(text, "@APPDIR@", appdir.string()), "@BASE@", "example.com");
+  // App paths are absolute and canonical (symlinks resolved), wherever shared/ lives.
+  text = replace_all(replace_all(text, "@APPDIR@", fs::weakly_canonical(appdir).string()), "@BASE@", "example.com");
   json doc = yaml_to_json(YAML::Load(text));
   json apps = json::object();
   if (v2_upload) {

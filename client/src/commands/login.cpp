@@ -1,0 +1,115 @@
+// stackato login [USER], stackato logout [--all]
+
+#include <iostream>
+#include <memory>
+
+#include "cli.hpp"
+#include "session.hpp"
+#include "terminal.hpp"
+
+namespace stackato::client {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct LoginOptions {
+  std::string user;
+  std::string password;  // --password: visible in ps; --password-stdin or the prompt are better
+  bool password_stdin = false;
+  std::string org, space;
+};
+
+// The one named, the only one, or a menu; an error under -n when there is a choice to make.
+json choose(Session& s, const std::string& what, const std::string& path, const std::string& wanted, bool interactive) {
+  json list = s.call("GET", path)["resources"];
+  if (!wanted.empty()) {
+    for (const auto& item : list)
+      if (item["name"] == wanted) return item;
+    throw ApiError(404, what + " '" + wanted + "' not found");
+  }
+  if (list.empty()) throw ApiError(404, "no " + what + " is visible to you");
+  if (list.size() == 1) return list[0];
+  if (!interactive) throw UsageError("more than one " + what + ": choose one with " + (what == "organization" ? "-o" : "-s"));
+  std::vector<std::string> names;
+  for (const auto& item : list) names.push_back(item["name"]);
+  std::string name = ask_menu("Which " + what + "? ", names);
+  for (const auto& item : list)
+    if (item["name"] == name) return item;
+  return list[0];
+}
+
+void run_login(const LoginOptions& o, Globals& globals) {
+  Session s(globals);
+  bool interactive = !globals.non_interactive && stdin_is_tty();
+  std::string user = o.user;
+  if (user.empty()) {
+    if (!interactive) throw UsageError("login needs a user name (stackato login USER)");
+    user = ask_line("Email: ", false);
+  }
+  std::string password = o.password;
+  if (o.password_stdin) {
+    std::getline(std::cin, password);
+  } else if (password.empty()) {
+    if (!interactive) throw UsageError("no password: use --password-stdin, or log in on a terminal");
+    password = ask_line("Password: ", true);
+  }
+  const json& links = s.root()["links"];
+  std::string login = links.contains("login") && links["login"].is_object() ? links["login"].value("href", s.target()) : s.target();
+  Reply r = s.http().request("POST", login + "/oauth/token",
+                             "grant_type=password&username=" + url_escape(user) + "&password=" + url_escape(password),
+                             {"Authorization: Basic Y2Y6", "Accept: application/json",
+                              "Content-Type: application/x-www-form-urlencoded"});
+  json body = json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !body.is_object() || !body.contains("access_token"))
+    throw ApiError(r.status, "login failed: " + (body.is_object() ? body.value("error_description", std::string("bad credentials"))
+                                                                  : std::string("bad credentials")));
+  s.config().update([&](ConfigFiles& f) {
+    f.tokens[s.target()] = "bearer " + body["access_token"].get<std::string>();
+    f.adjuncts[s.target()]["refresh"] = body.value("refresh_token", "");
+    f.adjuncts[s.target()]["user"] = user;
+  });
+  json org = choose(s, "organization", "/v3/organizations", o.org, interactive);
+  json space = choose(s, "space", "/v3/spaces?organization_guids=" + org["guid"].get<std::string>(), o.space, interactive);
+  s.config().update([&](ConfigFiles& f) {
+    auto& adj = f.adjuncts[s.target()];
+    adj["organization"] = org["guid"];
+    adj["organization_name"] = org["name"];
+    adj["space"] = space["guid"];
+    adj["space_name"] = space["name"];
+  });
+  std::cerr << "Successfully logged in as " << user << "\n";
+  std::cout << "Target:       " << s.target() << "\nOrganization: " << org["name"].get<std::string>()
+            << "\nSpace:        " << space["name"].get<std::string>() << '\n';
+}
+
+}  // namespace
+
+void add_login(CLI::App& app, Globals& globals) {
+  auto o = std::make_shared<LoginOptions>();
+  auto* cmd = app.add_subcommand("login", "Log in to the target (and choose an organization and space)");
+  cmd->add_option("user", o->user, "User name");
+  cmd->add_option("--password", o->password, "Password (visible to other users in ps: prefer --password-stdin)");
+  cmd->add_flag("--password-stdin", o->password_stdin, "Read the password from standard input");
+  cmd->add_option("-o,--organization", o->org, "Organization");
+  cmd->add_option("-s,--space", o->space, "Space");
+  cmd->callback([o, &globals] { run_login(*o, globals); });
+
+  auto all = std::make_shared<bool>(false);
+  auto* out = app.add_subcommand("logout", "Forget the login for the target (and its refresh token)");
+  out->add_flag("--all", *all, "Forget every target's login");
+  out->callback([all, &globals] {
+    Session s(globals);
+    s.config().update([&](ConfigFiles& f) {
+      for (auto& [url, adj] : f.adjuncts.items())
+        if (*all || url == s.target()) adj.erase("refresh");
+      if (*all)
+        f.tokens = json::object();
+      else
+        f.tokens.erase(s.target());
+    });
+    std::cerr << (*all ? "Logged out of every target\n" : "Logged out of " + s.target() + "\n");
+  });
+}
+
+}  // namespace stackato::client

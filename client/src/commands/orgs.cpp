@@ -1,0 +1,69 @@
+// stackato orgs, stackato spaces
+
+#include <iostream>
+#include <memory>
+
+#include "cli.hpp"
+#include "session.hpp"
+#include "table.hpp"
+
+namespace stackato::client {
+
+using json = nlohmann::json;
+
+namespace {
+// Every page of a list (the API's pagination.next links).
+json all_pages(Session& s, std::string path) {
+  json out = json::array();
+  for (;;) {
+    json page = s.call("GET", path);
+    for (auto& r : page["resources"]) out.push_back(r);
+    const json& next = page["pagination"]["next"];
+    if (!next.is_object()) return out;
+    path = next["href"];
+  }
+}
+}  // namespace
+
+void add_orgs(CLI::App& app, Globals& globals) {
+  auto as_json = std::make_shared<bool>(false);
+  auto* orgs = app.add_subcommand("orgs", "List the organizations you can see");
+  orgs->add_flag("--json", *as_json, "Print JSON");
+  orgs->callback([as_json, &globals] {
+    Session s(globals);
+    json list = all_pages(s, "/v3/organizations?per_page=100");
+    std::string current = s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
+    if (*as_json) {
+      json out = json::array();
+      for (const auto& o : list) out.push_back({{"name", o["name"]}, {"guid", o["guid"]}, {"current", o["guid"] == current}});
+      std::cout << out.dump(4) << '\n';
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& o : list) rows.push_back({o["guid"] == current ? "x" : "", o["name"]});
+    std::cout << render_table({"", "Name"}, rows);
+  });
+
+  auto spaces_json = std::make_shared<bool>(false);
+  auto* spaces = app.add_subcommand("spaces", "List the spaces of the current organization");
+  spaces->add_flag("--json", *spaces_json, "Print JSON");
+  spaces->callback([spaces_json, &globals] {
+    Session s(globals);
+    json adj = s.config().read().adjuncts.value(s.target(), json::object());
+    std::string org = adj.value("organization", "");
+    if (org.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
+    json list = all_pages(s, "/v3/spaces?per_page=100&organization_guids=" + org);
+    std::string current = adj.value("space", "");
+    if (*spaces_json) {
+      json out = json::array();
+      for (const auto& sp : list) out.push_back({{"name", sp["name"]}, {"guid", sp["guid"]}, {"current", sp["guid"] == current}});
+      std::cout << out.dump(4) << '\n';
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& sp : list) rows.push_back({sp["guid"] == current ? "x" : "", sp["name"]});
+    std::cout << render_table({"", "Name"}, rows);
+  });
+}
+
+}  // namespace stackato::client

@@ -1,0 +1,122 @@
+#include "session.hpp"
+
+#include <chrono>
+#include <cstdlib>
+
+#include "stackato/manifest/manifest.hpp"
+
+namespace stackato::client {
+
+using json = nlohmann::json;
+
+std::string canonical_target(std::string url) {
+  if (url.find("://") == std::string::npos) url = "https://" + url;
+  while (url.size() > 8 && url.back() == '/') url.pop_back();
+  return url;
+}
+
+namespace {
+
+// exp of a JWT, 0 when it cannot be read (then it is refreshed).
+long long token_exp(const std::string& bearer) {
+  auto d1 = bearer.find('.'), d2 = bearer.rfind('.');
+  if (d1 == std::string::npos || d2 == d1) return 0;
+  auto payload = base64url_decode(bearer.substr(d1 + 1, d2 - d1 - 1));
+  if (!payload) return 0;
+  json claims = json::parse(*payload, nullptr, false);
+  return claims.is_object() && claims["exp"].is_number() ? claims["exp"].get<long long>() : 0;
+}
+
+std::string cf_error(const Reply& r) {
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_object() && body.contains("errors") && body["errors"].is_array() && !body["errors"].empty()) {
+    const json& e = body["errors"][0];
+    return e.value("detail", e.value("title", std::string("error")));
+  }
+  if (body.is_object() && body.contains("error_description")) return body["error_description"];
+  return "HTTP " + std::to_string(r.status) + (r.body.empty() ? "" : ": " + r.body.substr(0, 200));
+}
+
+}  // namespace
+
+Session::Session(const Globals& globals) : globals_(globals), config_(Config::default_dir()) {
+  auto files = config_.read();
+  if (globals.target)
+    target_ = canonical_target(*globals.target);
+  else if (const char* env = std::getenv("STACKATO_TARGET"); env && *env)
+    target_ = canonical_target(env);
+  else
+    target_ = files.target.empty() ? "https://api.stackato.local" : files.target;
+  HttpOptions o;
+  const json& adj = files.adjuncts.contains(target_) ? files.adjuncts[target_] : json::object();
+  o.cafile = !globals.cafile.empty() ? globals.cafile : adj.value("cafile", std::string());
+  o.skip_ssl_validation = globals.skip_ssl_validation || adj.value("skip-ssl-validation", false) ||
+                          std::getenv("STACKATO_SKIP_SSL_VALIDATION") != nullptr;
+  o.trace = globals.trace;
+  o.timeout_s = globals.timeout_s;
+  http_ = std::make_unique<Http>(o);
+}
+
+const json& Session::root() {
+  if (!root_) {
+    Reply r = http_->request("GET", target_ + "/", "", {"Accept: application/json"});
+    json body = json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !body.is_object() || !body.contains("links"))
+      throw ApiError(r.status, "'" + target_ + "' does not answer like a Cloud Foundry API (GET / gave HTTP " +
+                                   std::to_string(r.status) + ")");
+    root_ = body;
+  }
+  return *root_;
+}
+
+std::string Session::token() {
+  auto files = config_.read();
+  if (!files.tokens.contains(target_) || !files.tokens[target_].is_string())
+    throw ApiError(401, "Login Required: please use 'stackato login' (target " + target_ + ")");
+  std::string t = files.tokens[target_];
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (token_exp(t) - 60 < now) {  // refresh ahead of expiry, as the cf CLI does
+    refresh();
+    t = config_.read().tokens[target_];
+  }
+  return t;
+}
+
+void Session::refresh() {
+  auto files = config_.read();
+  std::string rt = files.adjuncts.contains(target_) ? files.adjuncts[target_].value("refresh", "") : "";
+  if (rt.empty()) throw ApiError(401, "Login Required: please use 'stackato login' (target " + target_ + ")");
+  const json& links = root()["links"];
+  std::string login = links.contains("login") && links["login"].is_object() ? links["login"].value("href", target_) : target_;
+  Reply r = http_->request("POST", login + "/oauth/token", "grant_type=refresh_token&refresh_token=" + url_escape(rt),
+                           {"Authorization: Basic Y2Y6", "Accept: application/json",
+                            "Content-Type: application/x-www-form-urlencoded"});
+  json body = json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !body.is_object() || !body.contains("access_token"))
+    throw ApiError(401, "Login Required: the session expired; please use 'stackato login' (" + cf_error(r) + ")");
+  config_.update([&](ConfigFiles& f) {
+    f.tokens[target_] = "bearer " + body["access_token"].get<std::string>();
+    f.adjuncts[target_]["refresh"] = body.value("refresh_token", rt);
+  });
+}
+
+json Session::call(const std::string& method, const std::string& path, const json& body) {
+  std::string url = path.rfind("http", 0) == 0 ? path : target_ + path;
+  std::string payload = body.is_null() ? std::string() : body.dump();
+  for (int attempt = 0;; ++attempt) {
+    std::vector<std::string> headers = {"Authorization: " + token(), "Accept: application/json"};
+    if (!payload.empty()) headers.push_back("Content-Type: application/json");
+    Reply r = http_->request(method, url, payload, headers);
+    if (r.status == 401 && attempt == 0) {  // revoked or expired early: refresh and replay once
+      refresh();
+      continue;
+    }
+    if (r.status >= 400) throw ApiError(r.status, cf_error(r));
+    if (r.body.empty()) return json::object();
+    json out = json::parse(r.body, nullptr, false);
+    if (out.is_discarded()) throw ApiError(r.status, "the server's answer is not JSON: " + r.body.substr(0, 200));
+    return out;
+  }
+}
+
+}  // namespace stackato::client

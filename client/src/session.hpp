@@ -1,0 +1,50 @@
+#pragma once
+// One command's view of its target: which target (--target, STACKATO_TARGET, the saved one), how
+// to reach it (TLS options kept per target), who is logged in, and API calls that refresh the
+// token ahead of expiry and replay once after a 401.
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "config.hpp"
+#include "http.hpp"
+
+namespace stackato::client {
+
+// A CF error object or an unexpected answer: exit code 1, the server's `detail`.
+struct ApiError : std::runtime_error {
+  long status;
+  ApiError(long s, const std::string& message) : std::runtime_error(message), status(s) {}
+};
+
+// "https://" unless given, no trailing '/'.
+std::string canonical_target(std::string url);
+
+class Session {
+ public:
+  explicit Session(const Globals& globals);
+  const std::string& target() const { return target_; }
+  Config& config() { return config_; }
+  Http& http() { return *http_; }
+  // GET / of the target: links (login, log_cache, ...).
+  const nlohmann::json& root();
+  // An authenticated V3 call; path is "/v3/..." or an absolute URL. Throws ApiError for 4xx/5xx.
+  nlohmann::json call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
+  // Throws "Login Required" when there is no token for the target.
+  std::string token();
+
+ private:
+  void refresh();
+  const Globals& globals_;
+  Config config_;
+  std::string target_;
+  std::unique_ptr<Http> http_;
+  std::optional<nlohmann::json> root_;
+};
+
+}  // namespace stackato::client
