@@ -68,6 +68,9 @@ void run_login(const LoginOptions& o, Globals& globals) {
     f.tokens[s.target()] = "bearer " + body["access_token"].get<std::string>();
     f.adjuncts[s.target()]["refresh"] = body.value("refresh_token", "");
     f.adjuncts[s.target()]["user"] = user;
+    // TLS options that worked are kept for the target, as `target` keeps them.
+    if (!globals.cafile.empty()) f.adjuncts[s.target()]["cafile"] = std::filesystem::absolute(globals.cafile).string();
+    if (globals.skip_ssl_validation) f.adjuncts[s.target()]["skip-ssl-validation"] = true;
   });
   json org = choose(s, "organization", "/v3/organizations", o.org, interactive);
   json space = choose(s, "space", "/v3/spaces?organization_guids=" + org["guid"].get<std::string>(), o.space, interactive);

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The client against two real katos: target (TLS verified with --cafile, plain http refused),
+# login with the password on stdin, targets, orgs/spaces, --target and STACKATO_TARGET for one
+# command, tokens kept per target, refresh after expiry, a redacted --trace, file modes, logout.
+set -u
+stackato=$1
+kato=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d)
+pass=0
+fails=0
+trap '"$kato" --data "$work/k1" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(head -c 600 "$work/out")"; fails=$((fails + 1)); }
+# run EXPECTED-RC PATTERN DESCRIPTION -- command...: stdout and stderr together in $work/out
+run() {
+  local want=$1 pattern=$2 what=$3
+  shift 4
+  "$@" >"$work/out" 2>&1 </dev/null
+  rc=$?
+  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
+}
+
+export KATO_ADMIN_PASSWORD=client-secret-1
+"$kato" --data "$work/k1" start --port 0 >/dev/null || exit 1
+export KATO_ADMIN_PASSWORD=client-secret-2
+"$kato" --data "$work/k2" start --port 0 --token-ttl 2 >/dev/null || exit 1
+unset KATO_ADMIN_PASSWORD
+p1=$(jq -r .port "$work/k1/kato.json")
+p2=$(jq -r .port "$work/k2/kato.json")
+t1=https://api.localhost:$p1
+t2=https://api.localhost:$p2
+export STACKATO_HOME=$work/home
+
+run 1 'TLS verification failed .*--cafile' "TLS is verified" -- "$stackato" target "$t1"
+run 2 "refusing plain http" "plain http to another host is refused" -- "$stackato" target http://api.example.org
+run 0 "Successfully targeted to \[$t1\]" "target with --cafile" -- "$stackato" --cafile "$work/k1/tls/ca.pem" target "$t1"
+[ "$(stat -c %a "$STACKATO_HOME")" = 700 ] && [ "$(stat -c %a "$STACKATO_HOME/target")" = 600 ] && ok || { rc=-; bad "config modes"; }
+run 2 "no password" "no password under a pipe" -- "$stackato" login admin
+
+login() {  # login TARGET-ARGS... with the password on stdin
+  local pw=$1
+  shift
+  printf '%s\n' "$pw" | "$stackato" "$@" >"$work/out" 2>&1
+  rc=$?
+}
+login wrong login admin --password-stdin
+[ "$rc" = 1 ] && grep -q "login failed" "$work/out" && ok || bad "wrong password"
+login client-secret-1 --trace login admin --password-stdin
+[ "$rc" = 0 ] && grep -q "Organization: kato" "$work/out" && grep -q "Space:        dev" "$work/out" && ok || bad "login"
+grep -q "REDACTED" "$work/out" && ! grep -q "client-secret-1" "$work/out" && ! grep -qE "access_token\":\"ey" "$work/out" && ok || bad "trace redacts"
+[ "$(stat -c %a "$STACKATO_HOME/token")" = 600 ] && [ "$(stat -c %a "$STACKATO_HOME/token2")" = 600 ] && ok || { rc=-; bad "token file modes"; }
+run 0 "Name" "orgs" -- "$stackato" orgs
+run 0 "x +\| dev" "spaces" -- "$stackato" spaces
+
+# a second kato for one command only: --target, then STACKATO_TARGET; never saved
+login client-secret-2 --cafile "$work/k2/tls/ca.pem" --target "$t2" login admin --password-stdin
+[ "$rc" = 0 ] && ok || bad "login to the second kato with --target"
+[ "$(cat "$STACKATO_HOME/target")" = "$t1" ] && ok || { rc=-; bad "--target was saved"; }
+jq -e --arg a "$t1" --arg b "$t2" 'has($a) and has($b) and .[$a] != .[$b]' "$STACKATO_HOME/token" >/dev/null && ok || { rc=-; bad "tokens per target"; }
+STACKATO_TARGET=$t2 run 0 "x $t2" "STACKATO_TARGET picks the current target for one shell" -- "$stackato" targets
+run 0 "x $t1" "the saved target is unchanged" -- "$stackato" targets
+
+# the second kato's tokens live 2 s: the client refreshes them
+sleep 3
+run 0 "dev" "refresh after expiry" -- "$stackato" --target "$t2" spaces
+run 0 "dev" "refresh again (refresh tokens rotate)" -- "$stackato" --target "$t2" spaces
+
+run 0 "" "logout" -- "$stackato" logout
+run 1 "Login Required" "logged out" -- "$stackato" orgs
+run 0 "dev" "the other target is still logged in" -- "$stackato" --target "$t2" spaces
+run 0 "" "logout --all" -- "$stackato" logout --all
+run 1 "Login Required" "logged out everywhere" -- "$stackato" --target "$t2" orgs
+
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]
