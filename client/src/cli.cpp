@@ -80,6 +80,7 @@ int run(int argc, char** argv) {
   add_target(app, globals);
   add_login(app, globals);
   add_orgs(app, globals);
+  add_apps(app, globals);
 
   try {
     app.parse(argc, argv);

@@ -33,5 +33,6 @@ void add_manifest(CLI::App& app, Globals& globals);
 void add_target(CLI::App& app, Globals& globals);
 void add_login(CLI::App& app, Globals& globals);
 void add_orgs(CLI::App& app, Globals& globals);
+void add_apps(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

@@ -100,6 +100,17 @@ void Session::refresh() {
   });
 }
 
+json Session::list_all(std::string path) {
+  json out = json::array();
+  for (;;) {
+    json page = call("GET", path);
+    for (auto& r : page["resources"]) out.push_back(r);
+    const json& next = page["pagination"]["next"];
+    if (!next.is_object()) return out;
+    path = next["href"];
+  }
+}
+
 json Session::call(const std::string& method, const std::string& path, const json& body) {
   std::string url = path.rfind("http", 0) == 0 ? path : target_ + path;
   std::string payload = body.is_null() ? std::string() : body.dump();

@@ -35,6 +35,8 @@ class Session {
   const nlohmann::json& root();
   // An authenticated V3 call; path is "/v3/..." or an absolute URL. Throws ApiError for 4xx/5xx.
   nlohmann::json call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
+  // Every resource of a paginated list, following pagination.next.
+  nlohmann::json list_all(std::string path);
   // Throws "Login Required" when there is no token for the target.
   std::string token();
 

@@ -66,6 +66,47 @@ sleep 3
 run 0 "dev" "refresh after expiry" -- "$stackato" --target "$t2" spaces
 run 0 "dev" "refresh again (refresh tokens rotate)" -- "$stackato" --target "$t2" spaces
 
+# `apps` in the seed's format, for the seed's URL-mapping states (set up with raw API calls
+# until push and map land): one row per URL, services beside the first.
+source "$here/lib.sh"
+data=$work/k1
+port=$p1
+api=$t1
+ca=$work/k1/tls/ca.pem
+token=$(jq -r --arg t "$t1" '.[$t]' "$STACKATO_HOME/token" | sed 's/^bearer //')
+req GET /v3/spaces
+space=$(j '.resources[0].guid')
+req GET '/v3/domains?names=localhost'
+domain=$(j '.resources[0].guid')
+(cd "$here/../../examples/hello" && zip -q "$work/ct.zip" app.py)
+printf 'applications:\n- name: customertracker\n  command: python3 app.py\n' > "$work/manifest.yml"
+(cd "$work" && zip -q ct.zip manifest.yml)
+req POST /v3/service_instances "{\"type\":\"user-provided\",\"name\":\"customerdb\",\"credentials\":{\"uri\":\"mysql://x\"},\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+db=$(j .guid)
+bind() { req POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"service_instance\":{\"data\":{\"guid\":\"$db\"}},\"app\":{\"data\":{\"guid\":\"$1\"}}}}"; }
+push customertracker "$work/ct.zip"
+ct1=$app
+bind "$ct1"
+req POST /v3/routes "{\"host\":\"customertracker1\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"
+req POST "/v3/routes/$(j .guid)/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$ct1\"}}]}"
+push customertracker2 "$work/ct.zip"
+bind "$app"
+"$stackato" apps > "$work/apps.txt" 2>&1
+cat > "$work/want.txt" <<'TXT'
++------------------+---+---------+----------------------------+------------+
+| Application      | # | Health  | URLS                       | Services   |
++------------------+---+---------+----------------------------+------------+
+| customertracker  | 1 | RUNNING | customertracker.localhost  | customerdb |
+|                  |   |         | customertracker1.localhost |            |
+| customertracker2 | 1 | RUNNING | customertracker2.localhost | customerdb |
++------------------+---+---------+----------------------------+------------+
+TXT
+diff -u "$work/want.txt" "$work/apps.txt" >/dev/null && ok || { rc=-; cp "$work/apps.txt" "$work/out"; bad "apps table: $(diff "$work/want.txt" "$work/apps.txt")"; }
+"$stackato" apps --json > "$work/out" 2>&1
+jq -e '.[0].name == "customertracker" and .[0].urls == ["customertracker.localhost","customertracker1.localhost"] and .[0].services == ["customerdb"] and .[0].health == "RUNNING"' "$work/out" >/dev/null && ok || { rc=-; bad "apps --json"; }
+req POST "/v3/apps/$ct1/actions/stop"
+run 0 "customertracker +\| 1 \| STOPPED" "a stopped app" -- "$stackato" apps
+
 run 0 "" "logout" -- "$stackato" logout
 run 1 "Login Required" "logged out" -- "$stackato" orgs
 run 0 "dev" "the other target is still logged in" -- "$stackato" --target "$t2" spaces

@@ -11,27 +11,13 @@ namespace stackato::client {
 
 using json = nlohmann::json;
 
-namespace {
-// Every page of a list (the API's pagination.next links).
-json all_pages(Session& s, std::string path) {
-  json out = json::array();
-  for (;;) {
-    json page = s.call("GET", path);
-    for (auto& r : page["resources"]) out.push_back(r);
-    const json& next = page["pagination"]["next"];
-    if (!next.is_object()) return out;
-    path = next["href"];
-  }
-}
-}  // namespace
-
 void add_orgs(CLI::App& app, Globals& globals) {
   auto as_json = std::make_shared<bool>(false);
   auto* orgs = app.add_subcommand("orgs", "List the organizations you can see");
   orgs->add_flag("--json", *as_json, "Print JSON");
   orgs->callback([as_json, &globals] {
     Session s(globals);
-    json list = all_pages(s, "/v3/organizations?per_page=100");
+    json list = s.list_all("/v3/organizations?per_page=100");
     std::string current = s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
     if (*as_json) {
       json out = json::array();
@@ -52,7 +38,7 @@ void add_orgs(CLI::App& app, Globals& globals) {
     json adj = s.config().read().adjuncts.value(s.target(), json::object());
     std::string org = adj.value("organization", "");
     if (org.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
-    json list = all_pages(s, "/v3/spaces?per_page=100&organization_guids=" + org);
+    json list = s.list_all("/v3/spaces?per_page=100&organization_guids=" + org);
     std::string current = adj.value("space", "");
     if (*spaces_json) {
       json out = json::array();
