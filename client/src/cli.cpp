@@ -81,6 +81,7 @@ int run(int argc, char** argv) {
   add_login(app, globals);
   add_orgs(app, globals);
   add_apps(app, globals);
+  add_routes(app, globals);
 
   try {
     app.parse(argc, argv);

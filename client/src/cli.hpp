@@ -34,5 +34,6 @@ void add_target(CLI::App& app, Globals& globals);
 void add_login(CLI::App& app, Globals& globals);
 void add_orgs(CLI::App& app, Globals& globals);
 void add_apps(CLI::App& app, Globals& globals);
+void add_routes(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

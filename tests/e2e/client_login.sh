@@ -66,8 +66,8 @@ sleep 3
 run 0 "dev" "refresh after expiry" -- "$stackato" --target "$t2" spaces
 run 0 "dev" "refresh again (refresh tokens rotate)" -- "$stackato" --target "$t2" spaces
 
-# `apps` in the seed's format, for the seed's URL-mapping states (set up with raw API calls
-# until push and map land): one row per URL, services beside the first.
+# The seed's URL-mapping sequence with the real map, unmap and delete (push is still raw API
+# calls): `apps` must print the seed's tables, rows in the seed's order (routes as created).
 source "$here/lib.sh"
 data=$work/k1
 port=$p1
@@ -84,14 +84,17 @@ printf 'applications:\n- name: customertracker\n  command: python3 app.py\n' > "
 req POST /v3/service_instances "{\"type\":\"user-provided\",\"name\":\"customerdb\",\"credentials\":{\"uri\":\"mysql://x\"},\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
 db=$(j .guid)
 bind() { req POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"service_instance\":{\"data\":{\"guid\":\"$db\"}},\"app\":{\"data\":{\"guid\":\"$1\"}}}}"; }
+# table EXPECTED-FILE DESCRIPTION: `stackato apps` must print exactly that
+table() {
+  "$stackato" apps > "$work/apps.txt" 2>&1
+  if diff -u "$1" "$work/apps.txt" > "$work/out"; then ok; else rc=-; bad "$2"; cat "$work/out"; fi
+}
 push customertracker "$work/ct.zip"
 ct1=$app
 bind "$ct1"
-req POST /v3/routes "{\"host\":\"customertracker1\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"
-req POST "/v3/routes/$(j .guid)/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$ct1\"}}]}"
+run 0 "mapped url customertracker1.localhost" "map a second URL (the seed's first step)" -- "$stackato" map customertracker customertracker1.localhost
 push customertracker2 "$work/ct.zip"
 bind "$app"
-"$stackato" apps > "$work/apps.txt" 2>&1
 cat > "$work/want.txt" <<'TXT'
 +------------------+---+---------+----------------------------+------------+
 | Application      | # | Health  | URLS                       | Services   |
@@ -101,11 +104,37 @@ cat > "$work/want.txt" <<'TXT'
 | customertracker2 | 1 | RUNNING | customertracker2.localhost | customerdb |
 +------------------+---+---------+----------------------------+------------+
 TXT
-diff -u "$work/want.txt" "$work/apps.txt" >/dev/null && ok || { rc=-; cp "$work/apps.txt" "$work/out"; bad "apps table: $(diff "$work/want.txt" "$work/apps.txt")"; }
+table "$work/want.txt" "seed: after pushing customertracker2"
 "$stackato" apps --json > "$work/out" 2>&1
 jq -e '.[0].name == "customertracker" and .[0].urls == ["customertracker.localhost","customertracker1.localhost"] and .[0].services == ["customerdb"] and .[0].health == "RUNNING"' "$work/out" >/dev/null && ok || { rc=-; bad "apps --json"; }
-req POST "/v3/apps/$ct1/actions/stop"
-run 0 "customertracker +\| 1 \| STOPPED" "a stopped app" -- "$stackato" apps
+run 0 "unmapped" "unmap (seed)" -- "$stackato" unmap customertracker customertracker.localhost
+run 0 "mapped" "map to the new app (seed)" -- "$stackato" map customertracker2 customertracker.localhost
+cat > "$work/want.txt" <<'TXT'
++------------------+---+---------+----------------------------+------------+
+| Application      | # | Health  | URLS                       | Services   |
++------------------+---+---------+----------------------------+------------+
+| customertracker  | 1 | RUNNING | customertracker1.localhost | customerdb |
+| customertracker2 | 1 | RUNNING | customertracker.localhost  | customerdb |
+|                  |   |         | customertracker2.localhost |            |
++------------------+---+---------+----------------------------+------------+
+TXT
+table "$work/want.txt" "seed: after the swap"
+status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' "https://customertracker.localhost:$p1/")
+[ "$status" = 200 ] && jq -e '.name == "customertracker2"' "$work/body" >/dev/null && ok || { rc=-; bad "the main URL serves the new app"; }
+run 0 "Deleted customertracker" "delete the old app (seed)" -- "$stackato" delete customertracker
+cat > "$work/want.txt" <<'TXT'
++------------------+---+---------+----------------------------+------------+
+| Application      | # | Health  | URLS                       | Services   |
++------------------+---+---------+----------------------------+------------+
+| customertracker2 | 1 | RUNNING | customertracker.localhost  | customerdb |
+|                  |   |         | customertracker2.localhost |            |
++------------------+---+---------+----------------------------+------------+
+TXT
+table "$work/want.txt" "seed: after delete"
+run 1 "App 'customertraker' not found; did you mean 'customertracker2'" "unknown app with a suggestion" -- "$stackato" map customertraker x.localhost
+run 1 "Unknown domain 'nowhere.test'" "unknown domain" -- "$stackato" map customertracker2 x.nowhere.test
+req POST "/v3/apps/$app/actions/stop"
+run 0 "customertracker2 \| 1 \| STOPPED" "a stopped app" -- "$stackato" apps
 
 run 0 "" "logout" -- "$stackato" logout
 run 1 "Login Required" "logged out" -- "$stackato" orgs
