@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 export STACKATO_HOME=$work/home
 
 check "version" 0 '^stackato [0-9]+\.[0-9]+\.[0-9]+$' -- "$bin" --version
-check "help lists commands" 0 'manifest' -- "$bin" help
+check "help lists commands" 0 'Usage: stackato' -- "$bin" help
 check "help COMMAND" 0 '\-\-manifest' -- "$bin" help manifest
 check "no command prints help" 0 'Usage' -- "$bin"
 check "unknown command suggests" 2 "unknown command 'mainfest'; did you mean 'manifest'\?" -- "$bin" mainfest

@@ -15,7 +15,7 @@ void add_help(CLI::App& app) {
   cmd->callback([&app, topic] {
     if (topic->empty()) {
       // app.help() would describe the parsed subcommand, i.e. `help` itself.
-      std::cout << app.get_formatter()->make_help(&app, "", CLI::AppFormatMode::Normal);
+      std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
       return;
     }
     try {
