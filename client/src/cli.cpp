@@ -82,6 +82,7 @@ int run(int argc, char** argv) {
   add_orgs(app, globals);
   add_apps(app, globals);
   add_routes(app, globals);
+  add_lifecycle(app, globals);
 
   try {
     app.parse(argc, argv);

@@ -35,5 +35,6 @@ void add_login(CLI::App& app, Globals& globals);
 void add_orgs(CLI::App& app, Globals& globals);
 void add_apps(CLI::App& app, Globals& globals);
 void add_routes(CLI::App& app, Globals& globals);
+void add_lifecycle(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

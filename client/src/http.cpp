@@ -18,6 +18,9 @@ std::string url_escape(const std::string& text) {
 }
 
 std::optional<std::string> base64url_decode(std::string text) {
+  // Padded (log payloads) or not (JWT parts): drop the padding, then pad to a whole block and
+  // trim what the padding decodes to, or the result carries NUL bytes.
+  while (!text.empty() && text.back() == '=') text.pop_back();
   for (auto& c : text) c = c == '-' ? '+' : c == '_' ? '/' : c;
   std::size_t pad = (4 - text.size() % 4) % 4;
   if (pad == 3) return std::nullopt;

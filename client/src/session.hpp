@@ -49,4 +49,9 @@ class Session {
   std::optional<nlohmann::json> root_;
 };
 
+// The current space's guid (chosen at login); a UsageError when there is none.
+std::string space_of(Session& s);
+// The app of that name in the current space; not found says so, with a suggestion.
+nlohmann::json app_named(Session& s, const std::string& name);
+
 }  // namespace stackato::client

@@ -133,8 +133,20 @@ TXT
 table "$work/want.txt" "seed: after delete"
 run 1 "App 'customertraker' not found; did you mean 'customertracker2'" "unknown app with a suggestion" -- "$stackato" map customertraker x.localhost
 run 1 "Unknown domain 'nowhere.test'" "unknown domain" -- "$stackato" map customertracker2 x.nowhere.test
-req POST "/v3/apps/$app/actions/stop"
+run 0 "Stopped customertracker2" "stop" -- "$stackato" stop customertracker2
 run 0 "customertracker2 \| 1 \| STOPPED" "a stopped app" -- "$stackato" apps
+run 0 "Started customertracker2" "start waits until it runs" -- "$stackato" start customertracker2
+run 0 "customertracker2 \| 1 \| RUNNING" "running again" -- "$stackato" apps
+run 0 "Restarted customertracker2" "restart" -- "$stackato" restart customertracker2
+# an app that dies at once: the failure says so, with its last log lines
+printf 'applications:\n- name: crasher\n  command: echo boom-before-dying; exit 3\n' > "$work/manifest.yml"
+rm -f "$work/crash.zip"
+(cd "$work" && zip -q crash.zip manifest.yml)
+push crasher "$work/crash.zip" nowait
+run 1 "failed to start: every instance crashed" "a crashing app fails to start" -- "$stackato" restart crasher --wait 20
+# (log payloads are padded base64: a decoder that kept the padding bytes cut this message short)
+grep -q "APP/PROC/WEB boom-before-dying" "$work/out" && grep -q "exited with status" "$work/out" && ok ||
+  { cat "$work/out"; bad "the failure shows the app's last log lines"; }
 
 run 0 "" "logout" -- "$stackato" logout
 run 1 "Login Required" "logged out" -- "$stackato" orgs

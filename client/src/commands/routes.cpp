@@ -13,8 +13,6 @@ namespace stackato::client {
 
 using json = nlohmann::json;
 
-namespace {
-
 std::string space_of(Session& s) {
   std::string space = s.config().read().adjuncts.value(s.target(), json::object()).value("space", "");
   if (space.empty()) throw UsageError("no space chosen: use 'stackato login' or 'stackato switch-space'");
@@ -30,6 +28,8 @@ json app_named(Session& s, const std::string& name) {
   std::string hint = closest(name, names);
   throw ApiError(404, "App '" + name + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
 }
+
+namespace {
 
 // "host.domain/path" split at the first dot, as the original client did; the domain must exist.
 struct RouteSpec {
