@@ -111,7 +111,7 @@ json Session::list_all(std::string path) {
   }
 }
 
-json Session::call(const std::string& method, const std::string& path, const json& body) {
+json Session::call(const std::string& method, const std::string& path, const json& body, std::string* location) {
   std::string url = path.rfind("http", 0) == 0 ? path : target_ + path;
   std::string payload = body.is_null() ? std::string() : body.dump();
   for (int attempt = 0;; ++attempt) {
@@ -123,6 +123,10 @@ json Session::call(const std::string& method, const std::string& path, const jso
       continue;
     }
     if (r.status >= 400) throw ApiError(r.status, cf_error(r));
+    if (location) {
+      auto it = r.headers.find("location");
+      *location = it == r.headers.end() ? std::string() : it->second;
+    }
     if (r.body.empty()) return json::object();
     json out = json::parse(r.body, nullptr, false);
     if (out.is_discarded()) throw ApiError(r.status, "the server's answer is not JSON: " + r.body.substr(0, 200));

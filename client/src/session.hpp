@@ -34,7 +34,9 @@ class Session {
   // GET / of the target: links (login, log_cache, ...).
   const nlohmann::json& root();
   // An authenticated V3 call; path is "/v3/..." or an absolute URL. Throws ApiError for 4xx/5xx.
-  nlohmann::json call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
+  // `location` receives the Location header of async answers (a job to follow), "" otherwise.
+  nlohmann::json call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
+                      std::string* location = nullptr);
   // Every resource of a paginated list, following pagination.next.
   nlohmann::json list_all(std::string path);
   // Throws "Login Required" when there is no token for the target.

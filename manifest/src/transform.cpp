@@ -301,8 +301,7 @@ Node transform_stackato_part(Node value, const fs::path& dir, const ServiceTypes
   return out;
 }
 
-Node transform_cf_app(Node app, const std::string& name, const ServiceTypes& types,
-                      Context& context) {
+Node transform_cf_app(Node app, const ServiceTypes& types, Context& context) {
   framework(app, false);
   services(app, types, context);
   memory(app);
@@ -320,7 +319,6 @@ Node transform_cf_app(Node app, const std::string& name, const ServiceTypes& typ
     else
       st->set("env", std::move(env));
   }
-  (void)name;
   return app;
 }
 
@@ -392,7 +390,7 @@ Node transform_cf_part(Node value, Node stackato_defaults, const fs::path& dir,
   for (auto& [name, def] : by_name.entries) {
     Node merged = deep_merge(def, toplevel);
     set_path(merged, dir);
-    def = transform_cf_app(std::move(merged), name, types, context);
+    def = transform_cf_app(std::move(merged), types, context);
   }
   result.set("applications", std::move(by_name));
   return result;

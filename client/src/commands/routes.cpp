@@ -134,10 +134,9 @@ void add_routes(CLI::App& app, Globals& globals) {
       json a = app_named(s, name);
       std::string guid = a["guid"];
       json routes = s.list_all("/v3/apps/" + guid + "/routes");
-      Reply r = s.http().request("DELETE", s.target() + "/v3/apps/" + guid, "",
-                                 {"Authorization: " + s.token(), "Accept: application/json"});
-      if (r.status >= 400) throw ApiError(r.status, "cannot delete " + name + ": HTTP " + std::to_string(r.status));
-      if (auto loc = r.headers.find("location"); loc != r.headers.end()) wait_job(s, loc->second);
+      std::string job;
+      s.call("DELETE", "/v3/apps/" + guid, nullptr, &job);
+      if (!job.empty()) wait_job(s, job);
       if (del_args->routes)
         for (const auto& route : routes) {
           bool shared = false;

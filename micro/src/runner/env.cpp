@@ -81,7 +81,7 @@ json vcap_application(store::Store& store, const json& app, const std::string& a
           {"organization_id", org_guid}, {"organization_name", org_name}, {"users", nullptr}};
 }
 
-Env app_env(store::Store& store, const json& app, const std::string& domain, const std::string& home, bool staging) {
+Env app_env(store::Store& store, const json& app, const std::string& domain, const std::string& home) {
   Env env;
   env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
   env["LANG"] = "C.UTF-8";
@@ -93,8 +93,6 @@ Env app_env(store::Store& store, const json& app, const std::string& domain, con
   json vcap_app = vcap_application(store, app, "https://api." + domain);
   env["MEMORY_LIMIT"] = std::to_string(vcap_app["limits"]["mem"].get<long>()) + "m";
   env["VCAP_APPLICATION"] = vcap_app.dump();
-  // The same service variables at staging, in pre-running hooks and at run time.
-  (void)staging;
   ServiceEnv services = service_env(store, app["guid"]);
   env["VCAP_SERVICES"] = services.vcap_services.dump();
   env["STACKATO_SERVICES"] = services.stackato_services.dump();

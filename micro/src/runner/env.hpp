@@ -28,9 +28,8 @@ ServiceEnv service_env(store::Store& store, const std::string& app_guid);
 // VCAP_APPLICATION for an app (its document), as /v3/apps/GUID/env and its processes see it.
 nlohmann::json vcap_application(store::Store& store, const nlohmann::json& app, const std::string& api_url);
 
-// For an app (its document): staging=true for hooks at staging time.
-Env app_env(store::Store& store, const nlohmann::json& app, const std::string& domain, const std::string& home,
-            bool staging);
+// For an app (its document): the same at staging, in pre-running hooks and at run time.
+Env app_env(store::Store& store, const nlohmann::json& app, const std::string& domain, const std::string& home);
 
 // Runs `command` with /bin/sh -c in `dir` with exactly `env`; each output line goes to
 // `line(text, is_stderr)`. Returns the exit status (128+signal when killed). Kills the process

@@ -238,7 +238,7 @@ struct Runner::Impl {
       inst->state = "CRASHED";
       return;
     }
-    Env env = app_env(store, app, domain, (inst->dir / "app").string(), false);
+    Env env = app_env(store, app, domain, (inst->dir / "app").string());
     env["PORT"] = env["VCAP_APP_PORT"] = std::to_string(inst->port);
     env["CF_INSTANCE_INDEX"] = env["INSTANCE_INDEX"] = std::to_string(inst->index);
     env["CF_INSTANCE_GUID"] = inst->process_guid + "-" + std::to_string(inst->index);

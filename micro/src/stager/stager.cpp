@@ -162,7 +162,7 @@ struct Stager::Impl {
         fs::permissions(target, static_cast<fs::perms>(std::stoi(mode, nullptr, 8) & 07777));
       }
       Plan plan = read_plan(app_dir);
-      runner::Env env = runner::app_env(store, *app, domain, app_dir.string(), true);
+      runner::Env env = runner::app_env(store, *app, domain, app_dir.string());
       run_hooks(app_guid, "pre-staging", plan.pre_staging, app_dir, env);
       if (plan.command.empty() && !plan.worker)
         throw Failure("NoAppDetectedError", "no start command: set 'command' in stackato.yml, 'processes: web:', or a Procfile 'web:' line");
