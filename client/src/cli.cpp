@@ -4,6 +4,7 @@
 
 #include "stackato/manifest/manifest.hpp"
 #include "stackato/version.hpp"
+#include "interrupt.hpp"
 #include "session.hpp"
 #include "suggest.hpp"
 
@@ -59,6 +60,7 @@ std::string explain(const CLI::App& app, const CLI::ParseError& e) {
 }  // namespace
 
 int run(int argc, char** argv) {
+  install_interrupt_handlers();
   CLI::App app{"stackato: deploy and manage applications on a Cloud Foundry V3 platform", "stackato"};
   Globals globals;
   app.set_version_flag("-v,--version", std::string("stackato ") + kVersion, "Print the version and exit");
@@ -83,6 +85,14 @@ int run(int argc, char** argv) {
   add_apps(app, globals);
   add_routes(app, globals);
   add_lifecycle(app, globals);
+  add_push(app, globals);
+  add_info(app, globals);
+  add_scale(app, globals);
+  add_env(app, globals);
+  add_logs(app, globals);
+  add_stats(app, globals);
+  add_domains(app, globals);
+  add_curl(app, globals);
 
   try {
     app.parse(argc, argv);

@@ -36,5 +36,13 @@ void add_orgs(CLI::App& app, Globals& globals);
 void add_apps(CLI::App& app, Globals& globals);
 void add_routes(CLI::App& app, Globals& globals);
 void add_lifecycle(CLI::App& app, Globals& globals);
+void add_push(CLI::App& app, Globals& globals);
+void add_info(CLI::App& app, Globals& globals);
+void add_scale(CLI::App& app, Globals& globals);
+void add_env(CLI::App& app, Globals& globals);
+void add_logs(CLI::App& app, Globals& globals);
+void add_stats(CLI::App& app, Globals& globals);
+void add_domains(CLI::App& app, Globals& globals);
+void add_curl(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

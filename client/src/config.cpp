@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "interrupt.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -53,6 +55,11 @@ json read_json(const fs::path& p) {
 void write_atomically(const fs::path& p, const std::string& text) {
   fs::path tmp = p;
   tmp += ".tmp." + std::to_string(::getpid());
+  remove_on_interrupt(tmp);
+  struct Forget {
+    const fs::path& p;
+    ~Forget() { forget_on_interrupt(p); }
+  } forget{tmp};
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp.string());
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;

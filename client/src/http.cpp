@@ -120,6 +120,16 @@ std::string loopback_entry(const std::string& url) {
 struct Http::Impl {
   HttpOptions options;
   CURL* curl = nullptr;
+  curl_slist* headers = nullptr;  // kept until the next request: curl reads them while performing
+  curl_slist* resolve = nullptr;
+  curl_mime* mime = nullptr;
+  void release() {
+    curl_slist_free_all(headers);
+    curl_slist_free_all(resolve);
+    curl_mime_free(mime);
+    headers = resolve = nullptr;
+    mime = nullptr;
+  }
 };
 
 Http::Http(HttpOptions options) : impl_(std::make_unique<Impl>()) {
@@ -129,50 +139,64 @@ Http::Http(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   if (!impl_->curl) throw NetworkError("cannot initialise libcurl");
 }
 
-Http::~Http() { curl_easy_cleanup(impl_->curl); }
+Http::~Http() {
+  impl_->release();
+  curl_easy_cleanup(impl_->curl);
+}
+
+void Http::setup(const std::string& url, const std::vector<std::string>& headers, Reply& reply) {
+  CURL* c = impl_->curl;
+  curl_easy_reset(c);
+  impl_->release();
+  for (const auto& h : headers) impl_->headers = curl_slist_append(impl_->headers, h.c_str());
+  if (auto entry = loopback_entry(url); !entry.empty()) impl_->resolve = curl_slist_append(nullptr, entry.c_str());
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, impl_->headers);
+  if (impl_->resolve) curl_easy_setopt(c, CURLOPT_RESOLVE, impl_->resolve);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply.headers);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, impl_->options.timeout_s);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "stackato-cpp");
+  if (!impl_->options.cafile.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, impl_->options.cafile.c_str());
+  if (impl_->options.skip_ssl_validation) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (impl_->options.trace) {
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_trace);
+  }
+}
+
+Reply Http::finish(int code, const std::string& url, Reply& reply) {
+  auto rc = static_cast<CURLcode>(code);
+  if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CONNECT_ERROR)
+    throw NetworkError("TLS verification failed for " + redact(url) + ": " + curl_easy_strerror(rc) +
+                       " (trust the server's CA with --cafile FILE)");
+  if (rc == CURLE_ABORTED_BY_CALLBACK) throw NetworkError("interrupted");
+  if (rc != CURLE_OK) throw NetworkError("cannot reach " + redact(url) + ": " + curl_easy_strerror(rc));
+  return std::move(reply);
+}
 
 Reply Http::request(const std::string& method, const std::string& url, const std::string& body,
                     const std::vector<std::string>& headers) {
   bool idempotent = method == "GET" || method == "PUT" || method == "DELETE" || method == "HEAD";
   for (int attempt = 0;; ++attempt) {
     CURL* c = impl_->curl;
-    curl_easy_reset(c);
     Reply reply;
-    curl_slist* list = nullptr;
-    for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-    curl_slist* resolve = nullptr;
-    if (auto entry = loopback_entry(url); !entry.empty()) resolve = curl_slist_append(nullptr, entry.c_str());
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    setup(url, headers, reply);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
     if (method != "GET" && method != "HEAD") {
       curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     }
     if (method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    if (resolve) curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &reply.headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, impl_->options.timeout_s);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "stackato-cpp");
-    if (!impl_->options.cafile.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, impl_->options.cafile.c_str());
-    if (impl_->options.skip_ssl_validation) {
-      curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (impl_->options.trace) {
-      curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-      curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_trace);
-    }
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
-    curl_slist_free_all(list);
-    curl_slist_free_all(resolve);
-
     bool retry = idempotent && attempt < 3 &&
                  (rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_GOT_NOTHING ||
                   rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
@@ -181,12 +205,46 @@ Reply Http::request(const std::string& method, const std::string& url, const std
       std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
       continue;
     }
-    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CONNECT_ERROR)
-      throw NetworkError("TLS verification failed for " + redact(url) + ": " + curl_easy_strerror(rc) +
-                         " (trust the server's CA with --cafile FILE)");
-    if (rc != CURLE_OK) throw NetworkError("cannot reach " + redact(url) + ": " + curl_easy_strerror(rc));
-    return reply;
+    return finish(rc, url, reply);
   }
+}
+
+namespace {
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t total, curl_off_t sent) {
+  const auto* progress = static_cast<const Progress*>(user);
+  if (*progress && total > 0) (*progress)(static_cast<std::uint64_t>(sent), static_cast<std::uint64_t>(total));
+  return 0;
+}
+}  // namespace
+
+Reply Http::post_form(const std::string& url, const std::vector<FormPart>& parts,
+                      const std::vector<std::string>& headers, const Progress& progress) {
+  CURL* c = impl_->curl;
+  Reply reply;
+  setup(url, headers, reply);
+  impl_->mime = curl_mime_init(c);
+  for (const auto& p : parts) {
+    curl_mimepart* part = curl_mime_addpart(impl_->mime);
+    curl_mime_name(part, p.name.c_str());
+    if (p.file.empty()) {
+      curl_mime_data(part, p.value.data(), p.value.size());
+    } else {
+      if (curl_mime_filedata(part, p.file.c_str()) != CURLE_OK) throw NetworkError("cannot read " + p.file);
+      curl_mime_filename(part, p.filename.c_str());
+      curl_mime_type(part, "application/zip");
+    }
+  }
+  curl_easy_setopt(c, CURLOPT_MIMEPOST, impl_->mime);
+  // A large upload may take longer than one API call: only a stall of a minute is an error.
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 0L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, std::max(60L, impl_->options.timeout_s));
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &progress);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  CURLcode rc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+  return finish(rc, url, reply);
 }
 
 }  // namespace stackato::client

@@ -3,6 +3,8 @@
 // loopback as curl does, idempotent requests retried on connection errors and 502/503/504, and
 // an HTTP trace on stderr with secrets redacted.
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,14 +32,31 @@ struct NetworkError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// One part of a multipart/form-data body: a value, or a file streamed from disk.
+struct FormPart {
+  std::string name;
+  std::string value;     // used when file is empty
+  std::string file;      // path of a file to stream
+  std::string filename;  // the filename the server sees
+};
+
+// Bytes of the request body sent so far, and the total.
+using Progress = std::function<void(std::uint64_t sent, std::uint64_t total)>;
+
 class Http {
  public:
   explicit Http(HttpOptions options);
   ~Http();
   Reply request(const std::string& method, const std::string& url, const std::string& body = "",
                 const std::vector<std::string>& headers = {});
+  // A multipart POST; file parts are read from disk as they are sent (never held in memory).
+  // Not retried: the caller decides whether sending again is safe.
+  Reply post_form(const std::string& url, const std::vector<FormPart>& parts,
+                  const std::vector<std::string>& headers = {}, const Progress& progress = {});
 
  private:
+  void setup(const std::string& url, const std::vector<std::string>& headers, Reply& reply);
+  Reply finish(int rc, const std::string& url, Reply& reply);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -111,6 +111,32 @@ json Session::list_all(std::string path) {
   }
 }
 
+namespace {
+json answer(const Reply& r, std::string* location) {
+  if (r.status >= 400) throw ApiError(r.status, cf_error(r));
+  if (location) {
+    auto it = r.headers.find("location");
+    *location = it == r.headers.end() ? std::string() : it->second;
+  }
+  if (r.body.empty()) return json::object();
+  json out = json::parse(r.body, nullptr, false);
+  if (out.is_discarded()) throw ApiError(r.status, "the server's answer is not JSON: " + r.body.substr(0, 200));
+  return out;
+}
+}  // namespace
+
+json Session::post_form(const std::string& path, const std::vector<FormPart>& parts, const Progress& progress) {
+  std::string url = path.rfind("http", 0) == 0 ? path : target_ + path;
+  for (int attempt = 0;; ++attempt) {
+    Reply r = http_->post_form(url, parts, {"Authorization: " + token(), "Accept: application/json"}, progress);
+    if (r.status == 401 && attempt == 0) {
+      refresh();
+      continue;
+    }
+    return answer(r, nullptr);
+  }
+}
+
 json Session::call(const std::string& method, const std::string& path, const json& body, std::string* location) {
   std::string url = path.rfind("http", 0) == 0 ? path : target_ + path;
   std::string payload = body.is_null() ? std::string() : body.dump();
@@ -122,15 +148,7 @@ json Session::call(const std::string& method, const std::string& path, const jso
       refresh();
       continue;
     }
-    if (r.status >= 400) throw ApiError(r.status, cf_error(r));
-    if (location) {
-      auto it = r.headers.find("location");
-      *location = it == r.headers.end() ? std::string() : it->second;
-    }
-    if (r.body.empty()) return json::object();
-    json out = json::parse(r.body, nullptr, false);
-    if (out.is_discarded()) throw ApiError(r.status, "the server's answer is not JSON: " + r.body.substr(0, 200));
-    return out;
+    return answer(r, location);
   }
 }
 

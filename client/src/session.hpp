@@ -37,6 +37,9 @@ class Session {
   // `location` receives the Location header of async answers (a job to follow), "" otherwise.
   nlohmann::json call(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
                       std::string* location = nullptr);
+  // An authenticated multipart POST (package upload); file parts are streamed from disk, so the
+  // replay after a 401 re-reads them.
+  nlohmann::json post_form(const std::string& path, const std::vector<FormPart>& parts, const Progress& progress = {});
   // Every resource of a paginated list, following pagination.next.
   nlohmann::json list_all(std::string path);
   // Throws "Login Required" when there is no token for the target.
@@ -50,10 +53,5 @@ class Session {
   std::unique_ptr<Http> http_;
   std::optional<nlohmann::json> root_;
 };
-
-// The current space's guid (chosen at login); a UsageError when there is none.
-std::string space_of(Session& s);
-// The app of that name in the current space; not found says so, with a suggestion.
-nlohmann::json app_named(Session& s, const std::string& name);
 
 }  // namespace stackato::client

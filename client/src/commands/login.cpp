@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "resources.hpp"
 #include "session.hpp"
 #include "terminal.hpp"
 
@@ -19,25 +20,6 @@ struct LoginOptions {
   bool password_stdin = false;
   std::string org, space;
 };
-
-// The one named, the only one, or a menu; an error under -n when there is a choice to make.
-json choose(Session& s, const std::string& what, const std::string& path, const std::string& wanted, bool interactive) {
-  json list = s.call("GET", path)["resources"];
-  if (!wanted.empty()) {
-    for (const auto& item : list)
-      if (item["name"] == wanted) return item;
-    throw ApiError(404, what + " '" + wanted + "' not found");
-  }
-  if (list.empty()) throw ApiError(404, "no " + what + " is visible to you");
-  if (list.size() == 1) return list[0];
-  if (!interactive) throw UsageError("more than one " + what + ": choose one with " + (what == "organization" ? "-o" : "-s"));
-  std::vector<std::string> names;
-  for (const auto& item : list) names.push_back(item["name"]);
-  std::string name = ask_menu("Which " + what + "? ", names);
-  for (const auto& item : list)
-    if (item["name"] == name) return item;
-  return list[0];
-}
 
 void run_login(const LoginOptions& o, Globals& globals) {
   Session s(globals);
@@ -72,18 +54,10 @@ void run_login(const LoginOptions& o, Globals& globals) {
     if (!globals.cafile.empty()) f.adjuncts[s.target()]["cafile"] = std::filesystem::absolute(globals.cafile).string();
     if (globals.skip_ssl_validation) f.adjuncts[s.target()]["skip-ssl-validation"] = true;
   });
-  json org = choose(s, "organization", "/v3/organizations", o.org, interactive);
-  json space = choose(s, "space", "/v3/spaces?organization_guids=" + org["guid"].get<std::string>(), o.space, interactive);
-  s.config().update([&](ConfigFiles& f) {
-    auto& adj = f.adjuncts[s.target()];
-    adj["organization"] = org["guid"];
-    adj["organization_name"] = org["name"];
-    adj["space"] = space["guid"];
-    adj["space_name"] = space["name"];
-  });
+  json org = choose_named(s, "organization", "/v3/organizations", o.org, interactive);
+  json space = choose_named(s, "space", "/v3/spaces?organization_guids=" + org["guid"].get<std::string>(), o.space, interactive);
   std::cerr << "Successfully logged in as " << user << "\n";
-  std::cout << "Target:       " << s.target() << "\nOrganization: " << org["name"].get<std::string>()
-            << "\nSpace:        " << space["name"].get<std::string>() << '\n';
+  save_org_space(s, org, space);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "resources.hpp"
 #include "session.hpp"
+#include "terminal.hpp"
 #include "table.hpp"
 
 namespace stackato::client {
@@ -47,6 +49,33 @@ void add_orgs(CLI::App& app, Globals& globals) {
     if (org.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
     json list = s.list_all("/v3/spaces?per_page=100&organization_guids=" + org);
     print_named(list, adj.value("space", ""), *spaces_json);
+  });
+
+  // switch-org ORG [SPACE] and switch-space SPACE: the target's current org and space.
+  auto org_args = std::make_shared<std::pair<std::string, std::string>>();
+  auto* switch_org = app.add_subcommand("switch-org", "Make ORG (and a space in it) current for the target");
+  switch_org->add_option("org", org_args->first, "Organization")->required();
+  switch_org->add_option("space", org_args->second, "Space (default: the only one, or a menu)");
+  switch_org->callback([org_args, &globals] {
+    Session s(globals);
+    bool interactive = !globals.non_interactive && stdin_is_tty();
+    json org = choose_named(s, "organization", "/v3/organizations?per_page=100", org_args->first, interactive);
+    json space = choose_named(s, "space", "/v3/spaces?per_page=100&organization_guids=" + org["guid"].get<std::string>(),
+                              org_args->second, interactive);
+    save_org_space(s, org, space);
+  });
+
+  auto space_arg = std::make_shared<std::string>();
+  auto* switch_space = app.add_subcommand("switch-space", "Make SPACE of the current organization current");
+  switch_space->add_option("space", *space_arg, "Space")->required();
+  switch_space->callback([space_arg, &globals] {
+    Session s(globals);
+    json adj = s.config().read().adjuncts.value(s.target(), json::object());
+    std::string org_guid = adj.value("organization", "");
+    if (org_guid.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
+    json org = s.call("GET", "/v3/organizations/" + org_guid);
+    json space = choose_named(s, "space", "/v3/spaces?per_page=100&organization_guids=" + org_guid, *space_arg, false);
+    save_org_space(s, org, space);
   });
 }
 

@@ -1,0 +1,127 @@
+// stackato push [NAME]: create or update the manifest's apps, upload, stage, start.
+
+#include <iostream>
+#include <memory>
+
+#include "cli.hpp"
+#include "client_context.hpp"
+#include "push/deploy.hpp"
+#include "stackato/manifest/manifest.hpp"
+#include "terminal.hpp"
+
+namespace stackato::client {
+
+namespace {
+
+struct Options {
+  std::string name, as, path = ".", manifest, mem, disk;
+  std::optional<int> instances;
+  std::vector<std::string> urls, env;
+  bool no_route = false, no_start = false, force_start = false, reset = false;
+  long timeout_s = 0;
+};
+
+long memspec(const std::string& text, const char* flag) {
+  try {
+    return manifest::parse_memspec(text);
+  } catch (const std::exception&) {
+    throw UsageError(std::string(flag) + " '" + text + "' is not a size (e.g. 256M, 1G)");
+  }
+}
+
+// The apps to push: the manifest's selection, NAME picking one of several or renaming the only
+// one (as the seed's `stackato push customertracker2` does), or NAME alone without a manifest.
+manifest::Manifest load_apps(const Options& o, ClientContext& context) {
+  manifest::LoadOptions load;
+  load.path = o.path;
+  if (!o.manifest.empty()) load.file = o.manifest;
+  if (!o.as.empty()) load.as_name = o.as;
+  if (!o.name.empty()) load.name = o.name;
+  manifest::Manifest m;
+  try {
+    m = manifest::load(load, context);
+  } catch (const manifest::Error&) {
+    // NAME is not in the manifest: fine when the manifest has a single app, which NAME renames.
+    if (o.name.empty() || !o.as.empty()) throw;
+    manifest::LoadOptions plain = load;
+    plain.name.reset();
+    if (manifest::load(plain, context).apps.size() != 1) throw;  // the original error
+    plain.as_name = o.name;
+    return manifest::load(plain, context);
+  }
+  if (m.file.empty()) {
+    std::string name = !o.as.empty() ? o.as : o.name;
+    if (name.empty())
+      throw UsageError("no stackato.yml or manifest.yml in '" + o.path + "'; give the app's name: stackato push NAME");
+    manifest::App app;
+    app.name = name;
+    app.path = std::filesystem::absolute(o.path).lexically_normal();
+    app.json = {{"name", name}};
+    m.apps.push_back(std::move(app));
+    return m;
+  }
+  if (!o.name.empty() && o.as.empty()) {
+    if (m.apps.size() == 1 && m.apps[0].name != o.name) {
+      load.as_name = o.name;
+      return manifest::load(load, context);
+    }
+    std::erase_if(m.apps, [&](const manifest::App& a) { return a.name != o.name; });
+    if (m.apps.empty()) throw UsageError("the manifest " + m.file.string() + " has no application named '" + o.name + "'");
+  }
+  if (m.apps.empty()) throw UsageError("the manifest " + m.file.string() + " selects no application");
+  return m;
+}
+
+void run_push(const Options& o, const Globals& globals) {
+  if (o.reset)
+    std::cerr << "Note: --reset is the default here: push always applies the manifest's changes and says what changed\n";
+  PushFlags flags;
+  flags.instances = o.instances;
+  if (!o.mem.empty()) flags.memory_mb = memspec(o.mem, "--mem");
+  if (!o.disk.empty()) flags.disk_mb = memspec(o.disk, "--disk");
+  flags.urls = o.urls;
+  flags.no_route = o.no_route;
+  flags.no_start = o.no_start;
+  flags.force_start = o.force_start;
+  flags.start_timeout_s = o.timeout_s;
+  for (const auto& kv : o.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("--env '" + kv + "' is not NAME=VALUE");
+    flags.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (flags.no_route && !flags.urls.empty()) throw UsageError("--no-route and --url exclude each other");
+
+  ClientContext context(globals);
+  manifest::Manifest m = load_apps(o, context);
+  if (!m.file.empty()) std::cerr << "Using manifest file \"" << m.file.filename().string() << "\"\n";
+  if (m.apps.size() > 1 && (flags.instances || flags.memory_mb || flags.disk_mb || !flags.urls.empty()))
+    throw UsageError("--instances, --mem, --disk and --url apply to one app; this manifest pushes " +
+                     std::to_string(m.apps.size()));
+  Session s(globals);
+  for (const auto& app : m.apps) push_app(s, context, m, app, flags, stderr_is_tty());
+}
+
+}  // namespace
+
+void add_push(CLI::App& app, Globals& globals) {
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("push", "Create or update applications from the manifest, upload, stage and start them");
+  cmd->add_option("name", o->name, "Application (one of the manifest's, or a new name for its only app)");
+  cmd->add_option("--as", o->as, "Name to give the application");
+  cmd->add_option("--path", o->path, "Application directory (default: current directory)");
+  cmd->add_option("--manifest", o->manifest, "Manifest file to use instead of searching");
+  cmd->add_option("--instances", o->instances, "Number of instances")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--mem", o->mem, "Memory per instance (e.g. 256M, 1G)");
+  cmd->add_option("--disk", o->disk, "Disk per instance (e.g. 1G)");
+  cmd->add_option("--url", o->urls, "URL to map (repeatable); replaces the manifest's");
+  cmd->add_flag("--no-route,--no-routes,--no-urls", o->no_route, "Map no URL");
+  cmd->add_option("--env", o->env, "Environment variable NAME=VALUE (repeatable)");
+  cmd->add_flag("--no-start,--nostart", o->no_start, "Do not start the application");
+  cmd->add_flag("--force-start", o->force_start, "Start the application even if it was stopped");
+  cmd->add_flag("--reset", o->reset, "Accepted for the original client's scripts; changes are always applied");
+  cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for the instances to run (default: manifest, else 180)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([o, &globals] { run_push(*o, globals); });
+}
+
+}  // namespace stackato::client

@@ -1,0 +1,240 @@
+#include "push/deploy.hpp"
+
+#include <chrono>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "logs.hpp"
+#include "push/hooks.hpp"
+#include "push/services.hpp"
+#include "push/upload.hpp"
+#include "resources.hpp"
+#include "stackato/version.hpp"
+
+namespace stackato::client {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string default_domain(Session& s) {
+  std::string org = s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
+  if (!org.empty()) {
+    try {
+      return s.call("GET", "/v3/organizations/" + org + "/domains/default")["name"];
+    } catch (const ApiError&) {  // older servers: the first shared domain below
+    }
+  }
+  json domains = s.call("GET", "/v3/domains");
+  if (domains["resources"].empty()) throw ApiError(422, "the target has no domain to make a route in; use --no-route");
+  return domains["resources"][0]["name"];
+}
+
+// How a browser reaches the route: the target's scheme, and its port when it has one (kato
+// serves apps and API on one port).
+std::string browser_url(const std::string& target, const std::string& route) {
+  auto scheme_end = target.find("://");
+  std::string scheme = target.substr(0, scheme_end);
+  std::string hostport = target.substr(scheme_end + 3);
+  hostport = hostport.substr(0, hostport.find('/'));
+  auto colon = hostport.rfind(':');
+  std::string port = colon == std::string::npos ? "" : hostport.substr(colon);
+  auto slash = route.find('/');
+  std::string host = route.substr(0, slash), path = slash == std::string::npos ? "/" : route.substr(slash);
+  return scheme + "://" + host + port + path;
+}
+
+// Shown values of env vars: hidden ones never appear.
+std::string shown(const manifest::App& app, const std::string& name, const std::string& value) {
+  for (const auto& v : app.env)
+    if (v.name == name && v.hidden) return "(hidden)";
+  return "'" + value + "'";
+}
+
+// Stages the package; STG lines are printed as they come. Returns the droplet guid.
+std::string stage(Session& s, const json& app, const std::string& package) {
+  std::string guid = app["guid"];
+  std::int64_t since = now_ns() - 2'000'000'000;  // a little clock skew between client and server
+  std::set<std::pair<std::int64_t, std::string>> seen;  // the overlap above must not print twice
+  json build = s.call("POST", "/v3/builds", {{"package", {{"guid", package}}}});
+  std::string build_guid = build["guid"];
+  std::cerr << "Staging " << app["name"].get<std::string>() << "\n";
+  auto drain = [&] {
+    for (;;) {
+      auto lines = read_logs(s, guid, since, 1000);
+      for (const auto& l : lines) {
+        since = std::max(since, l.timestamp_ns);
+        if (l.source != "STG" || !seen.emplace(l.timestamp_ns, l.text).second) continue;
+        std::cout << "  " << l.text << "\n";
+      }
+      std::cout << std::flush;
+      if (lines.size() < 1000) return;
+    }
+  };
+  for (int i = 0;; ++i) {
+    try {
+      drain();
+    } catch (const ApiError&) {  // a log service that fails must not fail the push
+    }
+    build = s.call("GET", "/v3/builds/" + build_guid);
+    if (build["state"] != "STAGING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(i < 20 ? 250 : 1000));
+  }
+  try {
+    drain();
+  } catch (const ApiError&) {
+  }
+  if (build["state"] != "STAGED") {
+    std::string error = build["error"].is_string() ? build["error"].get<std::string>() : "staging failed";
+    throw ApiError(422, "staging " + app["name"].get<std::string>() + " failed: " + error);
+  }
+  return build["droplet"]["guid"];
+}
+
+// Scale and command of the web process; prints what changed on an update.
+void apply_process(Session& s, const json& a, const manifest::App& app, const PushFlags& flags, bool created) {
+  json web = web_process(s, a["guid"]);
+  json scale = json::object();
+  auto want = [&](const char* field, long value, const char* label) {  // value < 0: not given
+    if (value < 0 || web[field] == value) return;
+    scale[field] = value;
+    if (!created) std::cerr << "Changing " << label << ": " << web[field].dump() << " -> " << value << "\n";
+  };
+  want("instances", flags.instances ? *flags.instances : app.instances.value_or(-1), "instances");
+  want("memory_in_mb", flags.memory_mb ? *flags.memory_mb : app.memory_mb.value_or(-1), "memory (MB)");
+  want("disk_in_mb", flags.disk_mb ? *flags.disk_mb : app.disk_mb.value_or(-1), "disk (MB)");
+  if (!scale.empty()) s.call("POST", "/v3/processes/" + web["guid"].get<std::string>() + "/actions/scale", scale);
+  json patch = json::object();
+  std::optional<std::string> command = app.web_command ? app.web_command : app.command;
+  if (command && web["command"] != *command) {
+    patch["command"] = *command;
+    if (!created) std::cerr << "Changing command: '" << *command << "'\n";
+  }
+  if (app.worker && web["health_check"].value("type", "") != "process") patch["health_check"] = {{"type", "process"}};
+  if (!patch.empty()) s.call("PATCH", "/v3/processes/" + web["guid"].get<std::string>(), patch);
+}
+
+// Variables of the manifest and --env: new ones set, changed ones updated, others kept
+// (preserve mode, as the original).
+void apply_env(Session& s, const json& a, const manifest::App& app, const std::map<std::string, std::string>& env) {
+  json current = s.call("GET", "/v3/apps/" + a["guid"].get<std::string>() + "/environment_variables");
+  const json& var = current.value("var", json::object());
+  json patch = json::object();
+  for (const auto& [k, v] : env) {
+    if (var.contains(k) && var[k] == v) continue;
+    std::cerr << (var.contains(k) ? "Changing env " : "Setting env ") << k << " = " << shown(app, k, v) << "\n";
+    patch[k] = v;
+  }
+  if (!patch.empty()) s.call("PATCH", "/v3/apps/" + a["guid"].get<std::string>() + "/environment_variables", {{"var", patch}});
+}
+
+}  // namespace
+
+PushResult push_app(Session& s, manifest::Context& context, const manifest::Manifest& m, const manifest::App& app,
+                    const PushFlags& flags, bool show_progress) {
+  std::string server_version;
+  try {
+    json info = s.call("GET", "/v3/info");
+    if (info["version"].is_string()) server_version = info["version"];
+  } catch (const ApiError&) {
+  }
+  manifest::check_min_version(app, kVersion, server_version);
+  std::map<std::string, std::string> env = manifest::resolve_env(app, flags.env, context);
+  for (const auto& [k, v] : flags.env) env.emplace(k, v);
+
+  PushResult result;
+  json a;
+  if (auto found = find_app(s, app.name)) {
+    a = *found;
+    std::cerr << "Updating application " << app.name << "\n";
+    apply_env(s, a, app, env);
+  } else {
+    json body = {{"name", app.name}, {"relationships", {{"space", {{"data", {{"guid", space_of(s)}}}}}}}};
+    if (!env.empty()) body["environment_variables"] = env;
+    std::cerr << "Creating application " << app.name << "\n";
+    a = s.call("POST", "/v3/apps", body);
+    result.created = true;
+  }
+  result.guid = a["guid"];
+  bool was_started = a["state"] == "STARTED";
+  std::vector<std::string> new_routes;  // removed again if a new app is rolled back
+
+  try {
+    apply_process(s, a, app, flags, result.created);
+
+    // Routes: --url, else the manifest's, else the default route for a new app (an existing
+    // app keeps the routes it has, as cf push does).
+    json current = s.list_all("/v3/apps/" + result.guid + "/routes");
+    std::vector<std::string> urls;
+    if (!flags.no_route && !app.worker) {
+      if (!flags.urls.empty())
+        urls = flags.urls;
+      else if (app.urls)
+        urls = *app.urls;
+      else if (current.empty())
+        urls = {app.name + "." + default_domain(s)};
+    }
+    std::set<std::string> wanted;
+    for (const auto& u : urls) {
+      RouteSpec r = parse_url(s, u);
+      wanted.insert(r.url());
+      bool had_route = find_route(s, r).has_value();
+      if (map_route(s, a, r)) {
+        std::cerr << "Mapping URL " << r.url() << "\n";
+        if (!had_route) new_routes.push_back(r.url());
+      }
+    }
+    for (const auto& r : current) {
+      std::string url = r["url"];
+      result.urls.push_back(url);
+      if (!urls.empty() && !wanted.count(url))
+        std::cerr << "Keeping URL " << url << " (not in the manifest; 'stackato unmap' removes it)\n";
+    }
+    for (const auto& u : wanted)
+      if (std::find(result.urls.begin(), result.urls.end(), u) == result.urls.end()) result.urls.push_back(u);
+
+    ensure_services(s, a, app.services);
+
+    if (auto hook = app.hooks.find("pre-push"); hook != app.hooks.end())
+      run_pre_push(hook->second, app.path, app.name, result.created ? "create" : "update");
+
+    Uploaded up = upload_app(s, result.guid, app, manifest::upload_manifest(m, app), show_progress);
+    std::string droplet = stage(s, a, up.package_guid);
+    s.call("PATCH", "/v3/apps/" + result.guid + "/relationships/current_droplet", {{"data", {{"guid", droplet}}}});
+  } catch (...) {
+    if (result.created) {  // the original's rollback: a failed first push leaves nothing behind
+      std::cerr << "Reminder: " << app.name << " was created by this push, which failed: forced the rollback\n";
+      try {
+        std::string job;
+        s.call("DELETE", "/v3/apps/" + result.guid, nullptr, &job);
+        if (!job.empty()) wait_job(s, job);
+        for (const auto& url : new_routes)
+          if (auto r = find_route(s, parse_url(s, url))) s.call("DELETE", "/v3/routes/" + (*r)["guid"].get<std::string>());
+      } catch (const std::exception& e) {
+        std::cerr << "Could not delete " << app.name << ": " << e.what() << "\n";
+      }
+    }
+    throw;
+  }
+
+  bool start = !flags.no_start && (result.created || was_started || flags.force_start);
+  if (start) {
+    std::cerr << (was_started ? "Restarting " : "Starting ") << app.name << "\n";
+    s.call("POST", "/v3/apps/" + result.guid + "/actions/restart");
+    long timeout = flags.start_timeout_s ? flags.start_timeout_s : app.timeout ? *app.timeout : 180;
+    wait_running(s, a, timeout);
+    for (const auto& u : result.urls) std::cerr << browser_url(s.target(), u) << " deployed\n";
+    std::cerr << app.name << " is RUNNING\n";
+  } else if (was_started) {
+    s.call("POST", "/v3/apps/" + result.guid + "/actions/stop");
+    std::cerr << app.name << " was stopped (--no-start)\n";
+  } else if (flags.no_start) {
+    std::cerr << app.name << " is staged and not started (--no-start)\n";
+  } else {
+    std::cerr << app.name << " was not automatically started because it was STOPPED (use --force-start)\n";
+  }
+  return result;
+}
+
+}  // namespace stackato::client

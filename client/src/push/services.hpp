@@ -1,0 +1,18 @@
+#pragma once
+// Push step "services": create the manifest's services that do not exist yet, check that those
+// that exist have the type and plan asked for, and bind them all to the app.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "session.hpp"
+#include "stackato/manifest/manifest.hpp"
+
+namespace stackato::client {
+
+// True when a binding was added (a running app needs a restart to see it).
+bool ensure_services(Session& s, const nlohmann::json& app, const std::vector<manifest::Service>& services);
+
+}  // namespace stackato::client

@@ -1,0 +1,156 @@
+#include "resources.hpp"
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "cli.hpp"
+#include "logs.hpp"
+#include "suggest.hpp"
+#include "terminal.hpp"
+
+namespace stackato::client {
+
+using json = nlohmann::json;
+
+std::string space_of(Session& s) {
+  std::string space = s.config().read().adjuncts.value(s.target(), json::object()).value("space", "");
+  if (space.empty()) throw UsageError("no space chosen: use 'stackato login' or 'stackato switch-space'");
+  return space;
+}
+
+std::optional<json> find_app(Session& s, const std::string& name) {
+  json found = s.call("GET", "/v3/apps?names=" + url_escape(name) + "&space_guids=" + space_of(s));
+  if (found["resources"].empty()) return std::nullopt;
+  return found["resources"][0];
+}
+
+json app_named(Session& s, const std::string& name) {
+  if (auto a = find_app(s, name)) return *a;
+  std::vector<std::string> names;
+  for (const auto& a : s.list_all("/v3/apps?per_page=100&space_guids=" + space_of(s))) names.push_back(a["name"]);
+  std::string hint = closest(name, names);
+  throw ApiError(404, "App '" + name + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+}
+
+json choose_named(Session& s, const std::string& what, const std::string& path, const std::string& wanted, bool interactive) {
+  json list = s.list_all(path);
+  std::vector<std::string> names;
+  for (const auto& item : list) names.push_back(item["name"]);
+  if (!wanted.empty()) {
+    for (const auto& item : list)
+      if (item["name"] == wanted) return item;
+    std::string hint = closest(wanted, names);
+    throw ApiError(404, what + " '" + wanted + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+  }
+  if (list.empty()) throw ApiError(404, "no " + what + " is visible to you");
+  if (list.size() == 1) return list[0];
+  if (!interactive) throw UsageError("more than one " + what + ": choose one with " + (what == "organization" ? "-o" : "-s"));
+  std::string name = ask_menu("Which " + what + "? ", names);
+  for (const auto& item : list)
+    if (item["name"] == name) return item;
+  return list[0];
+}
+
+void save_org_space(Session& s, const json& org, const json& space) {
+  s.config().update([&](ConfigFiles& f) {
+    json& adj = f.adjuncts[s.target()];
+    adj["organization"] = org["guid"];
+    adj["organization_name"] = org["name"];
+    adj["space"] = space["guid"];
+    adj["space_name"] = space["name"];
+  });
+  std::cout << "Target:       " << s.target() << "\nOrganization: " << org["name"].get<std::string>()
+            << "\nSpace:        " << space["name"].get<std::string>() << '\n';
+}
+
+json web_process(Session& s, const std::string& app_guid) {
+  return s.call("GET", "/v3/apps/" + app_guid + "/processes/web");
+}
+
+RouteSpec parse_url(Session& s, std::string url) {
+  for (const char* scheme : {"https://", "http://"})
+    if (url.rfind(scheme, 0) == 0) url = url.substr(std::string(scheme).size());
+  for (auto& c : url) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  RouteSpec r;
+  auto slash = url.find('/');
+  if (slash != std::string::npos) {
+    r.path = url.substr(slash);
+    url.resize(slash);
+  }
+  if (r.path == "/") r.path.clear();
+  auto dot = url.find('.');
+  if (dot == std::string::npos) throw UsageError("'" + url + "' is not HOST.DOMAIN");
+  r.host = url.substr(0, dot);
+  r.domain = url.substr(dot + 1);
+  json domains = s.call("GET", "/v3/domains?names=" + url_escape(r.domain));
+  if (domains["resources"].empty())
+    throw ApiError(404, "Unknown domain '" + r.domain + "': not mapped into the space (see 'stackato domains')");
+  r.domain_guid = domains["resources"][0]["guid"];
+  return r;
+}
+
+std::optional<json> find_route(Session& s, const RouteSpec& r) {
+  json found = s.call("GET", "/v3/routes?domain_guids=" + r.domain_guid + "&hosts=" + url_escape(r.host) +
+                                 "&paths=" + url_escape(r.path));
+  for (const auto& route : found["resources"])  // filter here too: some servers ignore an empty paths=
+    if (route["host"] == r.host && route["path"] == r.path) return route;
+  return std::nullopt;
+}
+
+bool map_route(Session& s, const json& app, const RouteSpec& r) {
+  auto route = find_route(s, r);
+  if (!route) {
+    json body = {{"host", r.host},
+                 {"relationships", {{"space", {{"data", {{"guid", space_of(s)}}}}}, {"domain", {{"data", {{"guid", r.domain_guid}}}}}}}};
+    if (!r.path.empty()) body["path"] = r.path;
+    route = s.call("POST", "/v3/routes", body);
+  }
+  for (const auto& d : (*route)["destinations"])
+    if (d["app"]["guid"] == app["guid"]) return false;
+  s.call("POST", "/v3/routes/" + (*route)["guid"].get<std::string>() + "/destinations",
+         {{"destinations", {{{"app", {{"guid", app["guid"]}}}}}}});
+  return true;
+}
+
+void wait_job(Session& s, const std::string& location) {
+  for (int i = 0; i < 600; ++i) {
+    json job = s.call("GET", location);
+    std::string state = job.value("state", "");
+    if (state == "COMPLETE") return;
+    if (state == "FAILED") {
+      std::string detail = job["errors"].empty() ? "the job failed" : job["errors"][0].value("detail", "the job failed");
+      throw ApiError(500, detail);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(i < 10 ? 100 : 1000));
+  }
+  throw ApiError(504, "timed out waiting for " + location);
+}
+
+void wait_running(Session& s, const json& app, long timeout_s) {
+  std::string guid = app["guid"];
+  json processes = s.call("GET", "/v3/apps/" + guid + "/processes?types=web");
+  if (processes["resources"].empty()) return;
+  std::string proc = processes["resources"][0]["guid"];
+  auto failed = [&](long status, const std::string& why) {
+    std::string text = "'" + app["name"].get<std::string>() + "' " + why;
+    for (const auto& l : last_lines(s, guid, 15)) text += "\n  " + l;
+    return ApiError(status, text);
+  };
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < until) {
+    json stats = s.call("GET", "/v3/processes/" + proc + "/stats");
+    long running = 0, crashed = 0, total = 0;
+    for (const auto& st : stats["resources"]) {
+      ++total;
+      running += st["state"] == "RUNNING";
+      crashed += st["state"] == "CRASHED";
+    }
+    if (total == 0 || running == total) return;
+    if (crashed == total) throw failed(500, "failed to start: every instance crashed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  throw failed(504, "did not start: not every instance is RUNNING after " + std::to_string(timeout_s) + " s");
+}
+
+}  // namespace stackato::client

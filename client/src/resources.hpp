@@ -1,0 +1,45 @@
+#pragma once
+// V3 lookups and steps that several commands share: the current space, apps by name, routes
+// from "host.domain/path", jobs and app start-up followed to the end.
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "session.hpp"
+
+namespace stackato::client {
+
+// The current space's guid (chosen at login); a UsageError when there is none.
+std::string space_of(Session& s);
+// The app of that name in the current space, if any.
+std::optional<nlohmann::json> find_app(Session& s, const std::string& name);
+// The app of that name in the current space; not found says so, with a suggestion.
+nlohmann::json app_named(Session& s, const std::string& name);
+// The organization or space named `wanted`, the only one, or a menu; under -n (interactive false)
+// a choice to make is an error naming the flag.
+nlohmann::json choose_named(Session& s, const std::string& what, const std::string& path, const std::string& wanted,
+                            bool interactive);
+// Saves org and space as the target's current ones and prints them.
+void save_org_space(Session& s, const nlohmann::json& org, const nlohmann::json& space);
+// The app's web process.
+nlohmann::json web_process(Session& s, const std::string& app_guid);
+
+// "host.domain/path" split at the first dot, as the original client did; the domain must exist.
+struct RouteSpec {
+  std::string host, domain_guid, domain, path;
+  std::string url() const { return host + "." + domain + path; }
+};
+RouteSpec parse_url(Session& s, std::string url);
+std::optional<nlohmann::json> find_route(Session& s, const RouteSpec& r);
+// Finds or creates the route and adds the app as a destination (no-op when already there).
+// True when the app was not mapped before.
+bool map_route(Session& s, const nlohmann::json& app, const RouteSpec& r);
+
+// Follows an async job (Location of a 202) until COMPLETE; FAILED throws its detail.
+void wait_job(Session& s, const std::string& location);
+// Until every web instance runs, or throws with the crash reason and the last log lines.
+void wait_running(Session& s, const nlohmann::json& app, long timeout_s);
+
+}  // namespace stackato::client
