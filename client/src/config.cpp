@@ -78,6 +78,10 @@ ConfigFiles load(const fs::path& dir) {
   }
   f.tokens = read_json(dir / "token");
   f.adjuncts = read_json(dir / "token2");
+  if (auto names = slurp(dir / "names")) {  // a cache: a damaged one is simply rebuilt
+    f.names = json::parse(*names, nullptr, false);
+    if (!f.names.is_object()) f.names = json::object();
+  }
   return f;
 }
 
@@ -109,6 +113,7 @@ void Config::update(const std::function<void(ConfigFiles&)>& change) const {
   if (after.target != before.target) write_atomically(dir_ / "target", after.target + "\n");
   if (after.tokens != before.tokens) write_atomically(dir_ / "token", after.tokens.dump(4) + "\n");
   if (after.adjuncts != before.adjuncts) write_atomically(dir_ / "token2", after.adjuncts.dump(4) + "\n");
+  if (after.names != before.names) write_atomically(dir_ / "names", after.names.dump() + "\n");
 }
 
 }  // namespace stackato::client

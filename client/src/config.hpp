@@ -1,7 +1,7 @@
 #pragma once
 // The client's files in $STACKATO_HOME (default ~/.stackato/client), as the original client
 // kept them: `target` (the current target URL), `token` ({target: "bearer JWT"}) and `token2`
-// ({target: {refresh, organization, space, ...}}). The directory is 0700 and files are created
+// ({target: {refresh, organization, space, ...}}), plus `names`, the completion cache. The directory is 0700 and files are created
 // 0600; every change is a read-modify-write under an exclusive lock, written to a temp file and
 // renamed, so two shells working at once never corrupt a file or mix up targets.
 
@@ -18,6 +18,8 @@ struct ConfigFiles {
   std::string target;                                 // "" when never set
   nlohmann::json tokens = nlohmann::json::object();   // target -> "bearer JWT"
   nlohmann::json adjuncts = nlohmann::json::object(); // target -> {refresh, organization, space, ...}
+  nlohmann::json names = nlohmann::json::object();    // `names`: target -> {app: [...], service: [...]},
+                                                      // what shell completion offers (a cache)
 };
 
 class Config {

@@ -1,5 +1,6 @@
 #include "resources.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -111,6 +112,26 @@ bool map_route(Session& s, const json& app, const RouteSpec& r) {
   s.call("POST", "/v3/routes/" + (*route)["guid"].get<std::string>() + "/destinations",
          {{"destinations", {{{"app", {{"guid", app["guid"]}}}}}}});
   return true;
+}
+
+void cache_names(Session& s, const std::string& kind, const std::vector<std::string>& names) {
+  try {
+    s.config().update([&](ConfigFiles& f) { f.names[s.target()][kind] = names; });
+  } catch (const std::exception&) {
+  }
+}
+
+void cache_name(Session& s, const std::string& kind, const std::string& name, bool present) {
+  try {
+    s.config().update([&](ConfigFiles& f) {
+      json& list = f.names[s.target()][kind];
+      if (!list.is_array()) list = json::array();
+      auto it = std::find(list.begin(), list.end(), name);
+      if (present && it == list.end()) list.push_back(name);
+      if (!present && it != list.end()) list.erase(it);
+    });
+  } catch (const std::exception&) {
+  }
 }
 
 void wait_job(Session& s, const std::string& location) {

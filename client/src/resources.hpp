@@ -37,6 +37,11 @@ std::optional<nlohmann::json> find_route(Session& s, const RouteSpec& r);
 // True when the app was not mapped before.
 bool map_route(Session& s, const nlohmann::json& app, const RouteSpec& r);
 
+// The completion cache (`names`): the target's whole list of a kind ("app", "service"), or one
+// name added or removed. Never fails a command.
+void cache_names(Session& s, const std::string& kind, const std::vector<std::string>& names);
+void cache_name(Session& s, const std::string& kind, const std::string& name, bool present);
+
 // Follows an async job (Location of a 202) until COMPLETE; FAILED throws its detail.
 void wait_job(Session& s, const std::string& location);
 // Until every web instance runs, or throws with the crash reason and the last log lines.

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "resources.hpp"
 #include "session.hpp"
 #include "table.hpp"
 
@@ -53,6 +54,9 @@ void add_apps(CLI::App& app, Globals& globals) {
       out.push_back({{"name", a["name"]}, {"instances", instances}, {"running", running},
                      {"health", health(a, instances, running)}, {"urls", urls}, {"services", services}});
     }
+    std::vector<std::string> names;
+    for (const auto& a : out) names.push_back(a["name"]);
+    cache_names(s, "app", names);
     if (*as_json) {
       std::cout << out.dump(4) << '\n';
       return;

@@ -73,7 +73,7 @@ void add_info(CLI::App& app, Globals& globals) {
   };
   auto args = std::make_shared<AppArgs>();
   auto* one = app.add_subcommand("app", "Show one application: state, instances, limits, URLs, services");
-  one->add_option("name", args->name, "Application")->required();
+  one->add_option("app", args->name, "Application")->required();
   one->add_flag("--json", args->json, "Print JSON");
   one->callback([args, &globals] {
     Session s(globals);

@@ -106,7 +106,7 @@ void run_push(const Options& o, const Globals& globals) {
 void add_push(CLI::App& app, Globals& globals) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("push", "Create or update applications from the manifest, upload, stage and start them");
-  cmd->add_option("name", o->name, "Application (one of the manifest's, or a new name for its only app)");
+  cmd->add_option("app", o->name, "Application (one of the manifest's, or a new name for its only app)");
   cmd->add_option("--as", o->as, "Name to give the application");
   cmd->add_option("--path", o->path, "Application directory (default: current directory)");
   cmd->add_option("--manifest", o->manifest, "Manifest file to use instead of searching");

@@ -67,6 +67,7 @@ void add_routes(CLI::App& app, Globals& globals) {
           for (const auto& d : route["destinations"]) shared |= d["app"]["guid"] != guid;
           if (!shared) s.call("DELETE", "/v3/routes/" + route["guid"].get<std::string>());
         }
+      cache_name(s, "app", name, false);
       std::cerr << "Deleted " << name << "\n";
     }
   });

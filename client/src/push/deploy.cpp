@@ -155,6 +155,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
     std::cerr << "Creating application " << app.name << "\n";
     a = s.call("POST", "/v3/apps", body);
     result.created = true;
+    cache_name(s, "app", app.name, true);
   }
   result.guid = a["guid"];
   bool was_started = a["state"] == "STARTED";
@@ -209,6 +210,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
         std::string job;
         s.call("DELETE", "/v3/apps/" + result.guid, nullptr, &job);
         if (!job.empty()) wait_job(s, job);
+        cache_name(s, "app", app.name, false);
         for (const auto& url : new_routes)
           if (auto r = find_route(s, parse_url(s, url))) s.call("DELETE", "/v3/routes/" + (*r)["guid"].get<std::string>());
       } catch (const std::exception& e) {
