@@ -53,7 +53,7 @@ std::string format_line(const LogLine& line, bool timestamps) {
     out = buf;
   }
   out += line.source;
-  if (!line.instance.empty() && (line.source == "APP" || line.source == "CELL")) out += "/" + line.instance;
+  if (!line.instance.empty() && (line.source.rfind("APP", 0) == 0 || line.source == "CELL")) out += "/" + line.instance;
   return out + " " + line.text;
 }
 

@@ -66,35 +66,32 @@ sleep 3
 run 0 "dev" "refresh after expiry" -- "$stackato" --target "$t2" spaces
 run 0 "dev" "refresh again (refresh tokens rotate)" -- "$stackato" --target "$t2" spaces
 
-# The seed's URL-mapping sequence with the real map, unmap and delete (push is still raw API
-# calls): `apps` must print the seed's tables, rows in the seed's order (routes as created).
-source "$here/lib.sh"
-data=$work/k1
-port=$p1
-api=$t1
+# The seed's URL-mapping sequence with the real push, map, unmap and delete: `apps` must print
+# the seed's tables, rows in the seed's order (routes as created). customerdb is user-provided
+# here; the MySQL one is the services test's.
 ca=$work/k1/tls/ca.pem
-token=$(jq -r --arg t "$t1" '.[$t]' "$STACKATO_HOME/token" | sed 's/^bearer //')
-req GET /v3/spaces
-space=$(j '.resources[0].guid')
-req GET '/v3/domains?names=localhost'
-domain=$(j '.resources[0].guid')
-(cd "$here/../../examples/hello" && zip -q "$work/ct.zip" app.py)
-printf 'applications:\n- name: customertracker\n  command: python3 app.py\n' > "$work/manifest.yml"
-(cd "$work" && zip -q ct.zip manifest.yml)
-req POST /v3/service_instances "{\"type\":\"user-provided\",\"name\":\"customerdb\",\"credentials\":{\"uri\":\"mysql://x\"},\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
-db=$(j .guid)
-bind() { req POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"service_instance\":{\"data\":{\"guid\":\"$db\"}},\"app\":{\"data\":{\"guid\":\"$1\"}}}}"; }
+mkdir -p "$work/ct"
+cp "$here/../../examples/hello/app.py" "$work/ct/"
+cat > "$work/ct/stackato.yml" <<'YML'
+name: customertracker
+command: python3 app.py
+services:
+  customerdb:
+    type: user-provided
+    credentials: {uri: "mysql://user@db.example/customers"}
+YML
+pushed() { (cd "$work/ct" && "$stackato" -n push "$@") >"$work/out" 2>&1; rc=$?; }
+pushed
+[ "$rc" = 0 ] && grep -q "Creating user-provided service customerdb" "$work/out" && grep -q "customertracker is RUNNING" "$work/out" && ok || bad "push customertracker (seed)"
 # table EXPECTED-FILE DESCRIPTION: `stackato apps` must print exactly that
 table() {
   "$stackato" apps > "$work/apps.txt" 2>&1
   if diff -u "$1" "$work/apps.txt" > "$work/out"; then ok; else rc=-; bad "$2"; cat "$work/out"; fi
 }
-push customertracker "$work/ct.zip"
-ct1=$app
-bind "$ct1"
 run 0 "mapped url customertracker1.localhost" "map a second URL (the seed's first step)" -- "$stackato" map customertracker customertracker1.localhost
-push customertracker2 "$work/ct.zip"
-bind "$app"
+pushed customertracker2
+[ "$rc" = 0 ] && grep -q "Binding customerdb to customertracker2" "$work/out" && ! grep -q "Creating user-provided" "$work/out" && ok ||
+  bad "push customertracker2: the existing service is bound, not created again (seed)"
 cat > "$work/want.txt" <<'TXT'
 +------------------+---+---------+----------------------------+------------+
 | Application      | # | Health  | URLS                       | Services   |
@@ -139,13 +136,12 @@ run 0 "Started customertracker2" "start waits until it runs" -- "$stackato" star
 run 0 "customertracker2 \| 1 \| RUNNING" "running again" -- "$stackato" apps
 run 0 "Restarted customertracker2" "restart" -- "$stackato" restart customertracker2
 # an app that dies at once: the failure says so, with its last log lines
-printf 'applications:\n- name: crasher\n  command: echo boom-before-dying; exit 3\n' > "$work/manifest.yml"
-rm -f "$work/crash.zip"
-(cd "$work" && zip -q crash.zip manifest.yml)
-push crasher "$work/crash.zip" nowait
+mkdir -p "$work/crasher"
+printf 'applications:\n- name: crasher\n  command: echo boom-before-dying; exit 3\n' > "$work/crasher/manifest.yml"
+(cd "$work/crasher" && "$stackato" push --no-start) >"$work/out" 2>&1 && ok || bad "push --no-start"
 run 1 "failed to start: every instance crashed" "a crashing app fails to start" -- "$stackato" restart crasher --wait 20
 # (log payloads are padded base64: a decoder that kept the padding bytes cut this message short)
-grep -q "APP/PROC/WEB boom-before-dying" "$work/out" && grep -q "exited with status" "$work/out" && ok ||
+grep -q "APP/PROC/WEB/0 boom-before-dying" "$work/out" && grep -q "exited with status 3" "$work/out" && ok ||
   { cat "$work/out"; bad "the failure shows the app's last log lines"; }
 
 run 0 "" "logout" -- "$stackato" logout

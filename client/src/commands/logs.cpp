@@ -34,7 +34,9 @@ void add_logs(CLI::App& app, Globals& globals) {
     Session s(globals);
     std::string guid = app_named(s, a->app)["guid"];
     auto keep = [&](const LogLine& l) {
-      return (a->source.empty() || fnmatch(a->source.c_str(), l.source.c_str(), 0) == 0) &&
+      // "APP" also means APP/PROC/WEB: a source matches by itself or by its first segment.
+      return (a->source.empty() || fnmatch(a->source.c_str(), l.source.c_str(), 0) == 0 ||
+              fnmatch((a->source + "/*").c_str(), l.source.c_str(), 0) == 0) &&
              (a->instance.empty() || l.instance == a->instance);
     };
     auto print = [&](const LogLine& l) {

@@ -252,7 +252,10 @@ struct Runner::Impl {
     }
     std::string command = process["command"].is_string() ? process["command"].get<std::string>()
                                                           : droplet["process_types"].value("web", "");
-    script += "exec " + command + "\n";
+    // A simple command replaces the shell (signals reach it directly); a compound one
+    // ("a; b", "a && b") must keep the shell, or only its first part would run.
+    bool compound = command.find_first_of(";&|\n") != std::string::npos;
+    script += (compound ? "" : "exec ") + command + "\n";
     long mem_mb = process.value("memory_in_mb", 256L);
 
     // The memory limit: address space, with room for code and libraries (cgroups are not
