@@ -55,8 +55,14 @@ std::string shown(const manifest::App& app, const std::string& name, const std::
 // Stages the package; STG lines are printed as they come. Returns the droplet guid.
 std::string stage(Session& s, const json& app, const std::string& package) {
   std::string guid = app["guid"];
-  std::int64_t since = now_ns() - 2'000'000'000;  // a little clock skew between client and server
-  std::set<std::pair<std::int64_t, std::string>> seen;  // the overlap above must not print twice
+  // From the app's newest line on, by the server's clock (the client's may be off).
+  std::int64_t since = 0;
+  try {
+    auto newest = read_logs(s, guid, 0, 1, true);
+    if (!newest.empty()) since = newest.back().timestamp_ns + 1;
+  } catch (const ApiError&) {
+  }
+  std::set<std::pair<std::int64_t, std::string>> seen;  // lines at the window's edge come twice
   json build = s.call("POST", "/v3/builds", {{"package", {{"guid", package}}}});
   std::string build_guid = build["guid"];
   std::cerr << "Staging " << app["name"].get<std::string>() << "\n";

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# `stackato push` and the everyday commands against a real kato, TLS verified: create and update
+# (changes applied and shown), hooks, staging and start failures, required env, a 5,000-file app
+# re-pushed with one file changed (only that file crosses the wire; the droplet is intact), a
+# connection cut mid-upload (sent again from the zip on disk), Ctrl-C mid-upload (no temporary
+# files left, config intact), multi-app order, and logs/scale/env/stats/instances/curl.
+set -u
+stackato=$1
+kato=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+pass=0
+fails=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1500 "$work/out")"; fails=$((fails + 1)); }
+# run EXPECTED-RC PATTERN DESCRIPTION -- command...: stdout and stderr together in $work/out
+run() {
+  local want=$1 pattern=$2 what=$3
+  shift 4
+  "$@" >"$work/out" 2>&1 </dev/null
+  rc=$?
+  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
+}
+# push_in DIR EXPECTED-RC PATTERN DESCRIPTION [ARGS...]: stackato -n push from DIR
+push_in() {
+  local dir=$1
+  shift
+  run "$1" "$2" "$3" -- bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" "$stackato" -n push "${@:4}"
+}
+has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
+hasnt() { if grep -qE -- "$1" "$work/out"; then rc=-; bad "$2"; else ok; fi; }
+get() { curl -s --cacert "$ca" "https://$1.localhost:$port${2:-/}"; }
+
+export KATO_ADMIN_PASSWORD=push-secret
+"$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
+port=$(jq -r .port "$work/k/kato.json")
+ca=$work/k/tls/ca.pem
+t=https://api.localhost:$port
+export STACKATO_HOME=$work/home TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
+"$stackato" --cafile "$ca" target "$t" >/dev/null || exit 1
+printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null || exit 1
+
+# --- create, then update with changes applied and reported
+cp -r "$here/../../examples/hello" "$work/hello"
+push_in "$work/hello" 0 "hello is RUNNING" "first push"
+has "Creating application hello" "create is said"
+has "https://hello.localhost:$port/ deployed" "the URL is shown"
+has "-----> pre-staging" "the staging log is streamed"
+[ "$(get hello | jq -r .version)" = demo ] && ok || { rc=-; bad "the app answers through the router"; }
+get hello | jq -e '.staged | startswith("staged at")' >/dev/null && ok || { rc=-; bad "pre-staging hook effects"; }
+jq -e --arg t "$t" '.[$t].app | index("hello")' "$STACKATO_HOME/names" >/dev/null && ok || { rc=-; bad "push records the name for completion"; }
+sed -i 's/^mem: 128M/mem: 160M/; s/APP_VERSION: demo/APP_VERSION: v2/' "$work/hello/stackato.yml"
+push_in "$work/hello" 0 "hello is RUNNING" "update"
+has "Updating application hello" "update is said"
+has "Changing env APP_VERSION = 'v2'" "changed env is shown"
+has "Changing memory \(MB\): 128 -> 160" "changed memory is shown"
+has "Restarting hello" "a running app is restarted"
+[ "$(get hello | jq -r .version)" = v2 ] && ok || { rc=-; bad "the update is live"; }
+run 0 '"memory_in_mb": 160' "app --json" -- "$stackato" app hello --json
+push_in "$work/hello" 0 "Keeping URL hello.localhost" "--url adds a route; the old one is kept and said" --url hello-alt.localhost --instances 2
+[ "$(get hello-alt | jq -r .name)" = hello ] && ok || { rc=-; bad "--url route serves"; }
+run 0 "^\| 1 +\| RUNNING +\| [0-9.]+% +\| [0-9.]+M \(160.0M\)" "stats shows two instances" -- "$stackato" stats hello
+run 0 "^\| 1 +\| RUNNING" "instances" -- "$stackato" instances hello
+run 0 "instances: 2 -> 3" "scale +1" -- "$stackato" scale hello -i +1
+run 0 "^\| 2 +\| (RUNNING|STARTING)" "three instances" -- "$stackato" instances hello
+run 0 "instances: 3 -> 1" "scale to 1" -- "$stackato" scale hello -i 1
+run 2 "would leave fewer than 0" "scale below zero" -- "$stackato" scale hello -i -5
+run 0 "Restart hello for the change" "set-env" -- "$stackato" set-env hello GREETING hi
+run 0 "GREETING +\| hi" "env lists it" -- "$stackato" env hello
+run 0 "Removed GREETING" "unset-env" -- "$stackato" unset-env hello GREETING
+run 1 "Variable GREETING is not set" "unset-env of a missing variable" -- "$stackato" unset-env hello GREETING
+run 0 "STG Staging complete" "logs show staging" -- "$stackato" logs hello --num 200 --no-timestamps
+run 0 "^[0-9T:-]+Z STG " "logs --source STG" -- "$stackato" logs hello --source STG --num 200
+hasnt " (API|CELL) " "--source filters"
+run 0 '"resources"' "curl" -- "$stackato" curl GET /v3/apps
+run 1 "App 'helo' not found; did you mean 'hello'" "unknown app suggests" -- "$stackato" stop helo
+
+# --- hooks, failures and rollback of a new app
+mkdir -p "$work/hooked" "$work/hookfail" "$work/badstage" "$work/crashy" "$work/needy"
+cp "$work/hello/app.py" "$work/hooked/"
+printf 'name: hooked\ncommand: python3 app.py\nhooks:\n  pre-push: echo "action=$STACKATO_HOOK_ACTION app=$STACKATO_APP_NAME" > made-by-hook.txt; cat made-by-hook.txt\n' >"$work/hooked/stackato.yml"
+push_in "$work/hooked" 0 "pushing: action=create app=hooked" "pre-push hook runs with its environment"
+printf 'name: hookfail\ncommand: python3 app.py\nhooks:\n  pre-push: echo nope; exit 3\n' >"$work/hookfail/stackato.yml"
+cp "$work/hello/app.py" "$work/hookfail/"
+push_in "$work/hookfail" 1 "pre-push hook 'echo nope; exit 3' failed with exit status 3" "a failing pre-push hook stops the push"
+has "forced the rollback" "the new app is rolled back"
+run 0 "" "routes" -- "$stackato" routes
+hasnt "hookfail" "no app or route left behind"
+printf 'name: badstage\ncommand: python3 app.py\nhooks:\n  pre-staging: echo about to fail; exit 4\n' >"$work/badstage/stackato.yml"
+cp "$work/hello/app.py" "$work/badstage/"
+push_in "$work/badstage" 1 "StagingError - pre-staging hook 'echo about to fail; exit 4' failed with exit code 4" "staging failure"
+has "about to fail" "the staging output is shown"
+printf 'name: crashy\ncommand: python3 -c "import sys; print(\\"dying now\\", flush=True); sys.exit(5)"\n' >"$work/crashy/stackato.yml"
+push_in "$work/crashy" 1 "failed to start: every instance crashed" "an app that crashes at start" --timeout 30
+has "APP/PROC/WEB/0 dying now" "with its last log lines"
+run 0 "dying now" "the crashed app is kept for its logs" -- "$stackato" logs crashy
+printf 'name: needy\ncommand: python3 app.py\nenv:\n  API_KEY:\n    required: true\n' >"$work/needy/stackato.yml"
+push_in "$work/needy" 2 'Required variable "API_KEY" not set' "a required variable without a value"
+cp "$work/hello/app.py" "$work/needy/"
+push_in "$work/needy" 0 "needy is RUNNING" "--env gives it" --env API_KEY=k123
+run 0 "API_KEY +\| k123" "the value is set" -- "$stackato" env needy
+
+# --- no manifest: NAME and a Procfile; multi-app manifest in depends-on order
+mkdir -p "$work/plain" "$work/multi/front" "$work/multi/back"
+cp "$work/hello/app.py" "$work/plain/"
+echo 'web: python3 app.py' >"$work/plain/Procfile"
+push_in "$work/plain" 0 "plain is RUNNING" "push NAME without a manifest" plain
+push_in "$work/hello" 0 "hello-as is RUNNING" "push --as" --as hello-as --no-route
+cp "$work/hello/app.py" "$work/multi/front/"
+cp "$work/hello/app.py" "$work/multi/back/"
+cat >"$work/multi/manifest.yml" <<'YML'
+applications:
+- name: front
+  path: front
+  command: python3 app.py
+  depends-on: back
+- name: back
+  path: back
+  command: python3 app.py
+YML
+push_in "$work/multi" 0 "front is RUNNING" "multi-app manifest"
+grep -n "Creating application" "$work/out" | tr '\n' ' ' | grep -qE "back.*front" && ok || { rc=-; bad "depends-on order"; }
+push_in "$work/multi" 2 "apply to one app" "--instances with two apps" --instances 2
+push_in "$work/hello" 0 "idle is staged and not started" "--no-start of a new app" --as idle --no-route --no-start
+run 0 "idle +\| 1 \| STOPPED" "stays stopped" -- "$stackato" apps
+
+# --- 5,000 files: the re-push after one change sends that file only; the droplet is whole
+mkdir -p "$work/big/data"
+cp "$work/hello/app.py" "$work/big/"
+(cd "$work/big/data" && for i in $(seq -w 1 5000); do echo "file $i of the big app" >"f$i.txt"; done)
+printf 'name: big\ncommand: python3 app.py\nhooks:\n  pre-staging: cat data/*.txt | sha1sum | cut -c1-40 > staged.txt\n' >"$work/big/stackato.yml"
+want=$(cat "$work/big"/data/*.txt | sha1sum | cut -c1-40)
+push_in "$work/big" 0 "big is RUNNING" "push 5,000 files"
+[ "$(get big | jq -r .staged)" = "$want" ] && ok || { rc=-; bad "the droplet has every file"; }
+echo "changed" >>"$work/big/data/f2500.txt"
+want=$(cat "$work/big"/data/*.txt | sha1sum | cut -c1-40)
+push_in "$work/big" 0 "Uploading big: 5002 files, 5001 already on the server" "re-push: all but the changed file matched"
+[ "$(get big | jq -r .staged)" = "$want" ] && ok || { rc=-; bad "the re-pushed droplet has the change and every matched file"; }
+guid=$("$stackato" app big --json | jq -r .guid)
+"$stackato" curl GET "/v3/apps/$guid/packages" >"$work/pk" 2>&1
+sizes=$(jq -r '[.resources[].metadata.annotations["kato.stackato.io/upload-bytes"] | tonumber] | "\(.[0]) \(.[-1])"' "$work/pk")
+read -r first last <<<"$sizes"
+[ "${first:-0}" -gt 100000 ] && [ "${last:-999999}" -lt 4096 ] && ok || { rc=-; bad "kato received $first bytes, then $last bytes (want > 100000, then < 4096)"; }
+
+# --- a connection cut mid-upload: the zip is sent again from disk
+mkdir -p "$work/cut"
+cp "$work/hello/app.py" "$work/cut/"
+head -c 3000000 /dev/urandom >"$work/cut/blob.bin"
+printf 'name: cut\ncommand: python3 app.py\nhooks:\n  pre-staging: sha1sum blob.bin | cut -c1-40 > staged.txt\n' >"$work/cut/stackato.yml"
+python3 "$here/tcp_proxy.py" "$work/proxy1" "$port" drop-once 1000000 &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$work/proxy1" ] && break; sleep 0.1; done
+tp=https://api.localhost:$(cat "$work/proxy1")
+printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" --cafile "$ca" --target "$tp" login admin --password-stdin >/dev/null 2>&1 && ok || { rc=-; bad "login through the proxy"; }
+(cd "$work/cut" && "$stackato" -n --target "$tp" push cut) >"$work/out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "cut is RUNNING" "$work/out" && ok || bad "push through a connection that drops"
+has "Upload interrupted .*; sending again" "the drop is reported and the upload re-sent"
+[ "$(get cut | jq -r .staged)" = "$(sha1sum "$work/cut/blob.bin" | cut -c1-40)" ] && ok || { rc=-; bad "the re-sent upload is intact"; }
+
+# --- Ctrl-C mid-upload: nothing half-written, no temporary file left
+python3 "$here/tcp_proxy.py" "$work/proxy2" "$port" slow 300000 &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$work/proxy2" ] && break; sleep 0.1; done
+ts=https://api.localhost:$(cat "$work/proxy2")
+printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" --cafile "$ca" --target "$ts" login admin --password-stdin >/dev/null 2>&1
+head -c 4000000 /dev/urandom >"$work/cut/blob.bin"
+(cd "$work/cut" && exec "$stackato" -n --target "$ts" push cut) >"$work/out" 2>&1 &
+client=$!
+for _ in $(seq 100); do grep -q "^Uploading cut" "$work/out" && break; sleep 0.1; done
+ls "$TMPDIR" | grep -q stackato-push && ok || { rc=-; bad "the zip is a temporary file while uploading"; }
+sleep 0.5
+kill -INT "$client"
+wait "$client"
+rc=$?
+[ "$rc" = 130 ] && ok || bad "Ctrl-C ends the push with 130"
+[ -z "$(ls "$TMPDIR")" ] && ok || { rc=-; bad "temporary files left: $(ls "$TMPDIR")"; }
+for f in token token2 names; do jq -e . "$STACKATO_HOME/$f" >/dev/null && ok || { rc=-; bad "$f is valid JSON after Ctrl-C"; }; done
+ls "$STACKATO_HOME" | grep -q '\.tmp\.' && { rc=-; bad "config temp files left"; } || ok
+
+echo "client push: $pass passed, $fails failed"
+[ "$fails" = 0 ]
