@@ -103,6 +103,18 @@ cp "$work/hello/app.py" "$work/needy/"
 push_in "$work/needy" 0 "needy is RUNNING" "--env gives it" --env API_KEY=k123
 run 0 "API_KEY +\| k123" "the value is set" -- "$stackato" env needy
 
+# On a terminal, env prompts: the prompt text, a menu for choices (script(1) gives a pty).
+mkdir -p "$work/asks"
+cp "$work/hello/app.py" "$work/asks/"
+printf 'name: asks\ncommand: python3 app.py\nenv:\n  API_KEY:\n    required: true\n    prompt: Your API key\n  COLOR:\n    default: red\n    choices: [red, blue]\n' >"$work/asks/stackato.yml"
+(cd "$work/asks" && (sleep 1; printf 'typed-key\n'; sleep 0.5; printf '2\n'; sleep 15) |
+  timeout 30 script -qec "$stackato push" /dev/null) >"$work/out" 2>&1
+rc=$?
+grep -q "Your API key" "$work/out" && grep -q "2. blue" "$work/out" && grep -q "asks is RUNNING" "$work/out" && ok || bad "env prompts on a terminal"
+grep -q "Uploading (.*) 100%" "$work/out" && ok || { rc=-; bad "a progress bar on a terminal"; }
+run 0 "API_KEY +\| typed-key" "the typed value is set" -- "$stackato" env asks
+has "COLOR +\| blue" "the menu choice is set"
+
 # --- no manifest: NAME and a Procfile; multi-app manifest in depends-on order
 mkdir -p "$work/plain" "$work/multi/front" "$work/multi/back"
 cp "$work/hello/app.py" "$work/plain/"
@@ -180,6 +192,12 @@ rc=$?
 [ -z "$(ls "$TMPDIR")" ] && ok || { rc=-; bad "temporary files left: $(ls "$TMPDIR")"; }
 for f in token token2 names; do jq -e . "$STACKATO_HOME/$f" >/dev/null && ok || { rc=-; bad "$f is valid JSON after Ctrl-C"; }; done
 ls "$STACKATO_HOME" | grep -q '\.tmp\.' && { rc=-; bad "config temp files left"; } || ok
+
+# --- an unreachable target, an expired login
+run 1 "cannot reach https://api.localhost:1/" "unreachable target" -- "$stackato" --target https://api.localhost:1 info
+jq --arg t "$t" '.[$t] = "bearer not.a.token"' "$STACKATO_HOME/token" >"$work/tok" && cp "$work/tok" "$STACKATO_HOME/token"
+jq --arg t "$t" '.[$t].refresh = "revoked"' "$STACKATO_HOME/token2" >"$work/tok" && cp "$work/tok" "$STACKATO_HOME/token2"
+run 1 "Login Required: the session expired; please use 'stackato login'" "expired login and refresh token" -- "$stackato" apps
 
 echo "client push: $pass passed, $fails failed"
 [ "$fails" = 0 ]

@@ -89,12 +89,14 @@ Uploaded upload_app(Session& s, const std::string& app_guid, const manifest::App
             << " already on the server, " << human(up.zip_bytes) << " to send\n";
 
   auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  std::uint64_t shown = ~std::uint64_t{0};
   Progress progress;
   if (show_progress)
     progress = [&](std::uint64_t sent, std::uint64_t total) {
       auto now = std::chrono::steady_clock::now();
-      if (sent < total && now - last < std::chrono::milliseconds(100)) return;
+      if (sent == shown || (sent < total && now - last < std::chrono::milliseconds(100))) return;
       last = now;
+      shown = sent;
       std::cerr << "\r  Uploading (" << human(sent) << "/" << human(total) << ") " << sent * 100 / total << "%   "
                 << std::flush;
     };
