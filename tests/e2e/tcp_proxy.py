@@ -4,6 +4,7 @@
 Modes:
   drop-once BYTES  the first connection that sends more than BYTES towards the target is cut
                    (both sides closed), as a network drop mid-upload would; later ones pass.
+                   LISTEN_PORT_FILE.dropped is created when that happens.
   slow RATE        client-to-target bytes are limited to RATE bytes per second.
 The chosen port is written to LISTEN_PORT_FILE. Bytes are passed as they are (TLS stays end to end).
 """
@@ -30,6 +31,7 @@ def pipe(src, dst, upstream):
             sent += len(data)
             if upstream and mode == "drop-once" and sent > arg and not dropped.is_set():
                 dropped.set()
+                open(port_file + ".dropped", "w").close()
                 src.close()
                 dst.close()
                 return
