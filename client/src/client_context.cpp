@@ -4,28 +4,16 @@
 #include <fstream>
 #include <iostream>
 
+#include "config.hpp"
+#include "session.hpp"
 #include "terminal.hpp"
 
 namespace stackato::client {
 
-namespace {
-std::string canonical_target(std::string url) {
-  if (url.find("://") == std::string::npos) url = "https://" + url;
-  while (url.size() > 8 && url.back() == '/') url.pop_back();
-  return url;
-}
-
-std::string config_dir() {
-  if (const char* h = std::getenv("STACKATO_HOME"); h && *h) return h;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : ".") + "/.stackato/client";
-}
-}  // namespace
-
 std::string current_target(const Globals& globals) {
   if (globals.target) return canonical_target(*globals.target);
   if (const char* env = std::getenv("STACKATO_TARGET"); env && *env) return canonical_target(env);
-  std::ifstream saved(config_dir() + "/target");
+  std::ifstream saved(Config::default_dir() / "target");
   std::string line;
   if (saved && std::getline(saved, line) && !line.empty()) return canonical_target(line);
   return "https://api.stackato.local";
@@ -40,6 +28,30 @@ std::string ClientContext::ask(const std::string& prompt, bool hidden) { return 
 
 std::string ClientContext::choose(const std::string& prompt, const std::vector<std::string>& choices) {
   return ask_menu(prompt, choices);
+}
+
+std::optional<std::vector<std::string>> ClientContext::service_types() {
+  if (!session_) return std::nullopt;
+  if (!types_) try {
+      std::vector<std::string> names = {"user-provided"};
+      for (const auto& o : session_->list_all("/v3/service_offerings?per_page=100")) names.push_back(o["name"]);
+      types_ = names;
+    } catch (const std::exception&) {  // not logged in, or no marketplace: the built-in list
+      return std::nullopt;
+    }
+  return types_;
+}
+
+std::optional<std::vector<std::string>> ClientContext::space_domains() {
+  if (!session_) return std::nullopt;
+  if (!domains_) try {
+      std::vector<std::string> names;
+      for (const auto& d : session_->list_all("/v3/domains?per_page=100")) names.push_back(d["name"]);
+      domains_ = names;
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  return domains_;
 }
 
 void ClientContext::warn(const std::string& message) { std::cerr << message << '\n'; }

@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "client_context.hpp"
 #include "push/deploy.hpp"
+#include "session.hpp"
 #include "stackato/manifest/manifest.hpp"
 #include "terminal.hpp"
 
@@ -91,13 +92,18 @@ void run_push(const Options& o, const Globals& globals) {
   }
   if (flags.no_route && !flags.urls.empty()) throw UsageError("--no-route and --url exclude each other");
 
+  Session s(globals);
   ClientContext context(globals);
+  try {
+    s.token();  // logged in: the target's service types and domains check the manifest
+    context.attach(&s);
+  } catch (const ApiError&) {
+  }
   manifest::Manifest m = load_apps(o, context);
   if (!m.file.empty()) std::cerr << "Using manifest file \"" << m.file.filename().string() << "\"\n";
   if (m.apps.size() > 1 && (flags.instances || flags.memory_mb || flags.disk_mb || !flags.urls.empty()))
     throw UsageError("--instances, --mem, --disk and --url apply to one app; this manifest pushes " +
                      std::to_string(m.apps.size()));
-  Session s(globals);
   for (const auto& app : m.apps) push_app(s, context, m, app, flags, stderr_is_tty());
 }
 

@@ -1,7 +1,9 @@
 #include "push/services.hpp"
 
 #include <iostream>
+#include <chrono>
 #include <optional>
+#include <thread>
 
 #include "resources.hpp"
 
@@ -15,6 +17,23 @@ struct Existing {
   json instance;
   std::string type, plan;  // offering and plan names; "user-provided" has no plan
 };
+
+std::optional<Existing> existing(Session& s, const std::string& name);
+
+// An instance still being created is waited for; one whose creation failed says why.
+json settled(Session& s, const std::string& name, json instance) {
+  for (int i = 0; i < 600; ++i) {
+    const json& op = instance.value("last_operation", json::object());
+    std::string state = op.is_object() ? op.value("state", "succeeded") : "succeeded";
+    if (state == "succeeded") return instance;
+    if (state == "failed")
+      throw ApiError(422, "service " + name + " is unusable: its " + op.value("type", std::string("create")) + " failed (" +
+                              op.value("description", std::string()) + "); delete it with 'stackato delete-service " + name + "'");
+    std::this_thread::sleep_for(std::chrono::milliseconds(i < 20 ? 250 : 1000));
+    instance = s.call("GET", "/v3/service_instances/" + instance["guid"].get<std::string>());
+  }
+  throw ApiError(504, "service " + name + " is still being created");
+}
 
 std::optional<Existing> existing(Session& s, const std::string& name) {
   json found = s.call("GET", "/v3/service_instances?names=" + url_escape(name) + "&space_guids=" + space_of(s) +
@@ -69,7 +88,18 @@ json create(Session& s, const manifest::Service& svc) {
   std::cerr << "Creating " << svc.type << " service " << svc.name << "\n";
   std::string job;
   json created = s.call("POST", "/v3/service_instances", body, &job);
-  if (!job.empty()) wait_job(s, job);  // managed: 202 and a job; the instance exists once it completes
+  if (!job.empty()) {  // managed: 202 and a job; the instance is usable once it completes
+    try {
+      wait_job(s, job);
+    } catch (const ApiError&) {  // a failed instance we made is not left for the user to find
+      if (auto e = existing(s, svc.name)) {
+        std::string del;
+        s.call("DELETE", "/v3/service_instances/" + e->instance["guid"].get<std::string>(), nullptr, &del);
+        if (!del.empty()) wait_job(s, del);
+      }
+      throw;
+    }
+  }
   auto e = existing(s, svc.name);
   if (!e) throw ApiError(500, "service " + svc.name + " was not created");
   return e->instance;
@@ -90,7 +120,7 @@ bool ensure_services(Session& s, const json& app, const std::vector<manifest::Se
       if (!svc.plan.empty() && e->type != "user-provided" && e->plan != svc.plan)
         throw ApiError(422, "The application's request for plan '" + svc.plan + "' of service \"" + svc.name +
                                 "\" conflicts with its plan '" + e->plan + "'");
-      instance = e->instance;
+      instance = settled(s, svc.name, e->instance);
     } else {
       if (svc.type.empty())
         throw ApiError(404, "Service '" + svc.name + "' does not exist; give its type in the manifest to create it");

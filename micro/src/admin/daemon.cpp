@@ -20,6 +20,7 @@
 #include "auth/tokens.hpp"
 #include "blobs/blobs.hpp"
 #include "router/router.hpp"
+#include "brokers/brokers.hpp"
 #include "runner/runner.hpp"
 #include "stager/stager.hpp"
 #include "controller/controller.hpp"
@@ -104,7 +105,8 @@ int serve(const StartOptions& o, int ready_fd) {
     stager::Stager stager(store, blobs, o.domain);
     router::Router router(store, runner, o.domain);
     runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });
-    controller::Controller api(store, tokens, config, {&blobs, &stager, &runner});
+    brokers::Brokers brokers(o.data / "services");
+    controller::Controller api(store, tokens, config, {&blobs, &stager, &runner, &brokers});
     http::Server server(workers, tls, o.listen, o.port, [&](http::Request& req) {
       // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
       return api.handle(req);
@@ -133,6 +135,7 @@ int serve(const StartOptions& o, int ready_fd) {
     router.close_idle();  // this thread's pooled connections, before the io_contexts go
     for (auto& t : pool) t.join();
     runner.stop_all();  // before the router and the rest go away
+    brokers.stop_all();  // after the apps that use them
     fs::remove(o.data / "kato.json");
     return 0;
   } catch (const std::exception& e) {

@@ -16,6 +16,7 @@ Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
   add_job_routes();
   add_package_routes();
   add_service_routes();
+  register_offerings();
 }
 
 void Controller::Impl::event(const Call& c, const std::string& app_guid, const std::string& text) {

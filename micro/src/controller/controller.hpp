@@ -18,6 +18,9 @@ class Stager;
 namespace kato::runner {
 class Runner;
 }
+namespace kato::brokers {
+class Brokers;
+}
 
 namespace kato::controller {
 
@@ -26,6 +29,7 @@ struct Backends {
   blobs::Blobs* blobs = nullptr;
   stager::Stager* stager = nullptr;
   runner::Runner* runner = nullptr;
+  brokers::Brokers* brokers = nullptr;
 };
 
 struct Config {

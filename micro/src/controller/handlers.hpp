@@ -43,6 +43,15 @@ struct Controller::Impl {
   void add_package_routes();
   // services.cpp: offerings, plans, service instances, credential bindings
   void add_service_routes();
+  // brokered.cpp: the marketplace from the brokers; managed instances and their bindings
+  void register_offerings();
+  http::Response create_managed(Call& c, const json& body, const std::string& name, const std::string& space);
+  http::Response delete_managed(Call& c, const json& si);
+  json bind_managed(const json& si, const std::string& binding_guid);
+  void unbind_managed(const json& binding);
+  // A job in progress, finished later by finish_job.
+  std::string start_job(const std::string& operation, const std::string& resource_guid);
+  void finish_job(const std::string& guid, const std::string& error);
 
   // An API event in the app's log (source API), e.g. "Started app by admin".
   void event(const Call& c, const std::string& app_guid, const std::string& text);

@@ -1,5 +1,7 @@
-// Service offerings and plans (the marketplace), service instances (user-provided here;
-// managed ones come with the brokers), and credential bindings.
+// Service offerings and plans (the marketplace), service instances and credential bindings;
+// what managed instances need from the brokers is in brokered.cpp.
+
+#include <set>
 
 #include "controller/handlers.hpp"
 
@@ -22,6 +24,22 @@ json present_instance(const Call& c, const json& si) {
     out["links"]["credentials"] = link(self + "/credentials");
   else
     out["relationships"]["service_plan"] = to_one(si.value("_plan", std::string()));
+  return out;
+}
+
+json present_offering(const Call& c, const json& o) {
+  json out = public_view(o);
+  std::string self = c.api + "/v3/service_offerings/" + o["guid"].get<std::string>();
+  out["relationships"] = {{"service_broker", {{"data", {{"guid", "kato-brokers"}}}}}};
+  out["links"] = {{"self", link(self)}, {"service_plans", link(c.api + "/v3/service_plans?service_offering_guids=" + o["guid"].get<std::string>())}};
+  return out;
+}
+
+json present_plan(const Call& c, const json& p) {
+  json out = public_view(p);
+  out["relationships"] = {{"service_offering", to_one(p.value("_offering", std::string()))}};
+  out["links"] = {{"self", link(c.api + "/v3/service_plans/" + p["guid"].get<std::string>())},
+                  {"service_offering", link(c.api + "/v3/service_offerings/" + p.value("_offering", std::string()))}};
   return out;
 }
 
@@ -65,7 +83,15 @@ void Controller::Impl::add_service_routes() {
                    "organization_guids", "fields[service_broker]", "label_selector"});
     auto offerings = store.list("service_offering");
     filter_in(offerings, c, "names", "/name");
-    return paginate(c, offerings, "/v3/service_offerings", [](const json& o) { return public_view(o); });
+    return paginate(c, offerings, "/v3/service_offerings", [&](const json& o) { return present_offering(c, o); });
+  });
+  add("GET", "/v3/service_offerings/:guid", true, [this](Call& c) {
+    c.allow_query({"fields[service_broker]"});
+    return http::Response::json(200, present_offering(c, find("service_offering", c.param(0), "Service offering")));
+  });
+  add("GET", "/v3/service_plans/:guid", true, [this](Call& c) {
+    c.allow_query({"include", "fields[service_offering.service_broker]"});
+    return http::Response::json(200, present_plan(c, find("service_plan", c.param(0), "Service plan")));
   });
   add("GET", "/v3/service_plans", true, [this](Call& c) {
     c.allow_query({"names", "service_offering_names", "service_offering_guids", "service_broker_names",
@@ -75,7 +101,7 @@ void Controller::Impl::add_service_routes() {
     filter_in(plans, c, "names", "/name");
     filter_in(plans, c, "service_offering_names", "/_offering_name");
     filter_in(plans, c, "service_offering_guids", "/_offering");
-    return paginate(c, plans, "/v3/service_plans", [](const json& p) { return public_view(p); });
+    return paginate(c, plans, "/v3/service_plans", [&](const json& p) { return present_plan(c, p); });
   });
 
   add("GET", "/v3/service_instances", true, [this](Call& c) {
@@ -85,7 +111,27 @@ void Controller::Impl::add_service_routes() {
     filter_in(list, c, "space_guids", "/_space");
     filter_in(list, c, "type", "/type");
     filter_in(list, c, "guids", "/guid");
-    return paginate(c, list, "/v3/service_instances", [&](const json& si) { return present_instance(c, si); });
+    auto res = paginate(c, list, "/v3/service_instances", [&](const json& si) { return present_instance(c, si); });
+    // fields[service_plan] and fields[service_plan.service_offering]: the plans and offerings of
+    // the listed instances in `included` (the cf CLI and our client read type and plan there).
+    if (c.query("fields[service_plan]") || c.query("fields[service_plan.service_offering]")) {
+      json body = json::parse(res.body);
+      json plans = json::array(), offerings = json::array();
+      std::set<std::string> seen;
+      for (const auto& si : body["resources"]) {
+        if (!si["relationships"].contains("service_plan")) continue;
+        std::string pg = si["relationships"]["service_plan"]["data"].value("guid", "");
+        auto plan = store.get("service_plan", pg);
+        if (!plan || !seen.insert(pg).second) continue;
+        plans.push_back({{"guid", pg}, {"name", (*plan)["name"]},
+                         {"relationships", {{"service_offering", to_one((*plan).value("_offering", std::string()))}}}});
+        if (auto o = store.get("service_offering", (*plan).value("_offering", std::string())); o && seen.insert((*o)["guid"]).second)
+          offerings.push_back({{"guid", (*o)["guid"]}, {"name", (*o)["name"]}});
+      }
+      body["included"] = {{"service_plans", plans}, {"service_offerings", offerings}};
+      res.body = body.dump();
+    }
+    return res;
   });
   add("GET", "/v3/service_instances/:guid", true, [this](Call& c) {
     c.allow_query({"fields[space]", "fields[space.organization]", "fields[service_plan]",
@@ -109,12 +155,7 @@ void Controller::Impl::add_service_routes() {
     std::string name = body["name"], space = rel_guid(body, "space");
     if (!store.get("space", space)) throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
     check_tags_and_credentials(body);
-    if (type == "managed") {
-      std::string plan = rel_guid(body, "service_plan");
-      if (!store.get("service_plan", plan))
-        throw unprocessable("Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.");
-      throw unprocessable("Managed service instances need a service broker; kato has none for this plan yet");
-    }
+    if (type == "managed") return create_managed(c, body, name, space);
     json si;
     store.transaction([&] {
       for (const auto& other : store.list("service_instance"))
@@ -170,8 +211,9 @@ void Controller::Impl::add_service_routes() {
 
   add("DELETE", "/v3/service_instances/:guid", true, [this](Call& c) {
     c.allow_query({"purge"});
+    json found = find("service_instance", c.param(0), "Service instance");
+    if (found["type"] == "managed") return delete_managed(c, found);
     store.transaction([&] {
-      find("service_instance", c.param(0), "Service instance");
       for (const auto& b : store.list("binding"))
         if (b["_instance"] == c.param(0)) store.remove("binding", b["guid"]);
       store.remove("service_instance", c.param(0));
@@ -186,6 +228,14 @@ void Controller::Impl::add_service_routes() {
     std::string instance = rel_guid(body, "service_instance"), app_guid = rel_guid(body, "app");
     if (body.contains("name") && !body["name"].is_null() && !body["name"].is_string()) throw unprocessable("Name must be a string");
     json binding;
+    std::string binding_guid = auth::new_guid();
+    json managed_credentials;  // a user made by the broker, outside the store's transaction
+    if (auto si = store.get("service_instance", instance); si && (*si)["type"] == "managed") {
+      for (const auto& b : store.list("binding"))
+        if (b["_app"] == app_guid && b["_instance"] == instance)
+          throw unprocessable("The app is already bound to the service instance", 90003, "CF-ServiceBindingAppServiceTaken");
+      managed_credentials = bind_managed(*si, binding_guid);
+    }
     store.transaction([&] {
       auto si = store.get("service_instance", instance);
       if (!si) throw unprocessable("The service instance could not be found: " + instance);
@@ -198,10 +248,10 @@ void Controller::Impl::add_service_routes() {
         if (b["_app"] == app_guid && b["_instance"] == instance)
           throw unprocessable("The app is already bound to the service instance", 90003, "CF-ServiceBindingAppServiceTaken");
       std::string now = now_iso();
-      binding = {{"guid", auth::new_guid()}, {"type", "app"}, {"name", body.value("name", json(nullptr))},
+      binding = {{"guid", binding_guid}, {"type", "app"}, {"name", body.value("name", json(nullptr))},
                  {"last_operation", operation("create", "succeeded", now)}, {"created_at", now}, {"updated_at", now},
                  {"metadata", body.value("metadata", metadata())}, {"_app", app_guid}, {"_instance", instance},
-                 {"_credentials", (*si).value("_credentials", json::object())}};
+                 {"_credentials", managed_credentials.is_null() ? (*si).value("_credentials", json::object()) : managed_credentials}};
       store.put("binding", binding);
     });
     return http::Response::json(201, present_binding(c, binding));
@@ -250,6 +300,8 @@ void Controller::Impl::add_service_routes() {
   });
   add("DELETE", "/v3/service_credential_bindings/:guid", true, [this](Call& c) {
     c.allow_query({});
+    json b = find("binding", c.param(0), "Service credential binding");
+    unbind_managed(b);
     if (!store.remove("binding", c.param(0))) throw not_found("Service credential binding");
     return http::Response::empty(204);
   });

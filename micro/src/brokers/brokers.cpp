@@ -1,0 +1,138 @@
+#include "brokers/brokers.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "brokers/common.hpp"
+
+namespace kato::brokers {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string short_name(char prefix, const std::string& guid) {
+  std::string out(1, prefix);
+  for (char c : guid)
+    if (std::isxdigit(static_cast<unsigned char>(c)) && out.size() < 17) out += static_cast<char>(std::tolower(c));
+  return out;
+}
+
+std::string random_password() {
+  static const char* chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 24; ++i) out += chars[rd() % 62];
+  return out;
+}
+
+unsigned short stable_port(const fs::path& dir, const std::string& server) {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  fs::path file = dir / "ports.json";
+  json ports = json::object();
+  if (std::ifstream in(file); in) ports = json::parse(in, nullptr, false);
+  if (!ports.is_object()) ports = json::object();
+  if (ports.contains(server)) return ports[server].get<unsigned short>();
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  unsigned short port = ntohs(a.sin_port);
+  ports[server] = port;
+  std::ofstream(file) << ports.dump(2) << "\n";
+  return port;
+}
+
+json db_credentials(const std::string& scheme, unsigned short port, const std::string& name, const std::string& user,
+                    const std::string& password) {
+  return {{"hostname", "127.0.0.1"}, {"host", "127.0.0.1"},  {"port", port},
+          {"name", name},            {"user", user},         {"username", user},
+          {"password", password},
+          {"uri", scheme + "://" + user + ":" + password + "@127.0.0.1:" + std::to_string(port) + "/" + name}};
+}
+
+struct Brokers::Impl {
+  std::vector<std::unique_ptr<Broker>> brokers;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> queue;
+  bool stopping = false;
+  std::thread worker;
+};
+
+Brokers::Brokers(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
+  fs::create_directories(dir);
+  // The servers run as their own unprivileged users (kato as root), which must be able to reach
+  // their directories: directories of kato's own on the way get search permission (x) for
+  // others, never read permission, so nothing becomes listable.
+  if (::geteuid() == 0)
+    for (fs::path p = fs::absolute(dir); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) == 0 && st.st_uid == 0 && !(st.st_mode & S_IXOTH)) ::chmod(p.c_str(), (st.st_mode & 07777) | S_IXOTH);
+    }
+  impl_->brokers.push_back(make_mysql(dir));
+  impl_->brokers.push_back(make_postgresql(dir));
+  impl_->brokers.push_back(make_redis(dir));
+  impl_->brokers.push_back(make_filesystem(dir));
+  impl_->worker = std::thread([this] {
+    for (;;) {
+      std::function<void()> work;
+      {
+        std::unique_lock lock(impl_->mu);
+        impl_->cv.wait(lock, [&] { return impl_->stopping || !impl_->queue.empty(); });
+        if (impl_->queue.empty()) return;
+        work = std::move(impl_->queue.front());
+        impl_->queue.pop_front();
+      }
+      work();
+    }
+  });
+}
+
+Brokers::~Brokers() { stop_all(); }
+
+Broker* Brokers::find(const std::string& label) {
+  for (auto& b : impl_->brokers)
+    if (b->label() == label) return b.get();
+  return nullptr;
+}
+
+std::vector<Broker*> Brokers::all() {
+  std::vector<Broker*> out;
+  for (auto& b : impl_->brokers) out.push_back(b.get());
+  return out;
+}
+
+void Brokers::submit(std::function<void()> work) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->queue.push_back(std::move(work));
+  }
+  impl_->cv.notify_one();
+}
+
+void Brokers::stop_all() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  for (auto& b : impl_->brokers) b->stop();
+}
+
+}  // namespace kato::brokers

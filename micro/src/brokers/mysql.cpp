@@ -1,0 +1,127 @@
+// MySQL (MariaDB): one server under <services>/mysql, run as the `mysql` user when kato is root.
+// Admin connections use the server's private socket with unix_socket authentication (the OS
+// account that installed the data dir); apps connect over TCP to 127.0.0.1. An instance is a
+// database; each binding a user with all privileges on it.
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "brokers/common.hpp"
+#include "brokers/supervisor.hpp"
+
+namespace kato::brokers {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+class MySql : public Broker {
+ public:
+  explicit MySql(const fs::path& services) : dir_(services / "mysql") {}
+  std::string label() const override { return "mysql"; }
+  std::string description() const override { return "MySQL database (MariaDB)"; }
+  std::vector<std::string> tags() const override { return {"mysql", "relational", "sql"}; }
+
+  json provision(const std::string& id, const Plan&) override {
+    start();
+    std::string db = short_name('d', id);
+    sql("CREATE DATABASE `" + db + "` CHARACTER SET utf8mb4");
+    return {{"database", db}};
+  }
+
+  void deprovision(const json& data) override {
+    start();
+    std::string db = data.value("database", "");
+    if (!db.empty()) sql("DROP DATABASE IF EXISTS `" + db + "`");
+  }
+
+  json bind(const std::string& id, const json& data) override {
+    start();
+    std::string db = data["database"], user = short_name('u', id), pw = random_password();
+    sql("CREATE USER '" + user + "'@'%' IDENTIFIED BY '" + pw + "'");
+    try {
+      sql("GRANT ALL PRIVILEGES ON `" + db + "`.* TO '" + user + "'@'%'");
+    } catch (...) {
+      mysql("DROP USER IF EXISTS '" + user + "'@'%'");
+      throw;
+    }
+    return db_credentials("mysql", port(), db, user, pw);
+  }
+
+  void unbind(const json&, const json& credentials) override {
+    start();
+    std::string user = credentials.value("user", "");
+    if (!user.empty()) sql("DROP USER IF EXISTS '" + user + "'@'%'");
+  }
+
+  std::string state() override {
+    std::lock_guard lock(mu_);
+    return server_ ? server_->state() : "not started (starts on first use)";
+  }
+  void stop() override {
+    std::lock_guard lock(mu_);
+    if (server_) server_->stop();
+  }
+  void resume(const json&) override { start(); }
+
+ private:
+  unsigned short port() { return stable_port(dir_.parent_path(), "mysql"); }
+  fs::path socket() const { return dir_ / "run" / "mysqld.sock"; }
+
+  void start() {
+    std::lock_guard lock(mu_);
+    if (!server_) {
+      as_ = RunAs::find("mysql");
+      fs::create_directories(dir_ / "run");
+      for (const auto& d : {dir_, dir_ / "run"}) {
+        ::chown(d.c_str(), as_.uid, as_.gid);
+        fs::permissions(d, fs::perms::owner_all);
+      }
+      if (!fs::exists(dir_ / "data" / "mysql")) {
+        auto r = run_tool({"mariadb-install-db", "--no-defaults", "--datadir=" + (dir_ / "data").string(),
+                           "--auth-root-authentication-method=socket", "--skip-test-db"},
+                          {}, "", as_, 180);
+        if (r.status != 0) throw std::runtime_error("mariadb-install-db failed: " + r.output.substr(0, 600));
+      }
+      Server::Spec spec{"mysql",
+                        {"mariadbd", "--no-defaults", "--datadir=" + (dir_ / "data").string(),
+                         "--socket=" + socket().string(), "--port=" + std::to_string(port()),
+                         "--bind-address=127.0.0.1", "--skip-name-resolve",
+                         "--pid-file=" + (dir_ / "run" / "mysqld.pid").string()},
+                        {}, as_, dir_ / "server.log", dir_ / "server.pid",
+                        [this] { return mysql("SELECT 1").status == 0; }};
+      server_ = std::make_unique<Server>(std::move(spec));
+    }
+    server_->ensure_running();
+  }
+
+  // As the OS account that owns the data dir (unix_socket authentication): root when kato is
+  // root, else kato's own user. Statements on stdin, never in argv.
+  ToolResult mysql(const std::string& statement) {
+    std::string admin = "root";
+    if (::geteuid() != 0)
+      if (passwd* pw = ::getpwuid(::geteuid())) admin = pw->pw_name;
+    return run_tool({"mysql", "--no-defaults", "--protocol=socket", "--socket=" + socket().string(), "-u", admin,
+                     "--batch"},
+                    {}, statement + ";\n", {}, 60);
+  }
+  void sql(const std::string& statement) {
+    auto r = mysql(statement);
+    if (r.status != 0) throw std::runtime_error("mysql: " + r.output.substr(0, 400));
+  }
+
+  fs::path dir_;
+  std::mutex mu_;
+  RunAs as_;
+  std::unique_ptr<Server> server_;
+};
+
+}  // namespace
+
+std::unique_ptr<Broker> make_mysql(const fs::path& dir) { return std::make_unique<MySql>(dir); }
+
+}  // namespace kato::brokers

@@ -1,0 +1,142 @@
+// PostgreSQL: one cluster under <services>/postgresql, run as the `postgres` user when kato is
+// root; local admin connections over a private Unix socket, apps over TCP on 127.0.0.1 with
+// scram passwords. An instance is a database owned by a NOLOGIN role; each binding is a login
+// role in it whose sessions act as the owner, so every binding sees the same tables.
+
+#include <glob.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "brokers/common.hpp"
+#include "brokers/supervisor.hpp"
+
+namespace kato::brokers {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+std::string pg_bin(const std::string& tool) {
+  glob_t g{};
+  std::string found;
+  if (::glob(("/usr/lib/postgresql/*/bin/" + tool).c_str(), 0, nullptr, &g) == 0 && g.gl_pathc > 0)
+    found = g.gl_pathv[g.gl_pathc - 1];  // the newest version
+  ::globfree(&g);
+  if (found.empty()) throw std::runtime_error("PostgreSQL is not installed (no " + tool + "); run scripts/setup.sh");
+  return found;
+}
+
+class Postgres : public Broker {
+ public:
+  explicit Postgres(const fs::path& services) : dir_(services / "postgresql") {}
+  std::string label() const override { return "postgresql"; }
+  std::string description() const override { return "PostgreSQL database"; }
+  std::vector<std::string> tags() const override { return {"postgresql", "relational", "sql"}; }
+
+  json provision(const std::string& id, const Plan&) override {
+    start();
+    std::string db = short_name('d', id), owner = db + "_owner";
+    sql("CREATE ROLE " + owner + " NOLOGIN");
+    try {
+      sql("CREATE DATABASE " + db + " OWNER " + owner);
+      sql("REVOKE ALL ON DATABASE " + db + " FROM PUBLIC");
+    } catch (...) {
+      try_sql("DROP DATABASE IF EXISTS " + db);
+      try_sql("DROP ROLE IF EXISTS " + owner);
+      throw;
+    }
+    return {{"database", db}, {"owner", owner}};
+  }
+
+  void deprovision(const json& data) override {
+    start();
+    std::string db = data.value("database", ""), owner = data.value("owner", "");
+    if (db.empty()) return;
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db + "'");
+    sql("DROP DATABASE IF EXISTS " + db);
+    try_sql("DROP ROLE IF EXISTS " + owner);
+  }
+
+  json bind(const std::string& id, const json& data) override {
+    start();
+    std::string db = data["database"], owner = data["owner"], user = short_name('u', id), pw = random_password();
+    sql("CREATE ROLE " + user + " LOGIN PASSWORD '" + pw + "' IN ROLE " + owner);
+    sql("ALTER ROLE " + user + " SET role = " + owner);  // objects it creates belong to the instance
+    sql("GRANT CONNECT, TEMPORARY ON DATABASE " + db + " TO " + user);
+    return db_credentials("postgres", port(), db, user, pw);
+  }
+
+  void unbind(const json& data, const json& credentials) override {
+    start();
+    std::string user = credentials.value("user", "");
+    if (user.empty()) return;
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + user + "'");
+    sql("REVOKE ALL ON DATABASE " + data.value("database", std::string("postgres")) + " FROM " + user);
+    sql("DROP ROLE IF EXISTS " + user);
+  }
+
+  std::string state() override {
+    std::lock_guard lock(mu_);
+    return server_ ? server_->state() : "not started (starts on first use)";
+  }
+  void stop() override {
+    std::lock_guard lock(mu_);
+    if (server_) server_->stop();
+  }
+  void resume(const json&) override { start(); }
+
+ private:
+  unsigned short port() { return stable_port(dir_.parent_path(), "postgresql"); }
+
+  void start() {
+    std::lock_guard lock(mu_);
+    if (!server_) {
+      as_ = RunAs::find("postgres");
+      fs::create_directories(dir_ / "socket");
+      for (const auto& d : {dir_, dir_ / "socket"}) {
+        ::chown(d.c_str(), as_.uid, as_.gid);
+        fs::permissions(d, fs::perms::owner_all);
+      }
+      if (!fs::exists(dir_ / "data" / "PG_VERSION")) {
+        auto r = run_tool({pg_bin("initdb"), "-D", (dir_ / "data").string(), "-U", "kato", "--auth-local=trust",
+                           "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"},
+                          {}, "", as_, 120);
+        if (r.status != 0) throw std::runtime_error("initdb failed: " + r.output.substr(0, 600));
+      }
+      Server::Spec spec{"postgresql",
+                        {pg_bin("postgres"), "-D", (dir_ / "data").string(), "-p", std::to_string(port()), "-k",
+                         (dir_ / "socket").string(), "-c", "listen_addresses=127.0.0.1"},
+                        {}, as_, dir_ / "server.log", dir_ / "server.pid",
+                        [this] { return psql("SELECT 1").status == 0; }};
+      server_ = std::make_unique<Server>(std::move(spec));
+    }
+    server_->ensure_running();
+  }
+
+  // Admin statements over the private socket, as the cluster's superuser (trust on the socket,
+  // which only the server's account can reach); on stdin, never in argv (passwords).
+  ToolResult psql(const std::string& statement) {
+    return run_tool({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", (dir_ / "socket").string(), "-p",
+                     std::to_string(port()), "-U", "kato", "-d", "postgres", "-f", "-"},
+                    {}, statement + ";\n", {}, 60);
+  }
+  void sql(const std::string& statement) {
+    auto r = psql(statement);
+    if (r.status != 0) throw std::runtime_error("postgresql: " + r.output.substr(0, 400));
+  }
+  void try_sql(const std::string& statement) { psql(statement); }
+
+  fs::path dir_;
+  std::mutex mu_;
+  RunAs as_;
+  std::unique_ptr<Server> server_;
+};
+
+}  // namespace
+
+std::unique_ptr<Broker> make_postgresql(const fs::path& dir) { return std::make_unique<Postgres>(dir); }
+
+}  // namespace kato::brokers

@@ -1,0 +1,238 @@
+#include "brokers/supervisor.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace kato::brokers {
+
+namespace fs = std::filesystem;
+
+RunAs RunAs::find(const std::string& preferred) {
+  RunAs as;
+  if (::geteuid() != 0) return as;
+  for (const std::string& name : {preferred, std::string("nobody")}) {
+    if (passwd* pw = ::getpwnam(name.c_str())) {
+      as.user = name;
+      as.uid = pw->pw_uid;
+      as.gid = pw->pw_gid;
+      return as;
+    }
+  }
+  throw std::runtime_error("kato runs as root and finds no unprivileged user for " + preferred);
+}
+
+namespace {
+
+// In the child: environment, identity, then exec. Never returns.
+[[noreturn]] void exec_child(const std::vector<std::string>& argv, const Env& env, const RunAs& as) {
+  ::setsid();
+  if (!as.user.empty()) {
+    if (::initgroups(as.user.c_str(), as.gid) != 0 || ::setgid(as.gid) != 0 || ::setuid(as.uid) != 0) ::_exit(126);
+  }
+  std::vector<std::string> envs = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<char*> args, envp;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execvpe(args[0], args.data(), envp.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
+ToolResult run_tool(const std::vector<std::string>& argv, const Env& env, const std::string& input, const RunAs& as,
+                    int timeout_s) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ::close(in[0]);
+    ::close(in[1]);
+    throw std::runtime_error("pipe failed");
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    ::chdir("/");
+    exec_child(argv, env, as);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  // Write the input from a thread: a tool that prints a lot before reading must not deadlock.
+  std::thread writer([fd = in[1], &input] {
+    std::size_t off = 0;
+    ::signal(SIGPIPE, SIG_IGN);
+    while (off < input.size()) {
+      ssize_t n = ::write(fd, input.data() + off, input.size() - off);
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  });
+  ToolResult r;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  char buf[4096];
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      ::kill(-pid, SIGKILL);
+      r.output += "\n(timed out after " + std::to_string(timeout_s) + " s)";
+      break;
+    }
+    pollfd p{out[0], POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) <= 0) continue;
+    ssize_t n = ::read(out[0], buf, sizeof buf);
+    if (n <= 0) break;
+    if (r.output.size() < (1u << 20)) r.output.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  writer.join();
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+std::string tail_of(const fs::path& file, std::size_t bytes) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  auto size = static_cast<std::size_t>(in.tellg());
+  in.seekg(static_cast<std::streamoff>(size > bytes ? size - bytes : 0));
+  std::stringstream s;
+  s << in.rdbuf();
+  std::string text = s.str();
+  for (auto& c : text)
+    if (c == '\n') c = ' ';
+  return text;
+}
+
+Server::Server(Spec spec) : spec_(std::move(spec)) {}
+
+Server::~Server() { stop(); }
+
+void Server::launch() {
+  // A server of ours that outlived a kato killed with -9 still holds the data dir: stop it.
+  std::ifstream pidin(spec_.pidfile);
+  pid_t old = 0;
+  if (pidin >> old && old > 0 && ::kill(old, 0) == 0) {
+    ::kill(-old, SIGTERM);
+    for (int i = 0; i < 100 && ::kill(old, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::kill(-old, SIGKILL);
+  }
+  int log = ::open(spec_.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log < 0) throw std::runtime_error("cannot write " + spec_.log.string());
+  if (!spec_.as.user.empty()) ::fchown(log, spec_.as.uid, spec_.as.gid);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log);
+    throw std::runtime_error("fork failed");
+  }
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    exec_child(spec_.argv, spec_.env, spec_.as);
+  }
+  ::close(log);
+  pid_ = pid;
+  std::ofstream(spec_.pidfile) << pid << "\n";
+}
+
+void Server::ensure_running(std::chrono::seconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!wanted_) {
+    wanted_ = true;
+    launch();
+    watcher_ = std::thread([this] { watch(); });
+  }
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    lock.unlock();
+    bool ok = spec_.ready();
+    lock.lock();
+    if (ok) {
+      last_error_.clear();
+      return;
+    }
+    if (std::chrono::steady_clock::now() > until)
+      throw std::runtime_error(spec_.name + " is not running (" + (last_error_.empty() ? "no answer" : last_error_) +
+                               "); its log ends: " + tail_of(spec_.log));
+    cv_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+void Server::watch() {
+  int backoff = 1;
+  for (;;) {
+    pid_t pid;
+    {
+      std::lock_guard lock(mu_);
+      pid = pid_;
+    }
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, 0);
+    std::unique_lock lock(mu_);
+    if (stopping_) return;
+    if (r == pid)
+      last_error_ = "exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    // Restart with back-off, as the runner does for apps.
+    cv_.wait_for(lock, std::chrono::seconds(backoff), [&] { return stopping_; });
+    if (stopping_) return;
+    backoff = std::min(backoff * 2, 30);
+    try {
+      launch();
+    } catch (const std::exception& e) {
+      last_error_ = e.what();
+    }
+  }
+}
+
+void Server::stop() {
+  pid_t pid;
+  {
+    std::lock_guard lock(mu_);
+    if (!wanted_ || stopping_) return;
+    stopping_ = true;
+    pid = pid_;
+  }
+  cv_.notify_all();
+  if (pid > 0) {
+    ::kill(-pid, SIGTERM);
+    ::kill(pid, SIGTERM);
+    for (int i = 0; i < 150 && ::kill(pid, 0) == 0; ++i) {
+      int st;
+      if (::waitpid(pid, &st, WNOHANG) == pid) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+  }
+  if (watcher_.joinable()) watcher_.join();
+  std::error_code ec;
+  fs::remove(spec_.pidfile, ec);
+}
+
+std::string Server::state() {
+  std::lock_guard lock(mu_);
+  if (!wanted_) return "not started (starts on first use)";
+  if (stopping_) return "stopped";
+  return last_error_.empty() ? "running (pid " + std::to_string(pid_) + ")" : "restarting: " + last_error_;
+}
+
+}  // namespace kato::brokers

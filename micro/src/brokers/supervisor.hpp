@@ -1,0 +1,73 @@
+#pragma once
+// The database servers kato runs for its brokers: started on first use under the data dir, as an
+// unprivileged user when kato runs as root (PostgreSQL refuses root), restarted with back-off
+// when they die, stopped with kato. A server left over from a kato killed with -9 is found by its
+// pid file and stopped before a new one starts.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace kato::brokers {
+
+using Env = std::map<std::string, std::string>;
+
+// The account servers and admin tools run as: "" (kato's own) unless kato is root.
+struct RunAs {
+  std::string user;  // e.g. "postgres"; empty: do not switch
+  uid_t uid = 0;
+  gid_t gid = 0;
+  static RunAs find(const std::string& preferred);
+};
+
+struct ToolResult {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a program (no shell) with `env` added to a minimal environment, stdin from `input`.
+ToolResult run_tool(const std::vector<std::string>& argv, const Env& env, const std::string& input,
+                    const RunAs& as = {}, int timeout_s = 60);
+
+class Server {
+ public:
+  struct Spec {
+    std::string name;               // "postgresql"
+    std::vector<std::string> argv;  // the server in the foreground
+    Env env;
+    RunAs as;
+    std::filesystem::path log, pidfile;
+    std::function<bool()> ready;    // answers (polled after start)
+  };
+  explicit Server(Spec spec);
+  ~Server();
+  // Starts it (once) and waits until ready; throws with the log's tail when it does not come up.
+  void ensure_running(std::chrono::seconds timeout = std::chrono::seconds(60));
+  void stop();
+  std::string state();  // "not started", "running (pid N)", "restarting: ..."
+
+ private:
+  void launch();
+  void watch();
+  Spec spec_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  pid_t pid_ = -1;
+  bool wanted_ = false, stopping_ = false;
+  std::string last_error_;
+  std::thread watcher_;
+};
+
+// The last lines of a log file, for error messages.
+std::string tail_of(const std::filesystem::path& file, std::size_t bytes = 600);
+
+}  // namespace kato::brokers
