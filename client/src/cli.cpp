@@ -93,6 +93,7 @@ int run(int argc, char** argv) {
   add_stats(app, globals);
   add_domains(app, globals);
   add_curl(app, globals);
+  add_services(app, globals);
   add_completion(app, globals);
 
   try {

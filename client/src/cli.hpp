@@ -45,5 +45,6 @@ void add_stats(CLI::App& app, Globals& globals);
 void add_domains(CLI::App& app, Globals& globals);
 void add_curl(CLI::App& app, Globals& globals);
 void add_completion(CLI::App& app, Globals& globals);
+void add_services(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

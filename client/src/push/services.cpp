@@ -74,7 +74,9 @@ std::string plan_for(Session& s, const manifest::Service& svc) {
   return plans[0]["guid"];
 }
 
-json create(Session& s, const manifest::Service& svc) {
+}  // namespace
+
+json create_service(Session& s, const manifest::Service& svc) {
   json body = {{"name", svc.name}, {"relationships", {{"space", {{"data", {{"guid", space_of(s)}}}}}}}};
   if (!svc.tags.empty()) body["tags"] = svc.tags;
   if (svc.type == "user-provided") {
@@ -105,7 +107,6 @@ json create(Session& s, const manifest::Service& svc) {
   return e->instance;
 }
 
-}  // namespace
 
 bool ensure_services(Session& s, const json& app, const std::vector<manifest::Service>& services) {
   bool bound_any = false;
@@ -124,7 +125,7 @@ bool ensure_services(Session& s, const json& app, const std::vector<manifest::Se
     } else {
       if (svc.type.empty())
         throw ApiError(404, "Service '" + svc.name + "' does not exist; give its type in the manifest to create it");
-      instance = create(s, svc);
+      instance = create_service(s, svc);
     }
     std::string si = instance["guid"];
     json bindings = s.call("GET", "/v3/service_credential_bindings?type=app&app_guids=" + app_guid + "&service_instance_guids=" + si);

@@ -12,6 +12,10 @@
 
 namespace stackato::client {
 
+// Creates one service (managed: the plan asked for, else "default"; user-provided: its
+// credentials) and waits until it is usable; a failed creation is deleted again.
+nlohmann::json create_service(Session& s, const manifest::Service& service);
+
 // True when a binding was added (a running app needs a restart to see it).
 bool ensure_services(Session& s, const nlohmann::json& app, const std::vector<manifest::Service>& services);
 

@@ -70,6 +70,14 @@ int stop(const fs::path& data) {
   return 0;
 }
 
+namespace {
+std::string port_of(const fs::path& data, const std::string& server) {
+  std::ifstream in(data / "services" / "ports.json");
+  auto ports = nlohmann::json::parse(in, nullptr, false);
+  return ports.is_object() && ports.contains(server) ? ports[server].dump() : "?";
+}
+}  // namespace
+
 int status(const fs::path& data) {
   auto st = read_state(data);
   bool running = st && alive(st->pid);
@@ -80,7 +88,18 @@ int status(const fs::path& data) {
   // All roles live in the one kato process: they run exactly when it serves.
   const char* state = serving ? "running" : "stopped";
   for (const char* name : {"controller", "token endpoint", "router", "stager", "runner"}) role(name, state);
-  for (const char* service : {"postgresql", "mysql", "redis", "filesystem"}) role(service, "not available yet");
+  // The database servers are processes of their own, started on first use: their pid files say.
+  for (const char* service : {"postgresql", "mysql", "redis"}) {
+    fs::path dir = data / "services" / service;
+    std::ifstream pidfile(dir / "server.pid");
+    pid_t pid = 0;
+    std::string text = !running ? "stopped"
+                       : !(pidfile >> pid) ? (fs::exists(dir) ? "stopped" : "not started (starts on first use)")
+                       : alive(pid) ? "running (pid " + std::to_string(pid) + ", port " + port_of(data, service) + ")"
+                                    : "down (kato restarts it)";
+    role(service, text.c_str());
+  }
+  role("filesystem", running ? "ready" : "stopped");
   return running ? 0 : 3;
 }
 

@@ -76,6 +76,16 @@ class Filesystem : public Broker {
 
   std::string state() override { return "ready (" + dir_.string() + ")"; }
 
+  // With kato: volumes are not left mounted (a data dir can then be moved or deleted); resume
+  // mounts them again at the next start.
+  void stop() override {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+      fs::path mnt = entry.path() / "fs";
+      if (fs::exists(entry.path() / "volume.img") && mounted(mnt)) ::umount2(mnt.c_str(), MNT_DETACH);
+    }
+  }
+
  private:
   bool mount(const json& data) {
     fs::path mnt = data["dir"].get<std::string>();

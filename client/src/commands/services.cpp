@@ -1,0 +1,301 @@
+// marketplace, services, service NAME, create-service, create-user-provided-service,
+// bind-service, unbind-service, delete-service, rename-service.
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "cli.hpp"
+#include "push/services.hpp"
+#include "resources.hpp"
+#include "suggest.hpp"
+#include "table.hpp"
+
+namespace stackato::client {
+
+using json = nlohmann::json;
+
+namespace {
+
+// The instance of that name in the current space; not found says so, with a suggestion.
+json service_named(Session& s, const std::string& name) {
+  json found = s.call("GET", "/v3/service_instances?names=" + url_escape(name) + "&space_guids=" + space_of(s));
+  if (!found["resources"].empty()) return found["resources"][0];
+  std::vector<std::string> names;
+  for (const auto& si : s.list_all("/v3/service_instances?per_page=100&space_guids=" + space_of(s))) names.push_back(si["name"]);
+  std::string hint = closest(name, names);
+  throw ApiError(404, "Service '" + name + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+}
+
+// Every instance of the space with its type, plan and bound apps.
+json service_rows(Session& s) {
+  std::string space = space_of(s);
+  std::map<std::string, std::string> plan_name, plan_offering, offering_name;
+  for (const auto& o : s.list_all("/v3/service_offerings?per_page=100")) offering_name[o["guid"]] = o["name"];
+  for (const auto& p : s.list_all("/v3/service_plans?per_page=100")) {
+    plan_name[p["guid"]] = p["name"];
+    plan_offering[p["guid"]] = p["relationships"]["service_offering"]["data"].value("guid", "");
+  }
+  std::map<std::string, std::string> app_name;
+  for (const auto& a : s.list_all("/v3/apps?per_page=100&space_guids=" + space)) app_name[a["guid"]] = a["name"];
+  json out = json::array();
+  std::vector<std::string> names;
+  for (const auto& si : s.list_all("/v3/service_instances?per_page=100&space_guids=" + space)) {
+    std::string type = "user-provided", plan;
+    if (si["type"] == "managed") {
+      std::string pg = si["relationships"]["service_plan"]["data"].value("guid", "");
+      plan = plan_name[pg];
+      type = offering_name[plan_offering[pg]];
+    }
+    json apps = json::array();
+    for (const auto& b : s.list_all("/v3/service_credential_bindings?type=app&service_instance_guids=" + si["guid"].get<std::string>()))
+      apps.push_back(app_name.count(b["relationships"]["app"]["data"]["guid"]) ? app_name[b["relationships"]["app"]["data"]["guid"]] : "?");
+    const json& op = si.value("last_operation", json::object());
+    std::string state = op.is_object() ? op.value("type", std::string("create")) + " " + op.value("state", std::string("succeeded")) : "";
+    out.push_back({{"name", si["name"]}, {"guid", si["guid"]}, {"type", type}, {"plan", plan}, {"apps", apps}, {"state", state}});
+    names.push_back(si["name"]);
+  }
+  cache_names(s, "service", names);
+  return out;
+}
+
+void restart_or_tell(Session& s, const json& app, bool restart) {
+  if (app["state"] != "STARTED") return;
+  if (!restart) {
+    std::cerr << "Restart " << app["name"].get<std::string>() << " for it to see the change (or use --restart)\n";
+    return;
+  }
+  s.call("POST", "/v3/apps/" + app["guid"].get<std::string>() + "/actions/restart");
+  wait_running(s, app, 180);
+  std::cerr << "Restarted " << app["name"].get<std::string>() << "\n";
+}
+
+std::string random_hex4() {
+  std::random_device rd;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return buf;
+}
+
+// --credentials: a JSON object, or k=v pairs (repeatable).
+json parse_credentials(const std::vector<std::string>& items) {
+  if (items.size() == 1 && !items[0].empty() && items[0][0] == '{') {
+    json j = json::parse(items[0], nullptr, false);
+    if (!j.is_object()) throw UsageError("--credentials is not a JSON object: " + items[0]);
+    return j;
+  }
+  json out = json::object();
+  for (const auto& kv : items) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("--credentials '" + kv + "' is neither JSON nor KEY=VALUE");
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_services(CLI::App& app, Globals& globals) {
+  auto market_json = std::make_shared<bool>(false);
+  auto* market = app.add_subcommand("marketplace", "List the service types and plans the target offers");
+  market->add_flag("--json", *market_json, "Print JSON");
+  market->callback([market_json, &globals] {
+    Session s(globals);
+    json out = json::array();
+    json plans = s.list_all("/v3/service_plans?per_page=100");
+    for (const auto& o : s.list_all("/v3/service_offerings?per_page=100")) {
+      json names = json::array();
+      for (const auto& p : plans)
+        if (p["relationships"]["service_offering"]["data"].value("guid", "") == o["guid"]) names.push_back(p["name"]);
+      out.push_back({{"type", o["name"]}, {"description", o.value("description", "")}, {"plans", names}});
+    }
+    if (*market_json) {
+      std::cout << out.dump(4) << '\n';
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& o : out) {
+      std::string plans_text;
+      for (const auto& p : o["plans"]) plans_text += (plans_text.empty() ? "" : ", ") + p.get<std::string>();
+      rows.push_back({o["type"], plans_text, o["description"]});
+    }
+    rows.push_back({"user-provided", "-", "Credentials you give (create-user-provided-service)"});
+    std::cout << render_table({"Type", "Plans", "Description"}, rows);
+  });
+
+  auto list_json = std::make_shared<bool>(false);
+  auto* list = app.add_subcommand("services", "List the service instances of the current space and their apps");
+  list->add_flag("--json", *list_json, "Print JSON");
+  list->callback([list_json, &globals] {
+    Session s(globals);
+    json rows_json = service_rows(s);
+    if (*list_json) {
+      std::cout << rows_json.dump(4) << '\n';
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : rows_json) {
+      std::string apps;
+      for (const auto& a : r["apps"]) apps += (apps.empty() ? "" : ", ") + a.get<std::string>();
+      rows.push_back({r["name"], r["type"], r["plan"], apps, r["state"]});
+    }
+    std::cout << render_table({"Name", "Type", "Plan", "Applications", "Last operation"}, rows);
+  });
+
+  struct One {
+    std::string name;
+    bool json = false;
+  };
+  auto one = std::make_shared<One>();
+  auto* show = app.add_subcommand("service", "Show one service instance (credentials only with --json, as bindings see them)");
+  show->add_option("service", one->name, "Service")->required();
+  show->add_flag("--json", one->json, "Print JSON");
+  show->callback([one, &globals] {
+    Session s(globals);
+    service_named(s, one->name);
+    for (const auto& r : service_rows(s))
+      if (r["name"] == one->name) {
+        if (one->json) {
+          std::cout << r.dump(4) << '\n';
+          return;
+        }
+        std::string apps;
+        for (const auto& a : r["apps"]) apps += (apps.empty() ? "" : ", ") + a.get<std::string>();
+        std::cout << "Service: " << r["name"].get<std::string>() << "\nType:    " << r["type"].get<std::string>()
+                  << "\nPlan:    " << (r["plan"] == "" ? "-" : r["plan"].get<std::string>())
+                  << "\nApps:    " << (apps.empty() ? "-" : apps) << "\nState:   " << r["state"].get<std::string>() << "\n";
+      }
+  });
+
+  struct Create {
+    std::string type, name, app, plan;
+    bool restart = false;
+  };
+  auto cr = std::make_shared<Create>();
+  auto* create = app.add_subcommand("create-service", "Create a service instance (and bind it to APP)");
+  create->add_option("type", cr->type, "Service type (see 'stackato marketplace')")->required();
+  create->add_option("name", cr->name, "Instance name (default: TYPE-<4 hex digits>)");
+  create->add_option("app", cr->app, "Application to bind it to");
+  create->add_option("--plan", cr->plan, "Plan (default: 'default', else the type's first)");
+  create->add_flag("--restart", cr->restart, "Restart APP so that it sees the service");
+  create->callback([cr, &globals] {
+    if (cr->type == "user-provided") throw UsageError("use create-user-provided-service for user-provided services");
+    Session s(globals);
+    manifest::Service svc;
+    svc.type = cr->type;
+    svc.name = cr->name.empty() ? cr->type + "-" + random_hex4() : cr->name;
+    svc.plan = cr->plan;
+    if (!cr->app.empty()) {
+      json a = app_named(s, cr->app);
+      ensure_services(s, a, {svc});
+      restart_or_tell(s, a, cr->restart);
+    } else {
+      create_service(s, svc);
+    }
+    cache_name(s, "service", svc.name, true);
+    std::cerr << "Created " << svc.type << " service " << svc.name << "\n";
+  });
+
+  struct Ups {
+    std::string name;
+    std::vector<std::string> credentials;
+  };
+  auto ups = std::make_shared<Ups>();
+  auto* cups = app.add_subcommand("create-user-provided-service", "Create a service from credentials you give");
+  cups->add_option("name", ups->name, "Instance name")->required();
+  cups->add_option("--credentials", ups->credentials, "A JSON object, or KEY=VALUE (repeatable)")->required();
+  cups->callback([ups, &globals] {
+    Session s(globals);
+    manifest::Service svc;
+    svc.type = "user-provided";
+    svc.name = ups->name;
+    svc.credentials = parse_credentials(ups->credentials);
+    create_service(s, svc);
+    cache_name(s, "service", svc.name, true);
+    std::cerr << "Created user-provided service " << svc.name << "\n";
+  });
+
+  struct Bind {
+    std::string service, app;
+    bool restart = false;
+  };
+  for (const char* verb : {"bind-service", "unbind-service"}) {
+    auto b = std::make_shared<Bind>();
+    std::string v = verb;
+    bool bind = v == "bind-service";
+    auto* cmd = app.add_subcommand(v, bind ? "Bind a service instance to an application" : "Unbind a service instance from an application");
+    cmd->add_option("service", b->service, "Service")->required();
+    cmd->add_option("app", b->app, "Application")->required();
+    cmd->add_flag("--restart", b->restart, "Restart the app so that it sees the change");
+    cmd->callback([b, bind, &globals] {
+      Session s(globals);
+      json si = service_named(s, b->service);
+      json a = app_named(s, b->app);
+      json found = s.call("GET", "/v3/service_credential_bindings?type=app&app_guids=" + a["guid"].get<std::string>() +
+                                     "&service_instance_guids=" + si["guid"].get<std::string>());
+      if (bind) {
+        if (!found["resources"].empty()) throw ApiError(422, "Service " + b->service + " is already bound to " + b->app);
+        std::string job;
+        s.call("POST", "/v3/service_credential_bindings",
+               {{"type", "app"}, {"relationships", {{"service_instance", {{"data", {{"guid", si["guid"]}}}}}, {"app", {{"data", {{"guid", a["guid"]}}}}}}}},
+               &job);
+        if (!job.empty()) wait_job(s, job);
+        std::cerr << "Bound " << b->service << " to " << b->app << "\n";
+      } else {
+        if (found["resources"].empty()) throw ApiError(422, "Service [" + b->service + "] is not bound to application [" + b->app + "]");
+        std::string job;
+        s.call("DELETE", "/v3/service_credential_bindings/" + found["resources"][0]["guid"].get<std::string>(), nullptr, &job);
+        if (!job.empty()) wait_job(s, job);
+        std::cerr << "Unbound " << b->service << " from " << b->app << "\n";
+      }
+      restart_or_tell(s, a, b->restart);
+    });
+  }
+
+  struct Delete {
+    std::vector<std::string> services;
+    bool unbind = false;
+  };
+  auto del = std::make_shared<Delete>();
+  auto* delete_cmd = app.add_subcommand("delete-service", "Delete service instances and their data");
+  delete_cmd->add_option("services", del->services, "Services")->required();
+  delete_cmd->add_flag("--unbind", del->unbind, "Unbind them from their apps first");
+  delete_cmd->callback([del, &globals] {
+    Session s(globals);
+    for (const auto& name : del->services) {
+      json si = service_named(s, name);
+      json bindings = s.list_all("/v3/service_credential_bindings?type=app&service_instance_guids=" + si["guid"].get<std::string>());
+      if (!bindings.empty() && !del->unbind)
+        throw ApiError(422, "Service " + name + " is bound to " + std::to_string(bindings.size()) +
+                                " app(s); unbind it first or use --unbind");
+      for (const auto& b : bindings) {
+        std::string job;
+        s.call("DELETE", "/v3/service_credential_bindings/" + b["guid"].get<std::string>(), nullptr, &job);
+        if (!job.empty()) wait_job(s, job);
+      }
+      std::string job;
+      s.call("DELETE", "/v3/service_instances/" + si["guid"].get<std::string>(), nullptr, &job);
+      if (!job.empty()) wait_job(s, job);
+      cache_name(s, "service", name, false);
+      std::cerr << "Deleted service " << name << "\n";
+    }
+  });
+
+  auto ren = std::make_shared<std::pair<std::string, std::string>>();
+  auto* rename = app.add_subcommand("rename-service", "Rename a service instance");
+  rename->add_option("service", ren->first, "Service")->required();
+  rename->add_option("new_name", ren->second, "New name")->required();
+  rename->callback([ren, &globals] {
+    Session s(globals);
+    json si = service_named(s, ren->first);
+    std::string job;
+    s.call("PATCH", "/v3/service_instances/" + si["guid"].get<std::string>(), {{"name", ren->second}}, &job);
+    if (!job.empty()) wait_job(s, job);
+    cache_name(s, "service", ren->first, false);
+    cache_name(s, "service", ren->second, true);
+    std::cerr << "Renamed service " << ren->first << " to " << ren->second << "\n";
+  });
+}
+
+}  // namespace stackato::client
