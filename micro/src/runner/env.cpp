@@ -27,7 +27,13 @@ ServiceEnv service_env(store::Store& store, const std::string& app_guid) {
     std::string label = (*si)["type"] == "user-provided" ? "user-provided" : (*si).value("_label", std::string("user-provided"));
     json creds = b.value("_credentials", json::object());
     std::string name = b["name"].is_string() ? b["name"].get<std::string>() : (*si)["name"].get<std::string>();
-    json entry = {{"label", label}, {"name", name}, {"tags", (*si)["tags"]}, {"instance_guid", (*si)["guid"]},
+    // Tags: the offering's (as CF gives them), then the instance's own.
+    json tags = json::array();
+    if (auto plan = store.get("service_plan", (*si).value("_plan", std::string())))
+      if (auto offering = store.get("service_offering", (*plan).value("_offering", std::string())))
+        for (const auto& t : (*offering).value("tags", json::array())) tags.push_back(t);
+    for (const auto& t : (*si).value("tags", json::array())) tags.push_back(t);
+    json entry = {{"label", label}, {"name", name}, {"tags", tags}, {"instance_guid", (*si)["guid"]},
                   {"instance_name", (*si)["name"]}, {"binding_guid", b["guid"]}, {"binding_name", b["name"]},
                   {"credentials", creds}, {"syslog_drain_url", (*si).value("syslog_drain_url", json(nullptr))},
                   {"volume_mounts", json::array()}};
