@@ -34,7 +34,7 @@ printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin 
 
 run 0 "mysql +\| default" "marketplace lists the brokers" -- "$stackato" marketplace
 has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
-has "filesystem +\| default, large" "filesystem plans"
+has "filesystem +\| default, small, large" "filesystem plans"
 
 # --- the seed's customertracker: services: mysql: customerdb, post-staging: perl preload.pl
 cp -r "$here/../../examples/customertracker" "$work/ct"
@@ -84,6 +84,27 @@ if jq -e '.VCAP_SERVICES | fromjson | .filesystem[0].credentials.size_limit_enfo
 else
   echo "NOTE: kato cannot loop-mount here; the filesystem limit is reported but not enforced"
 fi
+
+# --- the staging cache: a filesystem service named ${name}-cache
+mkdir -p "$work/cached" "$work/toobig"
+cp "$work/svc/app.py" "$work/cached/"
+cat >"$work/cached/stackato.yml" <<'YML'
+name: cached
+command: python3 app.py
+services:
+  ${name}-cache: filesystem
+hooks:
+  pre-staging: if [ -f "$STACKATO_CACHE_DIR/built" ]; then echo cache-hit; else echo cache-miss; date > "$STACKATO_CACHE_DIR/built"; fi
+YML
+run 0 "cache-miss" "first push with a staging cache: a miss" -- bash -c 'cd "$1" && "$2" -n push' _ "$work/cached" "$stackato"
+has "Creating filesystem service cached-cache" "the cache service is created from \${name}-cache"
+has "Saved the staging cache to cached-cache" "the cache is saved after staging"
+run 0 "cache-hit" "second push: the cache is used" -- bash -c 'cd "$1" && "$2" -n push' _ "$work/cached" "$stackato"
+has "Restored the staging cache from cached-cache \(1 files" "the cache is restored before the hooks"
+cp "$work/svc/app.py" "$work/toobig/"
+head -c 12000000 /dev/urandom >"$work/toobig/blob.bin"
+printf 'name: toobig\ncommand: python3 app.py\nservices:\n  ${name}-cache:\n    type: filesystem\n    plan: small\n' >"$work/toobig/stackato.yml"
+run 1 "the app \(11 MB\) is larger than its staging cache service toobig-cache \(limit 10 MB\)" "an app larger than its cache fails, naming the limit" -- bash -c 'cd "$1" && "$2" -n push' _ "$work/toobig" "$stackato"
 
 # --- bad input
 run 1 "Unknown service type 'nosuchdb'" "unknown service type" -- "$stackato" create-service nosuchdb x

@@ -32,7 +32,8 @@ class Filesystem : public Broker {
   std::string description() const override { return "A persistent directory shared by the bound apps"; }
   std::vector<std::string> tags() const override { return {"filesystem", "persistent"}; }
   std::vector<Plan> plans() const override {
-    return {{"default", "100 MB shared directory", 100}, {"large", "1 GB shared directory", 1024}};
+    return {{"default", "100 MB shared directory", 100}, {"small", "10 MB shared directory", 10},
+            {"large", "1 GB shared directory", 1024}};
   }
 
   json provision(const std::string& id, const Plan& plan) override {

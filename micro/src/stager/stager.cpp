@@ -14,6 +14,7 @@
 #include "blobs/blobs.hpp"
 #include "blobs/zip.hpp"
 #include "runner/env.hpp"
+#include "stager/cache.hpp"
 #include "store/store.hpp"
 
 namespace kato::stager {
@@ -163,12 +164,26 @@ struct Stager::Impl {
       }
       Plan plan = read_plan(app_dir);
       runner::Env env = runner::app_env(store, *app, domain, app_dir.string());
+      auto cache = StagingCache::find(store, *app);
+      auto note = [&](const std::string& text) { log(app_guid, "-----> " + text, false); };
+      if (cache) {
+        try {
+          cache->check_fits(app_dir);
+        } catch (const std::runtime_error& e) {
+          throw Failure("StagingError", e.what());
+        }
+        cache->restore(work / "cache", env, note);
+      }
       run_hooks(app_guid, "pre-staging", plan.pre_staging, app_dir, env);
       if (plan.command.empty() && !plan.worker)
         throw Failure("NoAppDetectedError", "no start command: set 'command' in stackato.yml, 'processes: web:', or a Procfile 'web:' line");
       if (plan.command.empty())
         throw Failure("NoAppDetectedError", "a worker ('processes: web: ~') needs a 'command'");
       run_hooks(app_guid, "post-staging", plan.post_staging, app_dir, env);
+      if (cache) {
+        cache->save(work / "cache", note);
+        fs::remove_all(work / "cache");  // not part of the droplet
+      }
 
       fs::rename(work, blobs.droplet(droplet_guid));
       std::string now = now_iso();

@@ -1,0 +1,84 @@
+#include "stager/cache.hpp"
+
+#include <stdexcept>
+
+#include "store/store.hpp"
+
+namespace kato::stager {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+std::uintmax_t tree_size(const fs::path& dir, std::size_t* files = nullptr) {
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
+      total += it->file_size(ec);
+      if (files) ++*files;
+    }
+  return total;
+}
+}  // namespace
+
+std::optional<StagingCache> StagingCache::find(store::Store& store, const json& app) {
+  std::string wanted = app["name"].get<std::string>() + "-cache";
+  for (const auto& b : store.list("binding")) {
+    if (b["_app"] != app["guid"]) continue;
+    auto si = store.get("service_instance", b["_instance"]);
+    if (!si || (*si)["name"] != wanted || (*si).value("_label", "") != "filesystem") continue;
+    const json& creds = b.value("_credentials", json::object());
+    if (!creds.contains("dir")) continue;
+    StagingCache c;
+    c.name_ = wanted;
+    c.kept_ = fs::path(creds["dir"].get<std::string>()) / "staging-cache";
+    c.limit_mb_ = creds.value("size_mb", 100L);
+    return c;
+  }
+  return std::nullopt;
+}
+
+void StagingCache::check_fits(const fs::path& app_dir) const {
+  auto size = tree_size(app_dir);
+  if (size > static_cast<std::uintmax_t>(limit_mb_) * 1024 * 1024)
+    throw std::runtime_error("the app (" + std::to_string(size / (1024 * 1024)) + " MB) is larger than its staging cache service " +
+                             name_ + " (limit " + std::to_string(limit_mb_) +
+                             " MB): use a larger filesystem plan for it, or unbind it");
+}
+
+void StagingCache::restore(const fs::path& work, runner::Env& env, const std::function<void(const std::string&)>& log) const {
+  fs::create_directories(work);
+  std::error_code ec;
+  if (fs::exists(kept_, ec)) {
+    fs::copy(kept_, work, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    std::size_t files = 0;
+    auto size = tree_size(work, &files);
+    log(ec ? "Could not restore the staging cache from " + name_ + ": " + ec.message()
+           : "Restored the staging cache from " + name_ + " (" + std::to_string(files) + " files, " +
+                 std::to_string(size / 1024) + " KB)");
+  } else {
+    log("The staging cache " + name_ + " is empty: this build fills it");
+  }
+  env["STACKATO_CACHE_DIR"] = work.string();
+  env["PIP_CACHE_DIR"] = (work / "pip").string();
+  env["npm_config_cache"] = (work / "npm").string();
+}
+
+void StagingCache::save(const fs::path& work, const std::function<void(const std::string&)>& log) const {
+  fs::path next = kept_;
+  next += ".new";
+  std::error_code ec;
+  fs::remove_all(next, ec);
+  fs::copy(work, next, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+  if (ec) {
+    fs::remove_all(next, ec);
+    log("Could not save the staging cache to " + name_ + " (limit " + std::to_string(limit_mb_) + " MB): " + ec.message());
+    return;
+  }
+  fs::remove_all(kept_, ec);
+  fs::rename(next, kept_, ec);
+  log(ec ? "Could not save the staging cache: " + ec.message() : "Saved the staging cache to " + name_);
+}
+
+}  // namespace kato::stager
