@@ -29,7 +29,7 @@ packages=(
   libssl-dev catch2 libsqlite3-dev libarchive-dev
   # services and their clients (kato brokers, end-to-end tests)
   postgresql postgresql-client mariadb-server mariadb-client redis-server redis-tools
-  libdbi-perl libdbd-mysql-perl libjson-perl
+  libdbi-perl libdbd-mysql-perl libjson-perl e2fsprogs
   # shells for completion tests, tools for tests and benchmarks
   python3 zip bash zsh fish curl jq unzip openssh-server openssh-client wrk hyperfine procps
 )

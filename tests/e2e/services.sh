@@ -106,6 +106,38 @@ head -c 12000000 /dev/urandom >"$work/toobig/blob.bin"
 printf 'name: toobig\ncommand: python3 app.py\nservices:\n  ${name}-cache:\n    type: filesystem\n    plan: small\n' >"$work/toobig/stackato.yml"
 run 1 "the app \(11 MB\) is larger than its staging cache service toobig-cache \(limit 10 MB\)" "an app larger than its cache fails, naming the limit" -- bash -c 'cd "$1" && "$2" -n push' _ "$work/toobig" "$stackato"
 
+# --- two apps of one manifest share one service (created once)
+mkdir -p "$work/pair/a" "$work/pair/b"
+cp "$work/svc/app.py" "$work/pair/a/"
+cp "$work/svc/app.py" "$work/pair/b/"
+cat >"$work/pair/manifest.yml" <<'YML'
+applications:
+- name: pair-a
+  path: a
+  command: python3 app.py
+  services:
+    shared-kv: redis
+- name: pair-b
+  path: b
+  command: python3 app.py
+  services:
+    shared-kv: redis
+YML
+run 0 "pair-b is RUNNING" "two apps sharing a service" -- bash -c 'cd "$1" && "$2" -n push' _ "$work/pair" "$stackato"
+[ "$(grep -c "Creating redis service shared-kv" "$work/out")" = 1 ] && ok || { rc=-; bad "the shared service is created once"; }
+expect_json "pair-a writes" '.ok == true' "$(get pair-a /write/shared-kv/from-a)"
+expect_json "pair-b reads what pair-a wrote" '.value == "from-a"' "$(get pair-b /read/shared-kv)"
+
+# --- a broker that fails mid-create: the instance is marked failed, and the client that made
+# it deletes it again (Redis has 63 databases to give; the 64th create fails)
+for i in $(seq 1 61); do "$stackato" create-service redis "fill$i" >/dev/null 2>&1 || echo "fill$i failed"; done >"$work/fill.log"
+[ ! -s "$work/fill.log" ] && ok || { rc=-; bad "filling redis: $(head -3 "$work/fill.log")"; }
+run 1 "Service broker error: redis: all 63 databases are in use" "a broker failure is reported" -- "$stackato" create-service redis one-too-many
+run 0 "" "services after the failure" -- "$stackato" services
+grep -q "one-too-many" "$work/out" && { rc=-; bad "the failed instance is left behind"; } || ok
+run 0 "Deleted service fill61" "a database is freed" -- "$stackato" delete-service fill61
+run 0 "Created redis service one-more" "and can be given again" -- "$stackato" create-service redis one-more
+
 # --- bad input
 run 1 "Unknown service type 'nosuchdb'" "unknown service type" -- "$stackato" create-service nosuchdb x
 run 1 "Unknown plan 'huge' for a redis service; plans: default" "unknown plan" -- "$stackato" create-service redis r2 --plan huge
