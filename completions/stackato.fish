@@ -43,6 +43,15 @@ complete -c stackato -n '__fish_use_subcommand' -a instances -d 'List an applica
 complete -c stackato -n '__fish_use_subcommand' -a routes -d 'List the routes of the current space and their apps'
 complete -c stackato -n '__fish_use_subcommand' -a domains -d 'List the domains available for routes'
 complete -c stackato -n '__fish_use_subcommand' -a curl -d 'Call the target'\''s API as the logged-in user (exit 1 on HTTP >= 400)'
+complete -c stackato -n '__fish_use_subcommand' -a marketplace -d 'List the service types and plans the target offers'
+complete -c stackato -n '__fish_use_subcommand' -a services -d 'List the service instances of the current space and their apps'
+complete -c stackato -n '__fish_use_subcommand' -a service -d 'Show one service instance (credentials only with --json, as bindings see them)'
+complete -c stackato -n '__fish_use_subcommand' -a create-service -d 'Create a service instance (and bind it to APP)'
+complete -c stackato -n '__fish_use_subcommand' -a create-user-provided-service -d 'Create a service from credentials you give'
+complete -c stackato -n '__fish_use_subcommand' -a bind-service -d 'Bind a service instance to an application'
+complete -c stackato -n '__fish_use_subcommand' -a unbind-service -d 'Unbind a service instance from an application'
+complete -c stackato -n '__fish_use_subcommand' -a delete-service -d 'Delete service instances and their data'
+complete -c stackato -n '__fish_use_subcommand' -a rename-service -d 'Rename a service instance'
 complete -c stackato -n '__fish_use_subcommand' -a completion -d 'Print a completion script: bash, zsh or fish'
 complete -c stackato -n '__fish_seen_subcommand_from help' -l help
 complete -c stackato -n '__fish_seen_subcommand_from help' -s h
@@ -184,5 +193,37 @@ complete -c stackato -n '__fish_seen_subcommand_from curl' -l help
 complete -c stackato -n '__fish_seen_subcommand_from curl' -s h
 complete -c stackato -n '__fish_seen_subcommand_from curl' -l data
 complete -c stackato -n '__fish_seen_subcommand_from curl' -s d
+complete -c stackato -n '__fish_seen_subcommand_from marketplace' -l help
+complete -c stackato -n '__fish_seen_subcommand_from marketplace' -s h
+complete -c stackato -n '__fish_seen_subcommand_from marketplace' -l json
+complete -c stackato -n '__fish_seen_subcommand_from services' -l help
+complete -c stackato -n '__fish_seen_subcommand_from services' -s h
+complete -c stackato -n '__fish_seen_subcommand_from services' -l json
+complete -c stackato -n '__fish_seen_subcommand_from service' -l help
+complete -c stackato -n '__fish_seen_subcommand_from service' -s h
+complete -c stackato -n '__fish_seen_subcommand_from service' -l json
+complete -c stackato -n '__fish_seen_subcommand_from service' -a '(stackato completion --names service 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from create-service' -l help
+complete -c stackato -n '__fish_seen_subcommand_from create-service' -s h
+complete -c stackato -n '__fish_seen_subcommand_from create-service' -l plan
+complete -c stackato -n '__fish_seen_subcommand_from create-service' -l restart
+complete -c stackato -n '__fish_seen_subcommand_from create-user-provided-service' -l help
+complete -c stackato -n '__fish_seen_subcommand_from create-user-provided-service' -s h
+complete -c stackato -n '__fish_seen_subcommand_from create-user-provided-service' -l credentials
+complete -c stackato -n '__fish_seen_subcommand_from bind-service' -l help
+complete -c stackato -n '__fish_seen_subcommand_from bind-service' -s h
+complete -c stackato -n '__fish_seen_subcommand_from bind-service' -l restart
+complete -c stackato -n '__fish_seen_subcommand_from bind-service' -a '(stackato completion --names service 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from unbind-service' -l help
+complete -c stackato -n '__fish_seen_subcommand_from unbind-service' -s h
+complete -c stackato -n '__fish_seen_subcommand_from unbind-service' -l restart
+complete -c stackato -n '__fish_seen_subcommand_from unbind-service' -a '(stackato completion --names service 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from delete-service' -l help
+complete -c stackato -n '__fish_seen_subcommand_from delete-service' -s h
+complete -c stackato -n '__fish_seen_subcommand_from delete-service' -l unbind
+complete -c stackato -n '__fish_seen_subcommand_from delete-service' -a '(stackato completion --names service 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from rename-service' -l help
+complete -c stackato -n '__fish_seen_subcommand_from rename-service' -s h
+complete -c stackato -n '__fish_seen_subcommand_from rename-service' -a '(stackato completion --names service 2>/dev/null)'
 complete -c stackato -n '__fish_seen_subcommand_from completion' -l help
 complete -c stackato -n '__fish_seen_subcommand_from completion' -s h

@@ -1,66 +1,57 @@
 #!/usr/bin/env bash
-# The main job: set everything up, then show the pipeline end to end on this machine.
-#  1. stackato reads the seed's customertracker stackato.yml (the manifest engine).
-#  2. kato starts (its own CA, an admin user, org and space) on a free port.
-#  3. examples/hello is compiled by the client (`stackato manifest --upload`), zipped and pushed
-#     with raw Cloud Foundry V3 calls (`stackato push` is the next issue), staged with its hooks,
-#     started, and reached through kato's router at https://hello.localhost:PORT/ with TLS
-#     verification against kato's CA; then scaled to two instances, with its logs.
+# The main job: set everything up, then show the whole flow on this machine, as a developer
+# types it.
+#  1. kato starts (its own CA, an admin user, org and space) on a free port.
+#  2. stackato targets it (TLS verified against kato's CA) and logs in (password on stdin).
+#  3. The seed's customertracker is pushed: its stackato.yml asks for a MySQL service
+#     `customerdb`, which kato's broker creates on a real MariaDB, and a post-staging hook that
+#     fills the customers table with Perl DBI; the app serves the rows through the router.
+#  4. examples/hello is pushed, scaled to two instances, and its logs are shown.
+#  5. The seed's URL-mapping swap: map a second URL, push customertracker2, move the main URL.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$here/scripts/setup.sh" --build-dir "$here/build"
 stackato=$here/build/client/stackato
 kato=$here/build/micro/kato
-
-echo
-echo "\$ stackato manifest --path examples/customertracker"
-"$stackato" manifest --path "$here/examples/customertracker"
-
 work=$(mktemp -d)
 data=$work/kato
-pass=0
-fails=0
+export STACKATO_HOME=$work/home
 trap '"$kato" --data "$data" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-source "$here/tests/e2e/lib.sh"
-echo
-echo "\$ kato start --data $data --port 0"
-kato_up 0 show
+show() { echo; echo "\$ $*"; "$@"; }
 
-echo
-echo "\$ stackato manifest --path examples/hello --upload > manifest.yml   # compiled for the stager"
-mkdir -p "$work/hello"
-cp "$here/examples/hello/app.py" "$work/hello/"
-"$stackato" manifest --path "$here/examples/hello" --upload 2>/dev/null | tee "$work/hello/manifest.yml"
-(cd "$work/hello" && zip -q -r "$work/hello.zip" .)
+show "$kato" --data "$data" start --port 0
+port=$(jq -r .port "$data/kato.json")
+ca=$data/tls/ca.pem
+show "$stackato" target "https://api.localhost:$port" --cafile "$ca"
+echo; echo "\$ stackato login admin --password-stdin < $data/admin-password"
+"$stackato" login admin --password-stdin <"$data/admin-password"
 
+cp -r "$here/examples/customertracker" "$work/customertracker"
+cp -r "$here/examples/hello" "$work/hello"
+cd "$work/customertracker"
+show "$stackato" push -n
+show curl -s --cacert "$ca" "https://customertracker.localhost:$port/"
 echo
-echo "== push hello with raw V3 calls: app, package upload, build (hooks), droplet, route, start"
-push hello "$work/hello.zip"
-# What push will do with the manifest's settings: memory through scale, env through the API.
-memory=$("$stackato" manifest --path "$here/examples/hello" --json 2>/dev/null | jq .applications.hello.memory)
-req POST "/v3/processes/$proc/actions/scale" "{\"memory_in_mb\":$memory}"
-req PATCH "/v3/apps/$app/environment_variables" '{"var":{"APP_VERSION":"demo"}}'
-req POST "/v3/apps/$app/actions/restart"
-wait_for 30 GET "/v3/processes/$proc/stats" 'all(.resources[]; .state == "RUNNING")'
 
+cd "$work/hello"
+show "$stackato" push -n
+show curl -s --cacert "$ca" "https://hello.localhost:$port/"
 echo
-echo "\$ curl --cacert $ca https://hello.localhost:$port/"
-curl -s --cacert "$ca" "https://hello.localhost:$port/" | jq .
+show "$stackato" scale hello -i 2
+sleep 1
+for _ in 1 2 3 4; do curl -s --cacert "$ca" "https://hello.localhost:$port/" | jq -c '{index, version}'; done
+show "$stackato" stats hello
+show "$stackato" logs hello --num 15
 
-echo
-echo "== scale to 2 instances; the router alternates between them"
-req POST "/v3/processes/$proc/actions/scale" '{"instances":2}'
-wait_for 30 GET "/v3/processes/$proc/stats" '(.resources | length == 2) and all(.resources[]; .state == "RUNNING")'
-for i in 1 2 3 4; do curl -s --cacert "$ca" "https://hello.localhost:$port/" | jq -c '{index, version}'; done
-req GET "/v3/processes/$proc/stats"
-jq -r '.resources[] | "instance \(.index): \(.state), \(.usage.mem / 1048576 | floor) MB of \(.mem_quota / 1048576) MB, up \(.uptime) s"' "$work/body"
-
-echo
-echo "== the app's log (log-cache): staging, API events, the app, the router"
-sleep 0.6
-req GET "/api/v1/read/$app?limit=40"
-jq -r '.envelopes.batch[] | "\(.tags.source_type)\t\(.log.payload | @base64d)"' "$work/body" | tail -25
-
-echo
-"$kato" --data "$data" stop
-[ "$fails" -eq 0 ] || { echo "demo: $fails step(s) failed"; exit 1; }
+echo; echo "== the seed's URL-mapping swap"
+cd "$work/customertracker"
+show "$stackato" map customertracker "customertracker1.localhost"
+show "$stackato" push -n customertracker2
+show "$stackato" apps
+show "$stackato" unmap customertracker customertracker.localhost
+show "$stackato" map customertracker2 customertracker.localhost
+show "$stackato" delete customertracker
+show "$stackato" apps
+show "$stackato" services
+show "$kato" --data "$data" status
+show "$kato" --data "$data" stop

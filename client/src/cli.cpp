@@ -38,7 +38,10 @@ const CLI::App* deepest(const CLI::App& app) {
 std::string explain(const CLI::App& app, const CLI::ParseError& e) {
   const CLI::App* where = deepest(app);
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
-    for (const auto& word : where->remaining()) {
+    // With fallthrough, words the command did not take end up with the top level.
+    auto words = where->remaining();
+    if (words.empty()) words = app.remaining();
+    for (const auto& word : words) {
       if (word.rfind("-", 0) == 0) {
         std::string opt = word.substr(0, word.find('='));
         std::string hint = closest(opt, option_names(*where));
@@ -74,6 +77,9 @@ int run(int argc, char** argv) {
   app.add_flag("--trace", globals.trace, "Show the HTTP traffic on stderr (secrets redacted)");
   app.add_option("--timeout", globals.timeout_s, "Seconds allowed for each request")->check(CLI::PositiveNumber);
   app.require_subcommand(0, 1);
+  // Global options also after the command (`stackato apps --target URL`, `push -n`), as kato's
+  // start message and the original client's users write them. Subcommands inherit this.
+  app.fallthrough();
   app.footer("Run 'stackato help COMMAND' for a command's options.");
   for (auto* opt : app.get_options()) opt->configurable(false);
 

@@ -54,6 +54,8 @@ std::optional<std::vector<std::string>> ClientContext::space_domains() {
   return domains_;
 }
 
-void ClientContext::warn(const std::string& message) { std::cerr << message << '\n'; }
+void ClientContext::warn(const std::string& message) {
+  if (warned_.insert(message).second) std::cerr << message << '\n';  // push may load twice
+}
 
 }  // namespace stackato::client

@@ -1,6 +1,8 @@
 #pragma once
 // The manifest engine's view of the world from the client: target, prompts, warnings.
 
+#include <set>
+
 #include "cli.hpp"
 #include "stackato/manifest/context.hpp"
 
@@ -29,6 +31,7 @@ class ClientContext : public manifest::OfflineContext {
   const Globals& globals_;
   Session* session_ = nullptr;
   std::optional<std::vector<std::string>> types_, domains_;
+  std::set<std::string> warned_;
 };
 
 }  // namespace stackato::client

@@ -27,6 +27,8 @@ check "version" 0 '^stackato [0-9]+\.[0-9]+\.[0-9]+$' -- "$bin" --version
 check "help lists commands" 0 'Usage: stackato' -- "$bin" help
 check "help COMMAND" 0 '\-\-manifest' -- "$bin" help manifest
 check "no command prints help" 0 'Usage' -- "$bin"
+check "global options after the command" 1 "cannot reach https://api.localhost:1/" -- "$bin" info --target https://api.localhost:1 --timeout 5
+check "unknown option after the command, with a suggestion" 2 "unknown option .--nostrt. for .push.; did you mean .--nostart.\?" -- "$bin" push --nostrt
 check "unknown command suggests" 2 "unknown command 'mainfest'; did you mean 'manifest'\?" -- "$bin" mainfest
 check "unknown option suggests" 2 "unknown option '--jsn' for 'manifest'; did you mean '--json'\?" -- "$bin" manifest --jsn
 check "help of unknown command" 2 "unknown command 'pussh'" -- "$bin" help pussh
