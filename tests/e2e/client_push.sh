@@ -78,6 +78,25 @@ hasnt " (API|CELL) " "--source filters"
 run 0 '"resources"' "curl" -- "$stackato" curl GET /v3/apps
 run 1 "App 'helo' not found; did you mean 'hello'" "unknown app suggests" -- "$stackato" stop helo
 
+# --- push from elsewhere: --path, --manifest, --mem; orgs and spaces; domains; logs --follow
+mkdir -p "$work/elsewhere"
+cp "$work/hello/stackato.yml" "$work/alt.yml"
+sed -i 's/^name: hello/name: hello-elsewhere/' "$work/alt.yml"
+run 0 "hello-elsewhere is RUNNING" "push --path DIR --manifest FILE --mem" -- bash -c 'cd "$1" && "$2" -n push --path "$3" --manifest "$4" --mem 96M --no-route' _ "$work/elsewhere" "$stackato" "$work/hello" "$work/alt.yml"
+run 0 '"memory_in_mb": 96' "--mem wins over the manifest" -- "$stackato" app hello-elsewhere --json
+run 0 "Space: +dev" "switch-space" -- "$stackato" switch-space dev
+run 1 "space 'nope' not found" "switch-space to an unknown space" -- "$stackato" switch-space nope
+run 0 "Organization: kato" "switch-org" -- "$stackato" switch-org kato
+run 0 "localhost +\| shared" "domains" -- "$stackato" domains
+"$stackato" logs hello --follow --num 0 >"$work/follow" 2>&1 &
+follower=$!
+sleep 1
+get hello /followed-request >/dev/null
+for _ in $(seq 30); do grep -q "RTR .*followed-request" "$work/follow" && break; sleep 0.2; done
+kill "$follower" 2>/dev/null
+wait "$follower" 2>/dev/null
+grep -q 'RTR .*"GET /followed-request' "$work/follow" && ok || { rc=-; cp "$work/follow" "$work/out"; bad "logs --follow prints new lines as they come"; }
+
 # --- hooks, failures and rollback of a new app
 mkdir -p "$work/hooked" "$work/hookfail" "$work/badstage" "$work/crashy" "$work/needy"
 cp "$work/hello/app.py" "$work/hooked/"

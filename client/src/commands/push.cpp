@@ -70,6 +70,11 @@ manifest::Manifest load_apps(const Options& o, ClientContext& context) {
     if (m.apps.empty()) throw UsageError("the manifest " + m.file.string() + " has no application named '" + o.name + "'");
   }
   if (m.apps.empty()) throw UsageError("the manifest " + m.file.string() + " selects no application");
+  // --path with a --manifest kept elsewhere: the directory pushed is --path, as in the original.
+  auto dir = std::filesystem::absolute(o.path).lexically_normal();
+  if (!o.manifest.empty() && m.apps.size() == 1 && std::filesystem::is_directory(dir) &&
+      dir != std::filesystem::absolute(m.file).parent_path().lexically_normal())
+    m.apps[0].path = dir;
   return m;
 }
 
