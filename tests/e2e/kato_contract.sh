@@ -191,9 +191,33 @@ expect 404 '.errors[0].detail == "Process not found"' "its process is gone"
 req GET /v3/jobs/nope
 expect 404 '.errors[0].title == "CF-ResourceNotFound"' "unknown job"
 
+# wait_for SECONDS METHOD PATH JQ: poll until the expression holds
+wait_for() {
+  local until=$((SECONDS + $1))
+  while [ $SECONDS -lt $until ]; do
+    req "$2" "$3"
+    jq -e "$4" "$work/body" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
 # --- services: user-provided instances and bindings
-req GET '/v3/service_plans?names=default&service_offering_names=mysql'
-expect 200 '.pagination.total_results == 0' "no managed plans without brokers"
+req GET '/v3/service_plans?names=default&service_offering_names=redis'
+expect 200 '.pagination.total_results == 1 and .resources[0].free and .resources[0].relationships.service_offering.data.guid' "the broker's plans"
+plan=$(j '.resources[0].guid')
+offering=$(j '.resources[0].relationships.service_offering.data.guid')
+req GET "/v3/service_offerings/$offering"
+expect 200 '.name == "redis" and .available and (.tags | index("redis")) and .broker_catalog.features.bindable' "an offering"
+req POST /v3/service_instances "{\"type\":\"managed\",\"name\":\"cache\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"service_plan\":{\"data\":{\"guid\":\"$plan\"}}}}"
+[ "$status" = 202 ] && ok || bad "managed create is a job (202)"
+req GET "/v3/service_instances?names=cache&space_guids=$space"
+mi=$(j '.resources[0].guid')
+wait_for 30 GET "/v3/jobs/service_instance.create~$mi" '.state == "COMPLETE"' && ok || bad "the create job completes"
+req GET "/v3/service_instances/$mi"
+expect 200 '.type == "managed" and .last_operation.state == "succeeded" and .relationships.service_plan.data.guid' "a managed instance"
+req GET "/v3/service_instances?names=cache&fields[service_plan]=name&fields[service_plan.service_offering]=name"
+expect 200 '.included.service_plans[0].name == "default" and .included.service_offerings[0].name == "redis"' "fields[] include plan and offering"
 req POST /v3/service_instances "{\"type\":\"user-provided\",\"name\":\"ext\",\"credentials\":{\"uri\":\"https://x.example\",\"password\":\"pw\"},\"tags\":[\"t1\"],\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
 expect 201 '.type == "user-provided" and .name == "ext" and .last_operation.state == "succeeded" and (has("credentials") | not) and .links.credentials.href' "create user-provided instance"
 si=$(j .guid)
@@ -216,6 +240,18 @@ req GET "/v3/service_credential_bindings?app_guids=$bapp&service_instance_guids=
 expect 200 ".resources[0].guid == \"$binding\" and .included.apps[0].name == \"bound\"" "find the binding"
 req GET "/v3/service_credential_bindings/$binding/details"
 expect 200 '.credentials.password == "pw" and .volume_mounts == []' "binding details"
+req POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"service_instance\":{\"data\":{\"guid\":\"$mi\"}},\"app\":{\"data\":{\"guid\":\"$bapp\"}}}}"
+expect 201 '.type == "app"' "bind a managed instance"
+mbinding=$(j .guid)
+req GET "/v3/service_credential_bindings/$mbinding/details"
+expect 200 '(.credentials.uri | startswith("redis://")) and .credentials.password and .credentials.port' "a managed binding's own credentials"
+req DELETE "/v3/service_credential_bindings/$mbinding"
+[ "$status" = 204 ] && ok || bad "unbind a managed instance"
+req DELETE "/v3/service_instances/$mi"
+[ "$status" = 202 ] && ok || bad "managed delete is a job (202)"
+wait_for 30 GET "/v3/jobs/service_instance.delete~$mi" '.state == "COMPLETE"' && ok || bad "the delete job completes"
+req GET "/v3/service_instances/$mi"
+expect 404 '.errors[0].title == "CF-ResourceNotFound"' "the managed instance is gone"
 req GET "/v3/apps/$bapp/env"
 expect 200 '.system_env_json.VCAP_SERVICES["user-provided"][0] | .name == "ext" and .label == "user-provided" and .credentials.uri == "https://x.example" and .instance_guid and .binding_guid and .tags == ["t1"]' "VCAP_SERVICES"
 req PATCH "/v3/service_instances/$si" '{"credentials":{"uri":"https://y.example"}}'

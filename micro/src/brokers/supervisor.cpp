@@ -36,6 +36,9 @@ namespace {
 // In the child: environment, identity, then exec. Never returns.
 [[noreturn]] void exec_child(const std::vector<std::string>& argv, const Env& env, const RunAs& as) {
   ::setsid();
+  // kato's own descriptors (its listening socket above all) must not live on in a server that
+  // outlives a kato killed with -9, or the next kato cannot listen.
+  ::close_range(3, ~0U, 0);
   if (!as.user.empty()) {
     if (::initgroups(as.user.c_str(), as.gid) != 0 || ::setgid(as.gid) != 0 || ::setuid(as.uid) != 0) ::_exit(126);
   }

@@ -1,0 +1,110 @@
+#pragma once
+// Carries bytes between a TCP socket and a WebSocket in both directions at once: binary messages
+// are data, the text message "eof" is a half-close, and closing either side closes the other.
+// Each direction waits for its write before reading more, so a slow reader slows the writer
+// and nothing is buffered without bound. Used by both ends of the tunnel.
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <array>
+#include <memory>
+#include <string_view>
+
+#include "stackato/tunnel/protocol.hpp"
+
+namespace stackato::tunnel {
+
+template <class WebSocket>
+class Splice : public std::enable_shared_from_this<Splice<WebSocket>> {
+ public:
+  Splice(boost::asio::ip::tcp::socket tcp, WebSocket ws) : tcp_(std::move(tcp)), ws_(std::move(ws)) {
+    ws_.binary(true);
+    ws_.auto_fragment(false);
+    ws_.read_message_max(std::size_t(16) << 20);
+  }
+
+  void start() {
+    auto self = this->shared_from_this();
+    auto ex = tcp_.get_executor();
+    boost::asio::co_spawn(ex, [self]() { return self->upstream(); }, boost::asio::detached);
+    boost::asio::co_spawn(ex, [self]() { return self->downstream(); }, boost::asio::detached);
+  }
+
+ private:
+  // TCP -> WebSocket
+  boost::asio::awaitable<void> upstream() {
+    std::array<char, 64 * 1024> buf;
+    try {
+      for (;;) {
+        boost::system::error_code ec;
+        std::size_t n = co_await tcp_.async_read_some(boost::asio::buffer(buf),
+                                                      boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        if (ec == boost::asio::error::eof) break;
+        if (ec) throw boost::system::system_error(ec);
+        ws_.binary(true);
+        co_await ws_.async_write(boost::asio::buffer(buf.data(), n), boost::asio::use_awaitable);
+      }
+      ws_.text(true);
+      co_await ws_.async_write(boost::asio::buffer(std::string_view(kEof)), boost::asio::use_awaitable);
+      sent_eof_ = true;
+      co_await maybe_close();
+    } catch (const std::exception&) {
+      abort();
+    }
+  }
+
+  // WebSocket -> TCP
+  boost::asio::awaitable<void> downstream() {
+    boost::beast::flat_buffer buf;
+    try {
+      for (;;) {
+        co_await ws_.async_read(buf, boost::asio::use_awaitable);
+        if (ws_.got_text()) {
+          std::string_view text(static_cast<const char*>(buf.data().data()), buf.size());
+          buf.consume(buf.size());
+          if (text == kEof) {
+            boost::system::error_code ignored;
+            tcp_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+            got_eof_ = true;
+            co_await maybe_close();
+          }
+          continue;
+        }
+        co_await boost::asio::async_write(tcp_, buf.data(), boost::asio::use_awaitable);
+        buf.consume(buf.size());
+      }
+    } catch (const std::exception&) {
+      abort();  // closed by the peer (normal end) or failed: either way, both sides go
+    }
+  }
+
+  // Both directions ended cleanly: the WebSocket closes normally.
+  boost::asio::awaitable<void> maybe_close() {
+    if (!(sent_eof_ && got_eof_) || closing_) co_return;
+    closing_ = true;
+    boost::system::error_code ec;
+    co_await ws_.async_close(boost::beast::websocket::close_code::normal,
+                             boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    boost::system::error_code ignored;
+    tcp_.close(ignored);
+  }
+
+  void abort() {
+    boost::system::error_code ignored;
+    tcp_.close(ignored);
+    boost::beast::get_lowest_layer(ws_).close();
+  }
+
+  boost::asio::ip::tcp::socket tcp_;
+  WebSocket ws_;
+  bool sent_eof_ = false, got_eof_ = false, closing_ = false;
+};
+
+}  // namespace stackato::tunnel
