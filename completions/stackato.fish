@@ -52,6 +52,7 @@ complete -c stackato -n '__fish_use_subcommand' -a bind-service -d 'Bind a servi
 complete -c stackato -n '__fish_use_subcommand' -a unbind-service -d 'Unbind a service instance from an application'
 complete -c stackato -n '__fish_use_subcommand' -a delete-service -d 'Delete service instances and their data'
 complete -c stackato -n '__fish_use_subcommand' -a rename-service -d 'Rename a service instance'
+complete -c stackato -n '__fish_use_subcommand' -a tunnel -d 'Open a local port to a database service (and run a client on it)'
 complete -c stackato -n '__fish_use_subcommand' -a completion -d 'Print a completion script: bash, zsh or fish'
 complete -c stackato -n '__fish_seen_subcommand_from help' -l help
 complete -c stackato -n '__fish_seen_subcommand_from help' -s h
@@ -225,5 +226,12 @@ complete -c stackato -n '__fish_seen_subcommand_from delete-service' -a '(stacka
 complete -c stackato -n '__fish_seen_subcommand_from rename-service' -l help
 complete -c stackato -n '__fish_seen_subcommand_from rename-service' -s h
 complete -c stackato -n '__fish_seen_subcommand_from rename-service' -a '(stackato completion --names service 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l help
+complete -c stackato -n '__fish_seen_subcommand_from tunnel' -s h
+complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l port
+complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l bind
+complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l output
+complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l allow-http
+complete -c stackato -n '__fish_seen_subcommand_from tunnel' -a '(stackato completion --names service 2>/dev/null)'
 complete -c stackato -n '__fish_seen_subcommand_from completion' -l help
 complete -c stackato -n '__fish_seen_subcommand_from completion' -s h

@@ -100,6 +100,7 @@ int run(int argc, char** argv) {
   add_domains(app, globals);
   add_curl(app, globals);
   add_services(app, globals);
+  add_tunnel(app, globals);
   add_completion(app, globals);
 
   try {
@@ -109,6 +110,8 @@ int run(int argc, char** argv) {
       return 0;
     }
     return 0;
+  } catch (const ExitCode& e) {
+    return e.code;
   } catch (const CLI::CallForHelp&) {
     std::cout << deepest(app)->help();
     return 0;

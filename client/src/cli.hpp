@@ -25,6 +25,11 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A command's own exit status (tunnel and run pass their client's on), without a message.
+struct ExitCode {
+  int code;
+};
+
 // Exit codes: 0 success, 1 failure at run time (server, network), 2 bad input (flags, manifest).
 int run(int argc, char** argv);
 
@@ -46,5 +51,6 @@ void add_domains(CLI::App& app, Globals& globals);
 void add_curl(CLI::App& app, Globals& globals);
 void add_completion(CLI::App& app, Globals& globals);
 void add_services(CLI::App& app, Globals& globals);
+void add_tunnel(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

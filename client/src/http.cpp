@@ -35,6 +35,7 @@ std::optional<std::string> base64url_decode(std::string text) {
 
 std::string redact(const std::string& text) {
   static const std::regex auth("(Authorization:\\s*)(\\S+)(\\s+)?\\S*", std::regex::icase);
+  static const std::regex tunnel_auth("(X-Tunnel-Auth:\\s*)\\S+", std::regex::icase);
   static const std::regex json_secret(
       "(\"(?:access_token|refresh_token|id_token|password|secret|credentials|token|TUNNEL_AUTH)\"\\s*:\\s*)(\"(?:[^\"\\\\]|\\\\.)*\"|\\{[^}]*\\})",
       std::regex::icase);
@@ -42,6 +43,7 @@ std::string redact(const std::string& text) {
                                       std::regex::icase);
   static const std::regex userinfo("(://)[^/@\\s]+@");
   std::string out = std::regex_replace(text, auth, "$1[REDACTED]");
+  out = std::regex_replace(out, tunnel_auth, "$1[REDACTED]");
   out = std::regex_replace(out, json_secret, "$1\"[REDACTED]\"");
   out = std::regex_replace(out, form_secret, "$1[REDACTED]");
   return std::regex_replace(out, userinfo, "$1[REDACTED]@");

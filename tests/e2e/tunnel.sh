@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# stackato tunnel for real: the seed's two flows (mysqldump through the tunnel; a `none` tunnel
+# on port 10000 and mysql importing a file), psql/pg_dump and redis-cli, 200 concurrent
+# connections with every byte checked, the helper killed mid-session (the next connection
+# works once kato restarts it), no password in any argv, the helper's secret, and bad input.
+set -u
+stackato=$1
+kato=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+pass=0
+fails=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1200 "$work/out")"; fails=$((fails + 1)); }
+run() {
+  local want=$1 pattern=$2 what=$3
+  shift 4
+  "$@" >"$work/out" 2>&1 </dev/null
+  rc=$?
+  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
+}
+has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
+# open_tunnel NAME SERVICE [ARGS]: a `none` tunnel in the background; sets port_NAME, user, password, db
+open_tunnel() {
+  local name=$1 svc=$2
+  shift 2
+  "$stackato" -n tunnel "$svc" none "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  eval "pid_$name=$!"
+  for _ in $(seq 150); do grep -q "^Starting tunnel to" "$work/$name.log" && break; sleep 0.2; done
+  eval "port_$name=$(sed -n 's/^Starting tunnel to .* on port \([0-9]*\)\./\1/p' "$work/$name.log")"
+  user=$(sed -n 's/^| username *| \([^ ]*\) *|$/\1/p' "$work/$name.log")
+  password=$(sed -n 's/^| password *| \([^ ]*\) *|$/\1/p' "$work/$name.log")
+  db=$(sed -n 's/^| name *| \([^ ]*\) *|$/\1/p' "$work/$name.log")
+}
+
+export KATO_ADMIN_PASSWORD=tunnel-secret STACKATO_HOME=$work/home
+"$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
+port=$(jq -r .port "$work/k/kato.json")
+ca=$work/k/tls/ca.pem
+"$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
+printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+cp -r "$here/../../examples/customertracker" "$work/ct"
+(cd "$work/ct" && "$stackato" -n push) >"$work/out" 2>&1 || { echo "push customertracker failed"; cat "$work/out"; exit 1; }
+
+# --- the seed: stackato tunnel customerdb mysqldump
+run 0 "Getting tunnel url: OK, at https://tunnel-[0-9a-f]+\.localhost:$port" "tunnel customerdb mysqldump" -- "$stackato" -n tunnel customerdb mysqldump --output "$work/dump.sql"
+has "Deploying the tunnel helper app 'tunnel'" "the helper is pushed on first use"
+has "\| username +\| u[0-9a-f]+ +\|" "the connection info table"
+grep -q 'CREATE TABLE `customers`' "$work/dump.sql" && grep -q "John Doe" "$work/dump.sql" && ok || { rc=-; bad "the dump has the table and its rows"; }
+run 0 "Getting tunnel url: OK" "a second tunnel reuses the helper" -- "$stackato" -n tunnel customerdb mysqldump --output "$work/dump2.sql"
+grep -q "Deploying the tunnel helper" "$work/out" && { rc=-; bad "the helper was pushed again"; } || ok
+[ "$("$stackato" apps --json | jq '[.[] | select(.name | startswith("tunnel"))] | length')" = 1 ] && ok || { rc=-; bad "one helper app"; }
+
+# --- the seed: a `none` tunnel on port 10000, then mysql imports a file through it
+open_tunnel my customerdb
+[ -n "$port_my" ] && ok || { rc=-; cp "$work/my.log" "$work/out"; bad "the none tunnel starts and says its port"; }
+[ "$port_my" = 10000 ] || echo "NOTE: port 10000 was taken; the tunnel used $port_my"
+printf 'CREATE TABLE imported (id INT PRIMARY KEY, note TEXT);\nINSERT INTO imported VALUES (1, "one"), (2, "two");\n' >"$work/mydatabase.sql"
+MYSQL_PWD=$password mysql --protocol=TCP --host=localhost --port="$port_my" --user="$user" "$db" <"$work/mydatabase.sql" >"$work/out" 2>&1 && ok || { rc=-; bad "mysql imports through the tunnel"; }
+[ "$(MYSQL_PWD=$password mysql -N --protocol=TCP --host=localhost --port="$port_my" --user="$user" "$db" -e 'SELECT COUNT(*) FROM imported')" = 2 ] && ok || { rc=-; bad "the imported rows are there"; }
+# a big import: 20 MB of rows, both ways, checksummed on the server
+python3 -c "
+import random
+random.seed(7)
+print('CREATE TABLE big (id INT PRIMARY KEY, v LONGTEXT);')
+for i in range(2000):
+    print(\"INSERT INTO big VALUES (%d, '%s');\" % (i, ''.join(random.choice('abcdefghij') for _ in range(10000))))
+" >"$work/big.sql"
+MYSQL_PWD=$password mysql --protocol=TCP --host=localhost --port="$port_my" --user="$user" "$db" <"$work/big.sql" >"$work/out" 2>&1 && ok || { rc=-; bad "a 20 MB import"; }
+want=$(python3 -c "
+import random, hashlib
+random.seed(7)
+h = 0
+print(sum(len(''.join(random.choice('abcdefghij') for _ in range(10000))) for i in range(2000)))")
+[ "$(MYSQL_PWD=$password mysql -N --protocol=TCP --host=localhost --port="$port_my" --user="$user" "$db" -e 'SELECT SUM(LENGTH(v)) FROM big')" = "$want" ] && ok || { rc=-; bad "all 20 MB arrived"; }
+
+# --- PostgreSQL and Redis
+"$stackato" create-service postgresql pgdb >/dev/null 2>&1 && "$stackato" create-service redis rdb >/dev/null 2>&1 || { echo "create services failed"; exit 1; }
+open_tunnel pg pgdb --port 0
+PGPASSWORD=$password psql -X -q -h 127.0.0.1 -p "$port_pg" -U "$user" "$db" -c "CREATE TABLE pets (name TEXT); INSERT INTO pets VALUES ('rex');" >"$work/out" 2>&1 && ok || { rc=-; bad "psql through a tunnel"; }
+kill "$pid_pg"
+run 0 "Starting tunnel to pgdb" "tunnel pgdb pg_dump" -- "$stackato" -n tunnel pgdb pg_dump --port 0 --output "$work/pg.sql"
+grep -q "CREATE TABLE public.pets" "$work/pg.sql" && grep -q "^rex$" "$work/pg.sql" && ok || { rc=-; bad "pg_dump through the tunnel"; }
+printf 'SET greeting hello\nGET greeting\n' >"$work/redis.in"
+"$stackato" -n tunnel rdb redis-cli --port 0 <"$work/redis.in" >"$work/out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "^hello$" "$work/out" && ok || bad "redis-cli through the tunnel"
+
+# --- 200 concurrent connections, 64 KiB each way each, every byte checked
+open_tunnel rd rdb --port 0
+python3 "$here/tools/redis_many.py" "$port_rd" "$user" "$password" "$db" 200 65536 >"$work/out" 2>&1 && ok || { rc=-; bad "200 concurrent connections"; }
+
+# --- the helper's process killed: the next connection works once kato restarts it
+pkill -9 -f stackato-tunnel-server
+printf 'AUTH %s %s\r\nPING\r\n' "$user" "$password" >"$work/ping"
+got=
+for _ in $(seq 60); do
+  got=$(timeout 5 redis-cli -h 127.0.0.1 -p "$port_rd" --user "$user" --pass "$password" --no-auth-warning PING 2>/dev/null)
+  [ "$got" = PONG ] && break
+  sleep 0.5
+done
+[ "$got" = PONG ] && ok || { rc=-; cp "$work/rd.log" "$work/out"; bad "the tunnel works again after the helper restarts"; }
+kill -0 "$pid_rd" 2>/dev/null && ok || { rc=-; bad "the tunnel itself kept running"; }
+
+# --- no password in any process's argv while a client runs
+"$stackato" -n tunnel customerdb mysql --port 0 <<<"SELECT SLEEP(3);" >"$work/client.out" 2>&1 &
+client=$!
+pids+=($client)
+sleep 2
+pw=$(sed -n 's/^| password *| \([^ ]*\) *|$/\1/p' "$work/client.out")
+found=0
+for f in /proc/[0-9]*/cmdline; do
+  tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$pw" && found=1
+done
+ps -eo args | grep -q "^mysql --protocol=TCP" && ok || { rc=-; cp "$work/client.out" "$work/out"; bad "the mysql client ran"; }
+[ -n "$pw" ] && [ "$found" = 0 ] && ok || { rc=-; bad "a password appears in a process's argv"; }
+wait "$client"
+rc=$?
+[ "$rc" = 0 ] && ok || { cp "$work/client.out" "$work/out"; bad "the client's exit status is the tunnel's"; }
+
+# --- the helper answers only with the secret (404 otherwise, as if nothing were there)
+helper=$(sed -n 's/^Getting tunnel url: OK, at //p' "$work/my.log")
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H 'X-Tunnel-Auth: wrong' "$helper/info")
+[ "$code" = 404 ] && ok || { rc=-; bad "wrong secret: $code"; }
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" "$helper/services/customerdb")
+[ "$code" = 404 ] && ok || { rc=-; bad "no secret: $code"; }
+
+# --- bad input
+run 1 "Service 'customrdb' not found; did you mean 'customerdb'" "unknown service" -- "$stackato" -n tunnel customrdb
+"$stackato" create-user-provided-service ext --credentials uri=smtp://x >/dev/null 2>&1
+run 2 "'ext' is a user-provided service" "a user-provided service" -- "$stackato" -n tunnel ext
+"$stackato" create-service filesystem files >/dev/null 2>&1
+run 2 "'files' is a filesystem service; tunnels reach mysql, postgresql and redis" "a type without tunnels" -- "$stackato" -n tunnel files
+run 2 "'psql' is not a client for a mysql service; choose one of: none, mysql, mysqldump" "a client of another type" -- "$stackato" -n tunnel customerdb psql
+mkdir -p "$work/bin"
+ln -sf "$(command -v python3)" "$work/bin/python3"
+run 2 "'mysqldump' not found; install mariadb-client" "a missing client program" -- env PATH="$work/bin" "$stackato" -n tunnel customerdb mysqldump
+python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', $port_my)); s.listen(); time.sleep(30)" 2>/dev/null &
+# (port_my is in use by the first tunnel already; the next free one is taken instead)
+pids+=($!)
+open_tunnel busy customerdb --port "$port_my"
+grep -q "port $port_my is taken; using" "$work/busy.log" && ok || { rc=-; cp "$work/busy.log" "$work/out"; bad "a taken port: the next one"; }
+
+echo "tunnel: $pass passed, $fails failed"
+[ "$fails" = 0 ]
