@@ -15,6 +15,7 @@
 
 #include <array>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "stackato/tunnel/protocol.hpp"
@@ -40,7 +41,7 @@ class Splice : public std::enable_shared_from_this<Splice<WebSocket>> {
  private:
   // TCP -> WebSocket
   boost::asio::awaitable<void> upstream() {
-    std::array<char, 64 * 1024> buf;
+    std::array<char, 128 * 1024> buf;
     try {
       for (;;) {
         boost::system::error_code ec;
@@ -60,25 +61,27 @@ class Splice : public std::enable_shared_from_this<Splice<WebSocket>> {
     }
   }
 
-  // WebSocket -> TCP
+  // WebSocket -> TCP. Frames are read piecewise straight into one buffer (no message-sized
+  // buffer to grow and copy); a text message is a control word, gathered whole.
   boost::asio::awaitable<void> downstream() {
-    boost::beast::flat_buffer buf;
+    std::array<char, 128 * 1024> buf;
+    std::string text;
     try {
       for (;;) {
-        co_await ws_.async_read(buf, boost::asio::use_awaitable);
+        std::size_t n = co_await ws_.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
         if (ws_.got_text()) {
-          std::string_view text(static_cast<const char*>(buf.data().data()), buf.size());
-          buf.consume(buf.size());
+          text.append(buf.data(), n);
+          if (!ws_.is_message_done()) continue;
           if (text == kEof) {
             boost::system::error_code ignored;
             tcp_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
             got_eof_ = true;
             co_await maybe_close();
           }
+          text.clear();
           continue;
         }
-        co_await boost::asio::async_write(tcp_, buf.data(), boost::asio::use_awaitable);
-        buf.consume(buf.size());
+        if (n > 0) co_await boost::asio::async_write(tcp_, boost::asio::buffer(buf.data(), n), boost::asio::use_awaitable);
       }
     } catch (const std::exception&) {
       abort();  // closed by the peer (normal end) or failed: either way, both sides go

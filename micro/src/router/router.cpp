@@ -206,7 +206,7 @@ awaitable<void> write_plain(Stream& client, unsigned version, bool keep, bhttp::
 // Copies bytes one way until either side closes; then closes the other's write side.
 template <class From, class To>
 awaitable<void> pump(From& from, To& to) {
-  std::array<char, 65536> buf;
+  std::array<char, 256 * 1024> buf;  // large copies: a tunnel or upload through here moves gigabytes
   boost::system::error_code ec;
   for (;;) {
     std::size_t n = co_await from.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
