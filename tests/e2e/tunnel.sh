@@ -54,6 +54,12 @@ run 0 "Getting tunnel url: OK" "a second tunnel reuses the helper" -- "$stackato
 grep -q "Deploying the tunnel helper" "$work/out" && { rc=-; bad "the helper was pushed again"; } || ok
 [ "$("$stackato" apps --json | jq '[.[] | select(.name | startswith("tunnel"))] | length')" = 1 ] && ok || { rc=-; bad "one helper app"; }
 
+# --- on a terminal: the menu (1. none 2. mysql 3. mysqldump), then mysqldump asks for a file
+(sleep 3; printf '3\n'; sleep 1; printf '%s\n' "$work/menu.sql"; sleep 5) |
+  timeout 30 script -qec "$stackato tunnel customerdb --port 0" /dev/null >"$work/out" 2>&1
+grep -q "1. none" "$work/out" && grep -q "2. mysql" "$work/out" && grep -q "3. mysqldump" "$work/out" && ok || { rc=-; bad "the client menu on a terminal"; }
+grep -q "John Doe" "$work/menu.sql" 2>/dev/null && ok || { rc=-; bad "the menu's mysqldump writes the file it asked for"; }
+
 # --- the seed: a `none` tunnel on port 10000, then mysql imports a file through it
 open_tunnel my customerdb
 [ -n "$port_my" ] && ok || { rc=-; cp "$work/my.log" "$work/out"; bad "the none tunnel starts and says its port"; }
