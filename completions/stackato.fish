@@ -31,6 +31,7 @@ complete -c stackato -n '__fish_use_subcommand' -a start -d 'Start an applicatio
 complete -c stackato -n '__fish_use_subcommand' -a stop -d 'Stop an application'
 complete -c stackato -n '__fish_use_subcommand' -a restart -d 'Sestart an application and wait until it runs'
 complete -c stackato -n '__fish_use_subcommand' -a push -d 'Create or update applications from the manifest, upload, stage and start them'
+complete -c stackato -n '__fish_use_subcommand' -a rollback -d 'Move APP'\''s routes back to APP-previous (kept by push --zero-downtime --keep-previous)'
 complete -c stackato -n '__fish_use_subcommand' -a info -d 'Show the target, its API version and who is logged in'
 complete -c stackato -n '__fish_use_subcommand' -a app -d 'Show one application: state, instances, limits, URLs, services'
 complete -c stackato -n '__fish_use_subcommand' -a scale -d 'Change an application'\''s instances, memory or disk'
@@ -135,7 +136,15 @@ complete -c stackato -n '__fish_seen_subcommand_from push' -l nostart
 complete -c stackato -n '__fish_seen_subcommand_from push' -l force-start
 complete -c stackato -n '__fish_seen_subcommand_from push' -l reset
 complete -c stackato -n '__fish_seen_subcommand_from push' -l timeout
+complete -c stackato -n '__fish_seen_subcommand_from push' -l zero-downtime
+complete -c stackato -n '__fish_seen_subcommand_from push' -l smoke-test
+complete -c stackato -n '__fish_seen_subcommand_from push' -l drain
+complete -c stackato -n '__fish_seen_subcommand_from push' -l keep-previous
 complete -c stackato -n '__fish_seen_subcommand_from push' -a '(stackato completion --names app 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from rollback' -l help
+complete -c stackato -n '__fish_seen_subcommand_from rollback' -s h
+complete -c stackato -n '__fish_seen_subcommand_from rollback' -l drain
+complete -c stackato -n '__fish_seen_subcommand_from rollback' -a '(stackato completion --names app 2>/dev/null)'
 complete -c stackato -n '__fish_seen_subcommand_from info' -l help
 complete -c stackato -n '__fish_seen_subcommand_from info' -s h
 complete -c stackato -n '__fish_seen_subcommand_from info' -l json

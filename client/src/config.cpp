@@ -100,6 +100,8 @@ fs::path Config::default_dir() {
   return fs::path(home ? home : ".") / ".stackato" / "client";
 }
 
+void write_private_file(const fs::path& path, const std::string& text) { write_atomically(path, text); }
+
 ConfigFiles Config::read() const {
   Lock lock(dir_, false);
   return load(dir_);

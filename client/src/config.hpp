@@ -38,4 +38,7 @@ class Config {
   std::filesystem::path dir_;
 };
 
+// A file created 0600 and replaced atomically (temp file + rename): journals, caches.
+void write_private_file(const std::filesystem::path& path, const std::string& text);
+
 }  // namespace stackato::client

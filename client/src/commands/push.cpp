@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "client_context.hpp"
 #include "push/deploy.hpp"
+#include "push/release.hpp"
 #include "session.hpp"
 #include "stackato/manifest/manifest.hpp"
 #include "terminal.hpp"
@@ -19,6 +20,9 @@ struct Options {
   std::optional<int> instances;
   std::vector<std::string> urls, env;
   bool no_route = false, no_start = false, force_start = false, reset = false;
+  bool zero_downtime = false, keep_previous = false;
+  std::string smoke_test;
+  long drain_s = 5;
   long timeout_s = 0;
 };
 
@@ -109,7 +113,13 @@ void run_push(const Options& o, const Globals& globals) {
   if (m.apps.size() > 1 && (flags.instances || flags.memory_mb || flags.disk_mb || !flags.urls.empty()))
     throw UsageError("--instances, --mem, --disk and --url apply to one app; this manifest pushes " +
                      std::to_string(m.apps.size()));
-  for (const auto& app : m.apps) push_app(s, context, m, app, flags, stderr_is_tty());
+  ReleaseOptions release{o.smoke_test, o.drain_s, o.keep_previous};
+  for (const auto& app : m.apps) {
+    if (o.zero_downtime)
+      push_zero_downtime(s, context, m, app, flags, release, stderr_is_tty());
+    else
+      push_app(s, context, m, app, flags, stderr_is_tty());
+  }
 }
 
 }  // namespace
@@ -132,7 +142,26 @@ void add_push(CLI::App& app, Globals& globals) {
   cmd->add_flag("--reset", o->reset, "Accepted for the original client's scripts; changes are always applied");
   cmd->add_option("--timeout", o->timeout_s, "Seconds to wait for the instances to run (default: manifest, else 180)")
       ->check(CLI::PositiveNumber);
-  cmd->callback([o, &globals] { run_push(*o, globals); });
+  cmd->add_flag("--zero-downtime", o->zero_downtime, "Release beside the running version and move its routes without dropping a request");
+  cmd->add_option("--smoke-test", o->smoke_test, "With --zero-downtime: a command that must exit 0 against $STACKATO_SMOKE_URL before traffic moves");
+  cmd->add_option("--drain", o->drain_s, "With --zero-downtime: seconds between unmapping the old version and stopping it (default 5)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--keep-previous", o->keep_previous, "With --zero-downtime: keep the old version stopped as NAME-previous (for rollback)");
+  cmd->callback([o, &globals] {
+    if (!o->zero_downtime && (!o->smoke_test.empty() || o->keep_previous))
+      throw UsageError("--smoke-test and --keep-previous need --zero-downtime");
+    if (o->zero_downtime && o->no_start) throw UsageError("--zero-downtime and --no-start exclude each other");
+    run_push(*o, globals);
+  });
+
+  auto rb = std::make_shared<std::pair<std::string, long>>("", 5);
+  auto* roll = app.add_subcommand("rollback", "Move APP's routes back to APP-previous (kept by push --zero-downtime --keep-previous)");
+  roll->add_option("app", rb->first, "Application")->required();
+  roll->add_option("--drain", rb->second, "Seconds between unmapping the current version and stopping it (default 5)");
+  roll->callback([rb, &globals] {
+    Session s(globals);
+    rollback(s, rb->first, rb->second);
+  });
 }
 
 }  // namespace stackato::client

@@ -1,0 +1,297 @@
+#include "push/release.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "logs.hpp"
+#include "resources.hpp"
+
+namespace stackato::client {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// The steps, in order; a journal at or after "mapped" means the new version already serves.
+const std::vector<std::string> kSteps = {"started", "new-running", "mapped", "unmapped", "old-retired", "renamed"};
+int step_index(const std::string& step) {
+  auto it = std::find(kSteps.begin(), kSteps.end(), step);
+  return it == kSteps.end() ? -1 : static_cast<int>(it - kSteps.begin());
+}
+
+struct Journal {
+  fs::path file;
+  json j = json::object();
+  void save(const std::string& step) {
+    j["step"] = step;
+    fs::create_directories(file.parent_path());
+    write_private_file(file, j.dump(2) + "\n");
+    // The end-to-end test kills the client right after a given step, as kill -9 would.
+    if (const char* die = std::getenv("STACKATO_TEST_DIE_AFTER"); die && step == die) ::raise(SIGKILL);
+  }
+  void done() {
+    std::error_code ec;
+    fs::remove(file, ec);
+  }
+};
+
+fs::path journal_path(Session& s, const std::string& name) {
+  std::string key = s.target();
+  for (auto& c : key)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s.config().dir() / "releases" / (key + "__" + name + ".json");
+}
+
+std::optional<json> app_by_guid(Session& s, const std::string& guid) {
+  if (guid.empty()) return std::nullopt;
+  try {
+    return s.call("GET", "/v3/apps/" + guid);
+  } catch (const ApiError& e) {
+    if (e.status == 404) return std::nullopt;
+    throw;
+  }
+}
+
+std::vector<std::string> urls_of(Session& s, const std::string& guid) {
+  std::vector<std::string> out;
+  for (const auto& r : s.list_all("/v3/apps/" + guid + "/routes")) out.push_back(r["url"]);
+  return out;
+}
+
+void unmap(Session& s, const std::string& app_guid, const std::string& url) {
+  auto route = find_route(s, parse_url(s, url));
+  if (!route) return;
+  for (const auto& d : (*route)["destinations"])
+    if (d["app"]["guid"] == app_guid)
+      s.call("DELETE", "/v3/routes/" + (*route)["guid"].get<std::string>() + "/destinations/" + d["guid"].get<std::string>());
+}
+
+void delete_route(Session& s, const std::string& url) {
+  if (url.empty()) return;
+  if (auto route = find_route(s, parse_url(s, url))) s.call("DELETE", "/v3/routes/" + (*route)["guid"].get<std::string>());
+}
+
+void delete_app(Session& s, const std::string& guid) {
+  std::string job;
+  s.call("DELETE", "/v3/apps/" + guid, nullptr, &job);
+  if (!job.empty()) wait_job(s, job);
+}
+
+void rename_app(Session& s, const std::string& guid, const std::string& name) {
+  s.call("PATCH", "/v3/apps/" + guid, {{"name", name}});
+}
+
+bool all_running(Session& s, const json& app) {
+  if (app["state"] != "STARTED") return false;
+  json web = web_process(s, app["guid"]);
+  json stats = s.call("GET", "/v3/processes/" + web["guid"].get<std::string>() + "/stats");
+  for (const auto& st : stats["resources"])
+    if (st["state"] != "RUNNING") return false;
+  return !stats["resources"].empty();
+}
+
+// Not yet serving: the new app and its temporary route go; the old app was never touched.
+void undo(Session& s, Journal& jr) {
+  std::string new_name = jr.j.value("new_name", "");
+  if (auto a = app_by_guid(s, jr.j.value("new_guid", ""))) {
+    delete_app(s, (*a)["guid"]);
+  } else if (auto b = find_app(s, new_name)) {
+    delete_app(s, (*b)["guid"]);
+  }
+  delete_route(s, jr.j.value("temp_route", ""));
+  jr.done();
+  std::cerr << "Undone: deleted " << new_name << " and its temporary route; " << jr.j.value("app", "") << " is unchanged\n";
+}
+
+// Serving already (or about to): finish every remaining step. Each is safe to repeat.
+void forward(Session& s, Journal& jr) {
+  const json& j = jr.j;
+  std::string name = j["app"], new_guid = j["new_guid"], old_guid = j.value("old_guid", "");
+  int at = step_index(j["step"]);
+  auto fresh = app_by_guid(s, new_guid);
+  if (!fresh) throw ApiError(500, "the journal's new app is gone; nothing to finish (see " + jr.file.string() + ")");
+  if (at < step_index("mapped")) {
+    for (const auto& url : j["routes"]) map_route(s, *fresh, parse_url(s, url));
+    std::cerr << "Mapped " << j["routes"].size() << " route(s) to the new version\n";
+    jr.save("mapped");
+  }
+  if (at < step_index("unmapped")) {
+    if (app_by_guid(s, old_guid))
+      for (const auto& url : j["routes"]) unmap(s, old_guid, url);
+    std::cerr << "Unmapped them from the old version; draining " << j.value("drain_s", 5L) << " s\n";
+    jr.save("unmapped");
+    std::this_thread::sleep_for(std::chrono::seconds(j.value("drain_s", 5L)));
+  }
+  if (at < step_index("old-retired")) {
+    if (auto old = app_by_guid(s, old_guid)) {
+      s.call("POST", "/v3/apps/" + old_guid + "/actions/stop");
+      if (j.value("keep_previous", false)) {
+        if (auto prev = find_app(s, name + "-previous"); prev && (*prev)["guid"] != old_guid) delete_app(s, (*prev)["guid"]);
+        rename_app(s, old_guid, name + "-previous");
+        std::cerr << "Stopped the old version and kept it as " << name << "-previous\n";
+      } else {
+        delete_app(s, old_guid);
+        std::cerr << "Deleted the old version\n";
+      }
+    }
+    jr.save("old-retired");
+  }
+  if (at < step_index("renamed")) {
+    if ((*fresh)["name"] != name) rename_app(s, new_guid, name);
+    jr.save("renamed");
+  }
+  delete_route(s, j.value("temp_route", ""));
+  cache_name(s, "app", j.value("new_name", ""), false);
+  jr.done();
+  std::cerr << name << " is the new version; temporary route " << j.value("temp_route", "") << " deleted\n";
+}
+
+int run_smoke_test(const std::string& command, const std::string& url) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("STACKATO_SMOKE_URL", url.c_str(), 1);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string hex4() {
+  std::random_device rd;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return buf;
+}
+
+}  // namespace
+
+void push_zero_downtime(Session& s, manifest::Context& context, const manifest::Manifest& m, const manifest::App& app,
+                        const PushFlags& flags, const ReleaseOptions& options, bool show_progress) {
+  Journal jr{journal_path(s, app.name)};
+  if (std::ifstream in(jr.file); in) {
+    jr.j = json::parse(in, nullptr, false);
+    if (jr.j.is_object() && jr.j.contains("step")) {
+      std::cerr << "Resuming the interrupted release of " << app.name << " (last step: " << jr.j["step"].get<std::string>() << ")\n";
+      if (step_index(jr.j["step"]) >= step_index("new-running") && jr.j.contains("new_guid")) {
+        forward(s, jr);
+        return;
+      }
+      undo(s, jr);  // then release afresh, below
+    }
+    jr.j = json::object();
+  }
+
+  auto old = find_app(s, app.name);
+  if (!old || !all_running(s, *old)) {
+    std::cerr << (old ? app.name + " is not running" : app.name + " does not exist yet")
+              << ": a zero-downtime release needs a live app; doing a plain push\n";
+    push_app(s, context, m, app, flags, show_progress);
+    return;
+  }
+  std::string old_guid = (*old)["guid"], new_name = app.name + "-new";
+  if (auto leftover = find_app(s, new_name)) {
+    std::cerr << "Deleting " << new_name << ", left over by an earlier release without a journal\n";
+    delete_app(s, (*leftover)["guid"]);
+  }
+  json routes = urls_of(s, old_guid);
+  std::string domain = s.call("GET", "/v3/domains")["resources"][0]["name"];
+  std::string temp_route = app.name + "-new-" + hex4() + "." + domain;
+
+  // The new version: the same services (manifest's and those bound now), env, scale; only a
+  // temporary route.
+  manifest::App next = app;
+  next.name = new_name;
+  next.urls = std::vector<std::string>{temp_route};
+  json bound = s.call("GET", "/v3/service_credential_bindings?type=app&include=service_instance&app_guids=" + old_guid)
+                   .value("included", json::object())
+                   .value("service_instances", json::array());
+  for (const auto& si : bound) {
+    bool listed = false;
+    for (const auto& svc : next.services) listed |= svc.name == si["name"];
+    if (!listed) {
+      manifest::Service svc;
+      svc.name = si["name"];
+      next.services.push_back(svc);
+    }
+  }
+  PushFlags f = flags;
+  f.force_start = true;
+  f.no_start = false;
+  // (a named variable: items() of a temporary would dangle)
+  json old_env = s.call("GET", "/v3/apps/" + old_guid + "/environment_variables").value("var", json::object());
+  for (const auto& [k, v] : old_env.items())
+    if (v.is_string()) f.env.emplace(k, v.get<std::string>());  // the manifest and --env win
+  json web = web_process(s, old_guid);
+  if (!f.instances && !app.instances) f.instances = web["instances"].get<int>();
+  if (!f.memory_mb && !app.memory_mb) f.memory_mb = web["memory_in_mb"].get<long>();
+  if (!f.disk_mb && !app.disk_mb) f.disk_mb = web["disk_in_mb"].get<long>();
+
+  jr.j = {{"app", app.name},          {"new_name", new_name},       {"old_guid", old_guid},
+          {"routes", routes},         {"temp_route", temp_route},   {"drain_s", options.drain_s},
+          {"keep_previous", options.keep_previous}};
+  jr.save("started");
+  std::cerr << "Releasing " << app.name << " without downtime: the new version starts as " << new_name << " at "
+            << temp_route << "\n";
+  try {
+    PushResult r = push_app(s, context, m, next, f, show_progress);
+    jr.j["new_guid"] = r.guid;
+    if (!options.smoke_test.empty()) {
+      std::string url = s.target().substr(0, s.target().find("://")) + "://" + temp_route;
+      auto colon = s.target().rfind(':');
+      if (colon != std::string::npos && colon > s.target().find("://") + 2) url += s.target().substr(colon);
+      std::cerr << "Smoke test: " << options.smoke_test << " (STACKATO_SMOKE_URL=" << url << ")\n";
+      int rc = run_smoke_test(options.smoke_test, url);
+      if (rc != 0) {
+        std::string why = "the smoke test failed with exit status " + std::to_string(rc);
+        for (const auto& l : last_lines(s, r.guid, 10)) why += "\n  " + l;
+        throw ApiError(422, why);
+      }
+    }
+    jr.save("new-running");
+  } catch (const std::exception& e) {
+    std::cerr << "Release aborted before traffic moved: " << e.what() << "\n";
+    if (jr.j.contains("new_guid") || find_app(s, new_name)) undo(s, jr);
+    else {
+      delete_route(s, temp_route);
+      jr.done();
+    }
+    throw;
+  }
+  forward(s, jr);
+}
+
+void rollback(Session& s, const std::string& name, long drain_s) {
+  json cur = app_named(s, name);
+  auto prev = find_app(s, name + "-previous");
+  if (!prev) throw ApiError(404, "no " + name + "-previous to roll back to (push --zero-downtime --keep-previous keeps one)");
+  std::string prev_guid = (*prev)["guid"], cur_guid = cur["guid"];
+  if ((*prev)["state"] != "STARTED") {
+    std::cerr << "Starting " << name << "-previous\n";
+    s.call("POST", "/v3/apps/" + prev_guid + "/actions/start");
+  }
+  wait_running(s, *prev, 180);  // healthy before it gets any traffic
+  auto routes = urls_of(s, cur_guid);
+  for (const auto& url : routes) map_route(s, *prev, parse_url(s, url));
+  for (const auto& url : routes) unmap(s, cur_guid, url);
+  std::cerr << "Moved " << routes.size() << " route(s) back; draining " << drain_s << " s\n";
+  std::this_thread::sleep_for(std::chrono::seconds(drain_s));
+  s.call("POST", "/v3/apps/" + cur_guid + "/actions/stop");
+  rename_app(s, cur_guid, name + "-rollback-" + hex4());
+  rename_app(s, prev_guid, name);
+  rename_app(s, cur_guid, name + "-previous");
+  std::cerr << name << " is the previous version again; the rolled-back one is stopped as " << name << "-previous\n";
+}
+
+}  // namespace stackato::client
