@@ -54,6 +54,8 @@ complete -c stackato -n '__fish_use_subcommand' -a unbind-service -d 'Unbind a s
 complete -c stackato -n '__fish_use_subcommand' -a delete-service -d 'Delete service instances and their data'
 complete -c stackato -n '__fish_use_subcommand' -a rename-service -d 'Rename a service instance'
 complete -c stackato -n '__fish_use_subcommand' -a tunnel -d 'Open a local port to a database service (and run a client on it)'
+complete -c stackato -n '__fish_use_subcommand' -a run -d 'Run a command in an app instance (stdin, stdout, stderr and exit status carried)'
+complete -c stackato -n '__fish_use_subcommand' -a dbshell -d 'A database shell in an app instance; with stdin redirected, an import'
 complete -c stackato -n '__fish_use_subcommand' -a completion -d 'Print a completion script: bash, zsh or fish'
 complete -c stackato -n '__fish_seen_subcommand_from help' -l help
 complete -c stackato -n '__fish_seen_subcommand_from help' -s h
@@ -242,5 +244,16 @@ complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l bind
 complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l output
 complete -c stackato -n '__fish_seen_subcommand_from tunnel' -l allow-http
 complete -c stackato -n '__fish_seen_subcommand_from tunnel' -a '(stackato completion --names service 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from run' -l help
+complete -c stackato -n '__fish_seen_subcommand_from run' -s h
+complete -c stackato -n '__fish_seen_subcommand_from run' -l app
+complete -c stackato -n '__fish_seen_subcommand_from run' -s a
+complete -c stackato -n '__fish_seen_subcommand_from run' -l instance
+complete -c stackato -n '__fish_seen_subcommand_from run' -l tty
+complete -c stackato -n '__fish_seen_subcommand_from run' -s t
+complete -c stackato -n '__fish_seen_subcommand_from run' -l no-tty
+complete -c stackato -n '__fish_seen_subcommand_from run' -s T
+complete -c stackato -n '__fish_seen_subcommand_from dbshell' -l help
+complete -c stackato -n '__fish_seen_subcommand_from dbshell' -s h
 complete -c stackato -n '__fish_seen_subcommand_from completion' -l help
 complete -c stackato -n '__fish_seen_subcommand_from completion' -s h

@@ -101,6 +101,7 @@ int run(int argc, char** argv) {
   add_curl(app, globals);
   add_services(app, globals);
   add_tunnel(app, globals);
+  add_run(app, globals);
   add_completion(app, globals);
 
   try {

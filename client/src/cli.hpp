@@ -52,5 +52,6 @@ void add_curl(CLI::App& app, Globals& globals);
 void add_completion(CLI::App& app, Globals& globals);
 void add_services(CLI::App& app, Globals& globals);
 void add_tunnel(CLI::App& app, Globals& globals);
+void add_run(CLI::App& app, Globals& globals);
 
 }  // namespace stackato::client

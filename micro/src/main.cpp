@@ -26,6 +26,11 @@ int main(int argc, char** argv) {
   auto* stop = app.add_subcommand("stop", "Stop kato");
   auto* status = app.add_subcommand("status", "Show each role and its state");
   auto* info = app.add_subcommand("info", "Show the API URL, CA file and login");
+  std::string user_name;
+  std::vector<std::string> user_spaces;
+  auto* add_user = app.add_subcommand("add-user", "Add a user who is not an admin (password on stdin)");
+  add_user->add_option("name", user_name, "User name")->required();
+  add_user->add_option("--space", user_spaces, "A space the user is a member of (repeatable)");
 
   try {
     app.parse(argc, argv);
@@ -40,6 +45,7 @@ int main(int argc, char** argv) {
     if (stop->parsed()) return kato::admin::stop(data);
     if (status->parsed()) return kato::admin::status(data);
     if (info->parsed()) return kato::admin::info(data);
+    if (add_user->parsed()) return kato::admin::add_user(data, user_name, user_spaces);
   } catch (const std::exception& e) {
     std::cerr << "kato: " << e.what() << "\n";
     return 1;

@@ -1,9 +1,10 @@
 #pragma once
-// kato's admin commands: start (the daemon), stop, status, info.
+// kato's admin commands: start (the daemon), stop, status, info, add-user.
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kato::admin {
 
@@ -22,5 +23,7 @@ int start(const StartOptions& options);
 int stop(const std::filesystem::path& data);
 int status(const std::filesystem::path& data);
 int info(const std::filesystem::path& data);
+// A user who is not an admin, a member of the named spaces; the password is read from stdin.
+int add_user(const std::filesystem::path& data, const std::string& name, const std::vector<std::string>& spaces);
 
 }  // namespace kato::admin

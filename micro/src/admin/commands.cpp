@@ -16,6 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/admin.hpp"
+#include "auth/tokens.hpp"
+#include "controller/api.hpp"
+#include "store/store.hpp"
 #include "admin/state.hpp"
 #include "runner/process.hpp"
 
@@ -114,6 +117,40 @@ int info(const fs::path& data) {
             << "CA file:  " << st->ca << "\n"
             << "Admin:    admin (password in " << (data / "admin-password").string() << ")\n"
             << "Org/space: kato / dev\n";
+  return 0;
+}
+
+}  // namespace kato::admin
+
+namespace kato::admin {
+
+int add_user(const fs::path& data, const std::string& name, const std::vector<std::string>& spaces) {
+  std::string password;
+  std::getline(std::cin, password);
+  if (password.size() < 8) {
+    std::cerr << "kato: add-user reads the password (at least 8 characters) from stdin\n";
+    return 2;
+  }
+  store::Store store(data / "kato.db");
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto& wanted : spaces) {
+    std::string guid;
+    for (const auto& sp : store.list("space"))
+      if (sp["name"] == wanted) guid = sp["guid"];
+    if (guid.empty()) {
+      std::cerr << "kato: no space named '" << wanted << "'\n";
+      return 1;
+    }
+    members.push_back(guid);
+  }
+  for (const auto& u : store.list("user"))
+    if (u["name"] == name) {
+      std::cerr << "kato: a user named '" << name << "' exists\n";
+      return 1;
+    }
+  store.put("user", {{"guid", auth::new_guid()}, {"name", name}, {"_password", auth::hash_password(password)},
+                     {"_admin", false}, {"_spaces", members}, {"created_at", controller::now_iso()}});
+  std::cout << "Added user " << name << (members.empty() ? " (no space)" : "") << "\n";
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "blobs/blobs.hpp"
 #include "router/router.hpp"
 #include "brokers/brokers.hpp"
+#include "exec/exec.hpp"
 #include "runner/runner.hpp"
 #include "stager/stager.hpp"
 #include "controller/controller.hpp"
@@ -107,10 +108,12 @@ int serve(const StartOptions& o, int ready_fd) {
     runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });
     brokers::Brokers brokers(o.data / "services");
     controller::Controller api(store, tokens, config, {&blobs, &stager, &runner, &brokers});
+    exec::install_helpers(o.data / "helpers");
+    exec::Exec exec(store, tokens, o.domain, o.data / "instances", o.data / "helpers");
     http::Server server(workers, tls, o.listen, o.port, [&](http::Request& req) {
       // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
       return api.handle(req);
-    }, &router);
+    }, &router, {}, &exec);
     server.start();
     runner.reconcile_all();  // apps that were STARTED come back
 

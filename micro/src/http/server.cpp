@@ -71,6 +71,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   tcp::acceptor acceptor;
   Dispatch dispatch;
   Proxy* proxy;
+  Upgrades* upgrades = nullptr;
   Limits limits;
 
   Impl(std::vector<asio::io_context*> w, asio::ssl::context& tls_, const std::string& address, unsigned short port,
@@ -149,6 +150,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (ec) co_return;
       std::string host = host_of(parser.get());
       bool proxied = proxy && proxy->wants(host);
+      if (!proxied && upgrades && upgrades->wants(parser.get())) {
+        beast::get_lowest_layer(stream).expires_never();
+        co_await upgrades->serve(stream, buffer, parser.release());
+        co_return;
+      }
       std::size_t limit = proxied ? limits.proxied
                           : is_upload(std::string_view(parser.get().target().data(), parser.get().target().size()))
                               ? limits.upload
@@ -204,8 +210,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 };
 
 Server::Server(std::vector<asio::io_context*> workers, asio::ssl::context& tls, const std::string& address,
-               unsigned short port, Dispatch dispatch, Proxy* proxy, Limits limits)
-    : impl_(std::make_shared<Impl>(std::move(workers), tls, address, port, std::move(dispatch), proxy, limits)) {}
+               unsigned short port, Dispatch dispatch, Proxy* proxy, Limits limits, Upgrades* upgrades)
+    : impl_(std::make_shared<Impl>(std::move(workers), tls, address, port, std::move(dispatch), proxy, limits)) {
+  impl_->upgrades = upgrades;
+}
 
 Server::~Server() = default;
 

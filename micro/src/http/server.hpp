@@ -38,6 +38,17 @@ class Proxy {
                                              std::string peer) = 0;
 };
 
+// WebSocket upgrades on the API host (kato's exec endpoint), which own the connection.
+class Upgrades {
+ public:
+  virtual ~Upgrades() = default;
+  virtual bool wants(const RawRequest& request) const = 0;
+  virtual boost::asio::awaitable<void> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
+                                             RawRequest request) = 0;
+  virtual boost::asio::awaitable<void> serve(boost::beast::ssl_stream<boost::beast::tcp_stream>& client,
+                                             boost::beast::flat_buffer& buffer, RawRequest request) = 0;
+};
+
 // Body size limits: JSON APIs get a small one; package uploads a large one.
 struct Limits {
   std::size_t body = 1u << 20;
@@ -51,7 +62,7 @@ class Server {
   // thread), so that a connection stays on one thread; the acceptor runs on the first.
   Server(std::vector<boost::asio::io_context*> workers, boost::asio::ssl::context& tls,
          const std::string& address, unsigned short port, Dispatch dispatch, Proxy* proxy = nullptr,
-         Limits limits = {});
+         Limits limits = {}, Upgrades* upgrades = nullptr);
   ~Server();
   unsigned short port() const;
   void start();

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# stackato run, dbexport and dbshell through kato's exec endpoint: the seed's exact command
+# lines from the app's directory, round trips of datasets with binary and non-UTF-8 bytes for
+# MySQL, PostgreSQL and Redis (dump, drop, import, compare checksums) with the client's peak RSS,
+# exit codes (remote failure, failing import, killed command, broken local pipe, dropped
+# connection) and a user of another space refused (403).
+set -u
+stackato=$1
+kato=$2
+mb=${REMOTE_TEST_MB:-24}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d)
+trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+pass=0
+fails=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 800 "$work/out")"; fails=$((fails + 1)); }
+run() {
+  local want=$1 pattern=$2 what=$3
+  shift 4
+  "$@" >"$work/out" 2>&1 </dev/null
+  rc=$?
+  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
+}
+in_app() { (cd "$work/ct" && "$@"); }
+# sql APP SERVICE STATEMENT: a statement through dbshell, its output on stdout
+sql() { printf '%s\n' "$3" | "$stackato" dbshell "$1" "$2" 2>&1; }
+
+export KATO_ADMIN_PASSWORD=remote-secret STACKATO_HOME=$work/home
+"$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
+port=$(jq -r .port "$work/k/kato.json")
+ca=$work/k/tls/ca.pem
+"$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
+printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+cp -r "$here/../../examples/customertracker" "$work/ct"
+in_app "$stackato" -n push >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
+
+# --- the seed's command lines, from the app's directory, APP omitted
+in_app "$stackato" run dbexport customerdb >"$work/dumpfile.sql" 2>"$work/out"
+rc=$?
+[ "$rc" = 0 ] && grep -q "John Doe" "$work/dumpfile.sql" && ok || bad "stackato run dbexport customerdb > dumpfile.sql"
+sql customertracker customerdb "DROP TABLE customers;" >/dev/null
+in_app "$stackato" dbshell <"$work/dumpfile.sql" >"$work/out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && ok || bad "stackato dbshell < dumpfile.sql"
+[ "$(sql customertracker customerdb 'SELECT COUNT(*) FROM customers;' | tail -1)" = 2 ] && ok || { rc=-; bad "the import restored the table"; }
+run 0 "" "run with APP as the first word" -- "$stackato" run customertracker dbexport customerdb
+run 1 "Service \[nosuch\] is not bound to application \[customertracker\]" "dbexport of an unbound service" -- "$stackato" run customertracker dbexport nosuch
+
+# --- round trips: mysql, postgresql, redis; dump, drop, import, compare
+"$stackato" create-service postgresql pgdb customertracker >/dev/null 2>&1
+"$stackato" create-service redis rdb customertracker --restart >/dev/null 2>&1
+run 1 "More than one service found; you must specify" "dbshell with several databases and none named" -- "$stackato" dbshell customertracker
+declare -A check=(
+  [mysql]="CHECKSUM TABLE big;"
+  [postgresql]="SELECT md5(string_agg(id || label || encode(data, 'hex'), ',' ORDER BY id)) FROM big;"
+)
+for pair in mysql:customerdb postgresql:pgdb redis:rdb; do
+  type=${pair%%:*} svc=${pair#*:}
+  python3 "$here/tools/dataset.py" "$type" "$mb" >"$work/load-$type"
+  "$stackato" dbshell customertracker "$svc" <"$work/load-$type" >"$work/out" 2>&1 && ok || { rc=$?; bad "$type: load $mb MB through dbshell"; }
+  if [ "$type" = redis ]; then
+    before=$(printf 'DBSIZE\nGET "key:7:\\xff\\xfe"\n' | "$stackato" run customertracker -- sh -c 'dbshell rdb' 2>/dev/null | sha1sum)
+  else
+    before=$(sql customertracker "$svc" "${check[$type]}" | grep -oE '[0-9a-f]{32}|[0-9]{6,}' | tail -1)
+  fi
+  /usr/bin/time -o "$work/rss" -f %M "$stackato" run customertracker dbexport "$svc" >"$work/dump-$type" 2>"$work/out"
+  rc=$?
+  [ "$rc" = 0 ] && [ -s "$work/dump-$type" ] && ok || bad "$type: dbexport"
+  rss=$(cat "$work/rss")
+  [ "$rss" -lt 65536 ] && ok || { rc=-; bad "$type: client peak RSS ${rss} KB (want < 64 MB)"; }
+  echo "$type: dump $(($(stat -c %s "$work/dump-$type") / 1048576)) MB, client peak RSS $((rss / 1024)) MB"
+  if [ "$type" = redis ]; then
+    printf 'FLUSHDB\n' | "$stackato" run customertracker -- sh -c 'dbshell rdb' >/dev/null 2>&1
+    "$stackato" dbshell customertracker rdb <"$work/dump-$type" >"$work/out" 2>&1 && ok || { rc=$?; bad "redis: import"; }
+    after=$(printf 'DBSIZE\nGET "key:7:\\xff\\xfe"\n' | "$stackato" run customertracker -- sh -c 'dbshell rdb' 2>/dev/null | sha1sum)
+  else
+    sql customertracker "$svc" "DROP TABLE big;" >/dev/null
+    "$stackato" dbshell customertracker "$svc" <"$work/dump-$type" >"$work/out" 2>&1 && ok || { rc=$?; bad "$type: import the dump"; }
+    after=$(sql customertracker "$svc" "${check[$type]}" | grep -oE '[0-9a-f]{32}|[0-9]{6,}' | tail -1)
+  fi
+  [ -n "$before" ] && [ "$before" = "$after" ] && ok || { rc=-; bad "$type: checksums before and after ($before / $after)"; }
+done
+
+# --- exit codes
+run 7 "^out$" "a failing remote command's status" -- "$stackato" run customertracker -- sh -c 'echo out; exit 7'
+printf 'THIS IS NOT SQL;\n' >"$work/broken.sql"
+"$stackato" dbshell customertracker customerdb <"$work/broken.sql" >"$work/out" 2>&1
+rc=$?
+[ "$rc" != 0 ] && grep -q "ERROR" "$work/out" && ok || bad "a failing import"
+run 137 "" "a killed remote command: 128 + 9" -- "$stackato" run customertracker -- sh -c 'kill -9 $$'
+"$stackato" run customertracker -- seq 1 100000000 | head -1 >"$work/out"
+rc=${PIPESTATUS[0]}
+[ "$rc" = 141 ] && ok || bad "a broken local pipe ends the command (141)"
+sleep 1
+pgrep -f "seq 1 100000000" >/dev/null && { rc=-; bad "the remote command still runs after the pipe broke"; } || ok
+printf 'hello\nworld\n' | "$stackato" run customertracker -- wc -l >"$work/out" 2>&1
+[ "$(tr -d ' ' <"$work/out")" = 2 ] && ok || { rc=-; bad "stdin reaches the command"; }
+
+# --- a user of another space gets 403 from the endpoint
+printf 'outsider-pw\n' | "$kato" --data "$work/k" add-user outsider >/dev/null || { rc=-; bad "kato add-user"; }
+tok=$(curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d username=outsider -d password=outsider-pw \
+  "https://api.localhost:$port/oauth/token" | jq -r .access_token)
+guid=$("$stackato" app customertracker --json | jq -r .guid)
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: bearer $tok" -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+  -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+  "https://api.localhost:$port/v3/apps/$guid/processes/web/instances/0/exec")
+[ "$code" = 403 ] && ok || { rc=-; bad "a user of another space: $code (want 403)"; }
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: bearer $KATO_ADMIN_PASSWORD" -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+  -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+  "https://api.localhost:$port/v3/apps/$guid/processes/web/instances/0/exec")
+[ "$code" = 401 ] && ok || { rc=-; bad "a bad token: $code (want 401)"; }
+STACKATO_HOME=$work/outsider "$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
+printf 'outsider-pw\n' | STACKATO_HOME=$work/outsider "$stackato" login outsider --password-stdin >/dev/null 2>&1
+STACKATO_HOME=$work/outsider "$stackato" run customertracker true >"$work/out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "refused" "$work/out" && ok || bad "the client of a user of another space fails clearly"
+
+# --- a dropped connection (kato killed mid-command) is an error, not a success
+"$stackato" run customertracker -- sleep 20 >"$work/out" 2>&1 &
+client=$!
+sleep 2
+kill -9 "$(jq -r .pid "$work/k/kato.json")"
+wait "$client"
+rc=$?
+[ "$rc" = 1 ] && grep -q "lost" "$work/out" && ok || bad "a dropped connection"
+
+echo "remote: $pass passed, $fails failed"
+[ "$fails" = 0 ]
