@@ -11,7 +11,7 @@ _stackato() {
   local globals='--help -h --version -v --target --non-interactive --no-prompt -n --color --cafile --skip-ssl-validation --trace --timeout'
   if [[ -z $cmd ]]; then
     if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$globals" -- "$cur"))
-    else COMPREPLY=($(compgen -W 'help manifest target targets login logout orgs spaces switch-org switch-space apps map unmap delete start stop restart push rollback info app scale env set-env unset-env logs stats instances routes domains curl marketplace services service create-service create-user-provided-service bind-service unbind-service delete-service rename-service tunnel run dbshell completion' -- "$cur")); fi
+    else COMPREPLY=($(compgen -W 'help manifest target targets login logout orgs spaces switch-org switch-space apps map unmap delete start stop restart push rollback info app scale env set-env unset-env logs stats instances routes domains curl marketplace services service create-service create-user-provided-service bind-service unbind-service delete-service rename-service tunnel run dbshell dbexport completion' -- "$cur")); fi
     return
   fi
   local opts= kind=
@@ -58,7 +58,8 @@ _stackato() {
     rename-service) opts='--help -h'; kind=service ;;
     tunnel) opts='--help -h --port --bind --output --allow-http'; kind=service ;;
     run) opts='--help -h --app -a --instance --tty -t --no-tty -T' ;;
-    dbshell) opts='--help -h' ;;
+    dbshell) opts='--help -h --local' ;;
+    dbexport) opts='--help -h --output --local'; kind=service ;;
     completion) opts='--help -h' ;;
   esac
   if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))

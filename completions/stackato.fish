@@ -56,6 +56,7 @@ complete -c stackato -n '__fish_use_subcommand' -a rename-service -d 'Rename a s
 complete -c stackato -n '__fish_use_subcommand' -a tunnel -d 'Open a local port to a database service (and run a client on it)'
 complete -c stackato -n '__fish_use_subcommand' -a run -d 'Run a command in an app instance (stdin, stdout, stderr and exit status carried)'
 complete -c stackato -n '__fish_use_subcommand' -a dbshell -d 'A database shell in an app instance; with stdin redirected, an import'
+complete -c stackato -n '__fish_use_subcommand' -a dbexport -d 'Dump a database service here, through a tunnel and the local mysqldump or pg_dump'
 complete -c stackato -n '__fish_use_subcommand' -a completion -d 'Print a completion script: bash, zsh or fish'
 complete -c stackato -n '__fish_seen_subcommand_from help' -l help
 complete -c stackato -n '__fish_seen_subcommand_from help' -s h
@@ -255,5 +256,11 @@ complete -c stackato -n '__fish_seen_subcommand_from run' -l no-tty
 complete -c stackato -n '__fish_seen_subcommand_from run' -s T
 complete -c stackato -n '__fish_seen_subcommand_from dbshell' -l help
 complete -c stackato -n '__fish_seen_subcommand_from dbshell' -s h
+complete -c stackato -n '__fish_seen_subcommand_from dbshell' -l local
+complete -c stackato -n '__fish_seen_subcommand_from dbexport' -l help
+complete -c stackato -n '__fish_seen_subcommand_from dbexport' -s h
+complete -c stackato -n '__fish_seen_subcommand_from dbexport' -l output
+complete -c stackato -n '__fish_seen_subcommand_from dbexport' -l local
+complete -c stackato -n '__fish_seen_subcommand_from dbexport' -a '(stackato completion --names service 2>/dev/null)'
 complete -c stackato -n '__fish_seen_subcommand_from completion' -l help
 complete -c stackato -n '__fish_seen_subcommand_from completion' -s h

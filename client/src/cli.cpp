@@ -102,6 +102,7 @@ int run(int argc, char** argv) {
   add_services(app, globals);
   add_tunnel(app, globals);
   add_run(app, globals);
+  add_dbexport(app, globals);
   add_completion(app, globals);
 
   try {

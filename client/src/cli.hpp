@@ -9,6 +9,8 @@
 
 namespace stackato::client {
 
+class Session;
+
 // Options that every command understands.
 struct Globals {
   std::optional<std::string> target;  // --target: this command only, never saved
@@ -24,6 +26,11 @@ struct Globals {
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A local client program (mysql, psql, mysqldump, ...) run against SERVICE through a tunnel on
+// a free port; returns its exit status. For dbshell --local and dbexport.
+int tunnel_with_client(const Globals& globals, const std::string& service, const std::string& client,
+                       const std::string& output);
 
 // A command's own exit status (tunnel and run pass their client's on), without a message.
 struct ExitCode {
@@ -53,5 +60,8 @@ void add_completion(CLI::App& app, Globals& globals);
 void add_services(CLI::App& app, Globals& globals);
 void add_tunnel(CLI::App& app, Globals& globals);
 void add_run(CLI::App& app, Globals& globals);
+void add_dbexport(CLI::App& app, Globals& globals);
+// The local client for a service: mysql/psql/redis-cli, or with dump mysqldump/pg_dump.
+std::string tunnel_client_for(Session& s, const std::string& service, bool dump);
 
 }  // namespace stackato::client

@@ -11,26 +11,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-pass=0
-fails=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1500 "$work/out")"; fails=$((fails + 1)); }
-# run EXPECTED-RC PATTERN DESCRIPTION -- command...: stdout and stderr together in $work/out
-run() {
-  local want=$1 pattern=$2 what=$3
-  shift 4
-  "$@" >"$work/out" 2>&1 </dev/null
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
-}
+source "$here/client_lib.sh"
 # push_in DIR EXPECTED-RC PATTERN DESCRIPTION [ARGS...]: stackato -n push from DIR
 push_in() {
   local dir=$1
   shift
   run "$1" "$2" "$3" -- bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" "$stackato" -n push "${@:4}"
 }
-has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
-hasnt() { if grep -qE -- "$1" "$work/out"; then rc=-; bad "$2"; else ok; fi; }
 get() { curl -s --cacert "$ca" "https://$1.localhost:$port${2:-/}"; }
 
 export KATO_ADMIN_PASSWORD=push-secret

@@ -10,17 +10,7 @@ kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 trap 'touch "$work/stop"; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-pass=0
-fails=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1500 "$work/out")"; fails=$((fails + 1)); }
-run() {
-  local want=$1 pattern=$2 what=$3
-  shift 4
-  "$@" >"$work/out" 2>&1 </dev/null
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
-}
+source "$here/client_lib.sh"
 version() { curl -s --cacert "$ca" "https://rel.localhost:$port/" | jq -r .version; }
 release() { (cd "$work/app" && "$stackato" -n push --zero-downtime --drain 2 "$@") >"$work/out" 2>&1; rc=$?; }
 # the end state after any release: one rel, no rel-new, no temporary route, the service bound
@@ -32,11 +22,7 @@ clean_state() {
 }
 
 export KATO_ADMIN_PASSWORD=release-secret STACKATO_HOME=$work/home
-"$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
-port=$(jq -r .port "$work/k/kato.json")
-ca=$work/k/tls/ca.pem
-"$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
-printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+kato_login
 mkdir -p "$work/app"
 cp "$here/../../examples/hello/app.py" "$work/app/"
 printf 'name: rel\ncommand: python3 app.py\nservices:\n  reldb:\n    type: user-provided\n    credentials: {uri: "x://y"}\n' >"$work/app/stackato.yml"

@@ -11,27 +11,13 @@ mb=${REMOTE_TEST_MB:-24}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-pass=0
-fails=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 800 "$work/out")"; fails=$((fails + 1)); }
-run() {
-  local want=$1 pattern=$2 what=$3
-  shift 4
-  "$@" >"$work/out" 2>&1 </dev/null
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
-}
+source "$here/client_lib.sh"
 in_app() { (cd "$work/ct" && "$@"); }
 # sql APP SERVICE STATEMENT: a statement through dbshell, its output on stdout
 sql() { printf '%s\n' "$3" | "$stackato" dbshell "$1" "$2" 2>&1; }
 
 export KATO_ADMIN_PASSWORD=remote-secret STACKATO_HOME=$work/home
-"$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
-port=$(jq -r .port "$work/k/kato.json")
-ca=$work/k/tls/ca.pem
-"$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
-printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+kato_login
 cp -r "$here/../../examples/customertracker" "$work/ct"
 in_app "$stackato" -n push >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
 
@@ -115,6 +101,15 @@ printf 'outsider-pw\n' | STACKATO_HOME=$work/outsider "$stackato" login outsider
 STACKATO_HOME=$work/outsider "$stackato" run customertracker true >"$work/out" 2>&1
 rc=$?
 [ "$rc" = 1 ] && grep -q "refused" "$work/out" && ok || bad "the client of a user of another space fails clearly"
+
+# --- --local: a tunnel and the local clients instead of the exec endpoint
+run 0 "Dumping customerdb with the local mysqldump through a tunnel" "stackato dbexport SERVICE (local)" -- "$stackato" -n dbexport customerdb --output "$work/local.sql"
+grep -q 'CREATE TABLE `customers`' "$work/local.sql" && ok || { rc=-; bad "the local dump has the table"; }
+"$stackato" -n dbexport customerdb >"$work/local2.sql" 2>"$work/out"
+head -c 200 "$work/local2.sql" | grep -q "MariaDB dump" && ! grep -q "Service connection info" "$work/local2.sql" && ok || { rc=-; bad "a local dump on stdout is only the dump"; }
+printf 'SELECT COUNT(*) FROM customers;\n' | "$stackato" -n dbshell --local customertracker customerdb >"$work/out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -qx 2 "$work/out" && grep -q "Using a tunnel and the local client (--local)" "$work/out" && ok || bad "dbshell --local"
 
 # --- a dropped connection (kato killed mid-command) is an error, not a success
 "$stackato" run customertracker -- sleep 20 >"$work/out" 2>&1 &

@@ -10,30 +10,15 @@ kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-pass=0
-fails=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1200 "$work/out")"; fails=$((fails + 1)); }
-run() {
-  local want=$1 pattern=$2 what=$3
-  shift 4
-  "$@" >"$work/out" 2>&1 </dev/null
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
-}
+source "$here/client_lib.sh"
 get() { curl -s --cacert "$ca" "https://$1.localhost:$port$2"; }
 # expect_json DESCRIPTION JQ-EXPRESSION JSON
 expect_json() { if jq -e "$2" >/dev/null 2>&1 <<<"$3"; then ok; else rc=-; echo "FAIL: $1: ${3:0:400}"; fails=$((fails + 1)); fi; }
 
 export KATO_ADMIN_PASSWORD=svc-secret STACKATO_HOME=$work/home
-"$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
-port=$(jq -r .port "$work/k/kato.json")
-ca=$work/k/tls/ca.pem
-"$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
-printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+kato_login
 
 run 0 "mysql +\| default" "marketplace lists the brokers" -- "$stackato" marketplace
-has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
 has "filesystem +\| default, small, large" "filesystem plans"
 
 # --- the seed's customertracker: services: mysql: customerdb, post-staging: perl preload.pl

@@ -10,18 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-pass=0
-fails=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1200 "$work/out")"; fails=$((fails + 1)); }
-run() {
-  local want=$1 pattern=$2 what=$3
-  shift 4
-  "$@" >"$work/out" 2>&1 </dev/null
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
-}
-has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
+source "$here/client_lib.sh"
 # open_tunnel NAME SERVICE [ARGS]: a `none` tunnel in the background; sets port_NAME, user, password, db
 open_tunnel() {
   local name=$1 svc=$2
@@ -37,11 +26,7 @@ open_tunnel() {
 }
 
 export KATO_ADMIN_PASSWORD=tunnel-secret STACKATO_HOME=$work/home
-"$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
-port=$(jq -r .port "$work/k/kato.json")
-ca=$work/k/tls/ca.pem
-"$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
-printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+kato_login
 cp -r "$here/../../examples/customertracker" "$work/ct"
 (cd "$work/ct" && "$stackato" -n push) >"$work/out" 2>&1 || { echo "push customertracker failed"; cat "$work/out"; exit 1; }
 

@@ -35,6 +35,22 @@ std::string quote(const std::string& word) {
   return out + "'";
 }
 
+// The app's one bound database (dbshell without SERVICE), with the original's messages.
+std::string only_database(Session& s, const nlohmann::json& app, const std::string& name) {
+  nlohmann::json bound = s.call("GET", "/v3/service_credential_bindings?type=app&include=service_instance&app_guids=" +
+                                           app["guid"].get<std::string>())
+                             .value("included", nlohmann::json::object())
+                             .value("service_instances", nlohmann::json::array());
+  std::vector<std::string> dbs;
+  for (const auto& si : bound)
+    if (si["type"] == "managed") dbs.push_back(si["name"]);
+  if (dbs.size() == 1) return dbs[0];
+  if (dbs.empty()) throw UsageError("no database service is bound to application [" + name + "]");
+  std::string all;
+  for (const auto& n : dbs) all += (all.empty() ? "" : ", ") + n;
+  throw UsageError("More than one service found; you must specify the service name (one of: " + all + ")");
+}
+
 [[noreturn]] void finish(int rc) {
   std::cout.flush();
   std::cerr.flush();
@@ -82,9 +98,11 @@ void add_run(CLI::App& app, Globals& globals) {
   });
 
   auto d = std::make_shared<std::vector<std::string>>();
+  auto local = std::make_shared<bool>(false);
   auto* dbshell = app.add_subcommand("dbshell", "A database shell in an app instance; with stdin redirected, an import");
   dbshell->add_option("args", *d, "[APP] [SERVICE]")->expected(0, 2);
-  dbshell->callback([d, &globals] {
+  dbshell->add_flag("--local", *local, "Run the local client through a tunnel instead (targets without kato's exec endpoint)");
+  dbshell->callback([d, local, &globals] {
     Session s(globals);
     std::string name, service;
     if (d->size() == 2) {
@@ -97,11 +115,33 @@ void add_run(CLI::App& app, Globals& globals) {
         service = (*d)[0];
     }
     if (name.empty()) name = manifest_app(globals);
+    if (*local) {
+      if (service.empty()) service = only_database(s, app_named(s, name), name);
+      std::cerr << "Using a tunnel and the local client (--local)\n";
+      finish(tunnel_with_client(globals, service, tunnel_client_for(s, service, false), ""));
+    }
     RemoteCommand rc;
     rc.app_guid = app_named(s, name)["guid"];
     rc.command = "dbshell" + (service.empty() ? "" : " " + quote(service));
     rc.tty = ::isatty(0) && ::isatty(1);
     finish(run_remote(s, rc));
+  });
+}
+
+// stackato dbexport SERVICE: a dump made here, with the local mysqldump or pg_dump, through a
+// tunnel: for targets without kato's exec endpoint (`stackato run APP dbexport SERVICE` is the
+// remote way).
+void add_dbexport(CLI::App& app, Globals& globals) {
+  auto a = std::make_shared<std::pair<std::string, std::string>>();
+  auto* cmd = app.add_subcommand("dbexport", "Dump a database service here, through a tunnel and the local mysqldump or pg_dump");
+  cmd->add_option("service", a->first, "Service")->required();
+  cmd->add_option("--output", a->second, "Dump file (default: standard output)");
+  cmd->add_flag("--local")->description("Accepted: this dump is always made locally");
+  cmd->callback([a, &globals] {
+    Session s(globals);
+    std::string client = tunnel_client_for(s, a->first, true);
+    std::cerr << "Dumping " << a->first << " with the local " << client << " through a tunnel\n";
+    finish(tunnel_with_client(globals, a->first, client, a->second));
   });
 }
 

@@ -152,10 +152,13 @@ int run_tunnel(const Args& a, const Globals& globals) {
   if (!info) throw ApiError(502, "the tunnel helper does not know " + name);
   json c = (*info)["credentials"];
   std::cerr << "Getting remote connection info: OK\n";
-  std::cout << "Service connection info:\n"
-            << render_table({"Key", "Value"}, {{"username", str(c.value("user", c.value("username", json())))},
-                                               {"password", str(c.value("password", json()))},
-                                               {"name", str(c.value("name", json()))}});
+  // On stdout for `none` (what the user connects with); on stderr when a client runs, whose
+  // output (a dump) may be going to stdout.
+  (a.client.empty() || a.client == "none" ? std::cout : std::cerr)
+      << "Service connection info:\n"
+      << render_table({"Key", "Value"}, {{"username", str(c.value("user", c.value("username", json())))},
+                                         {"password", str(c.value("password", json()))},
+                                         {"name", str(c.value("name", json()))}});
 
   tunnel::ListenerOptions lo;
   lo.bind = a.bind;
@@ -202,6 +205,26 @@ int run_tunnel(const Args& a, const Globals& globals) {
 }
 
 }  // namespace
+
+int tunnel_with_client(const Globals& globals, const std::string& service, const std::string& client,
+                       const std::string& output) {
+  Args a;
+  a.service = service;
+  a.client = client;
+  a.output = output;
+  a.port = 0;
+  return run_tunnel(a, globals);
+}
+
+std::string tunnel_client_for(Session& s, const std::string& service, bool dump) {
+  json found = s.call("GET", "/v3/service_instances?names=" + url_escape(service) + "&space_guids=" + space_of(s));
+  if (found["resources"].empty()) throw ApiError(404, "Service '" + service + "' not found");
+  std::string type = service_type(s, found["resources"][0], json::object());
+  if (type == "mysql") return dump ? "mysqldump" : "mysql";
+  if (type == "postgresql") return dump ? "pg_dump" : "psql";
+  if (type == "redis" && !dump) return "redis-cli";
+  throw UsageError("a " + type + " service has no local " + std::string(dump ? "dump" : "shell") + " client");
+}
 
 void add_tunnel(CLI::App& app, Globals& globals) {
   auto a = std::make_shared<Args>();

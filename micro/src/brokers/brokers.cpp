@@ -64,6 +64,22 @@ json db_credentials(const std::string& scheme, unsigned short port, const std::s
           {"uri", scheme + "://" + user + ":" + password + "@127.0.0.1:" + std::to_string(port) + "/" + name}};
 }
 
+void ServerBroker::start() {
+  std::lock_guard lock(mu_);
+  if (!server_) server_ = std::make_unique<Server>(prepare());
+  server_->ensure_running();
+}
+
+std::string ServerBroker::state() {
+  std::lock_guard lock(mu_);
+  return server_ ? server_->state() : "not started (starts on first use)";
+}
+
+void ServerBroker::stop() {
+  std::lock_guard lock(mu_);
+  if (server_) server_->stop();
+}
+
 struct Brokers::Impl {
   std::vector<std::unique_ptr<Broker>> brokers;
   std::mutex mu;

@@ -6,9 +6,31 @@
 #include <memory>
 #include <string>
 
+#include <mutex>
+
 #include "brokers/brokers.hpp"
+#include "brokers/supervisor.hpp"
 
 namespace kato::brokers {
+
+// A broker backed by one supervised server, started on first use.
+class ServerBroker : public Broker {
+ public:
+  std::string state() override;
+  void stop() override;
+  void resume(const nlohmann::json&) override { start(); }
+
+ protected:
+  // Once, before the first start: the server's directories and data; returns how to run it.
+  virtual Server::Spec prepare() = 0;
+  // Starts the server if needed and waits until it answers.
+  void start();
+  RunAs as_;
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<Server> server_;
+};
 
 // "d" or "u" and 16 hex digits of the guid: a name every server accepts unquoted.
 std::string short_name(char prefix, const std::string& guid);

@@ -19,7 +19,7 @@ using json = nlohmann::json;
 
 namespace {
 
-class MySql : public Broker {
+class MySql : public ServerBroker {
  public:
   explicit MySql(const fs::path& services) : dir_(services / "mysql") {}
   std::string label() const override { return "mysql"; }
@@ -58,45 +58,31 @@ class MySql : public Broker {
     if (!user.empty()) sql("DROP USER IF EXISTS '" + user + "'@'%'");
   }
 
-  std::string state() override {
-    std::lock_guard lock(mu_);
-    return server_ ? server_->state() : "not started (starts on first use)";
-  }
-  void stop() override {
-    std::lock_guard lock(mu_);
-    if (server_) server_->stop();
-  }
-  void resume(const json&) override { start(); }
-
  private:
   unsigned short port() { return stable_port(dir_.parent_path(), "mysql"); }
   fs::path socket() const { return dir_ / "run" / "mysqld.sock"; }
 
-  void start() {
-    std::lock_guard lock(mu_);
-    if (!server_) {
-      as_ = RunAs::find("mysql");
-      fs::create_directories(dir_ / "run");
-      for (const auto& d : {dir_, dir_ / "run"}) {
-        ::chown(d.c_str(), as_.uid, as_.gid);
-        fs::permissions(d, fs::perms::owner_all);
-      }
-      if (!fs::exists(dir_ / "data" / "mysql")) {
-        auto r = run_tool({"mariadb-install-db", "--no-defaults", "--datadir=" + (dir_ / "data").string(),
-                           "--auth-root-authentication-method=socket", "--skip-test-db"},
-                          {}, "", as_, 180);
-        if (r.status != 0) throw std::runtime_error("mariadb-install-db failed: " + r.output.substr(0, 600));
-      }
-      Server::Spec spec{"mysql",
-                        {"mariadbd", "--no-defaults", "--datadir=" + (dir_ / "data").string(),
-                         "--socket=" + socket().string(), "--port=" + std::to_string(port()),
-                         "--bind-address=127.0.0.1", "--skip-name-resolve",
-                         "--pid-file=" + (dir_ / "run" / "mysqld.pid").string()},
-                        {}, as_, dir_ / "server.log", dir_ / "server.pid",
-                        [this] { return mysql("SELECT 1").status == 0; }};
-      server_ = std::make_unique<Server>(std::move(spec));
+  Server::Spec prepare() override {
+    as_ = RunAs::find("mysql");
+    fs::create_directories(dir_ / "run");
+    for (const auto& d : {dir_, dir_ / "run"}) {
+      ::chown(d.c_str(), as_.uid, as_.gid);
+      fs::permissions(d, fs::perms::owner_all);
     }
-    server_->ensure_running();
+    if (!fs::exists(dir_ / "data" / "mysql")) {
+      auto r = run_tool({"mariadb-install-db", "--no-defaults", "--datadir=" + (dir_ / "data").string(),
+                         "--auth-root-authentication-method=socket", "--skip-test-db"},
+                        {}, "", as_, 180);
+      if (r.status != 0) throw std::runtime_error("mariadb-install-db failed: " + r.output.substr(0, 600));
+    }
+    Server::Spec spec{"mysql",
+                      {"mariadbd", "--no-defaults", "--datadir=" + (dir_ / "data").string(),
+                       "--socket=" + socket().string(), "--port=" + std::to_string(port()),
+                       "--bind-address=127.0.0.1", "--skip-name-resolve",
+                       "--pid-file=" + (dir_ / "run" / "mysqld.pid").string()},
+                      {}, as_, dir_ / "server.log", dir_ / "server.pid",
+                      [this] { return mysql("SELECT 1").status == 0; }};
+    return spec;
   }
 
   // As the OS account that owns the data dir (unix_socket authentication): root when kato is
@@ -115,9 +101,6 @@ class MySql : public Broker {
   }
 
   fs::path dir_;
-  std::mutex mu_;
-  RunAs as_;
-  std::unique_ptr<Server> server_;
 };
 
 }  // namespace

@@ -29,7 +29,7 @@ std::string pg_bin(const std::string& tool) {
   return found;
 }
 
-class Postgres : public Broker {
+class Postgres : public ServerBroker {
  public:
   explicit Postgres(const fs::path& services) : dir_(services / "postgresql") {}
   std::string label() const override { return "postgresql"; }
@@ -78,42 +78,28 @@ class Postgres : public Broker {
     sql("DROP ROLE IF EXISTS " + user);
   }
 
-  std::string state() override {
-    std::lock_guard lock(mu_);
-    return server_ ? server_->state() : "not started (starts on first use)";
-  }
-  void stop() override {
-    std::lock_guard lock(mu_);
-    if (server_) server_->stop();
-  }
-  void resume(const json&) override { start(); }
-
  private:
   unsigned short port() { return stable_port(dir_.parent_path(), "postgresql"); }
 
-  void start() {
-    std::lock_guard lock(mu_);
-    if (!server_) {
-      as_ = RunAs::find("postgres");
-      fs::create_directories(dir_ / "socket");
-      for (const auto& d : {dir_, dir_ / "socket"}) {
-        ::chown(d.c_str(), as_.uid, as_.gid);
-        fs::permissions(d, fs::perms::owner_all);
-      }
-      if (!fs::exists(dir_ / "data" / "PG_VERSION")) {
-        auto r = run_tool({pg_bin("initdb"), "-D", (dir_ / "data").string(), "-U", "kato", "--auth-local=trust",
-                           "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"},
-                          {}, "", as_, 120);
-        if (r.status != 0) throw std::runtime_error("initdb failed: " + r.output.substr(0, 600));
-      }
-      Server::Spec spec{"postgresql",
-                        {pg_bin("postgres"), "-D", (dir_ / "data").string(), "-p", std::to_string(port()), "-k",
-                         (dir_ / "socket").string(), "-c", "listen_addresses=127.0.0.1"},
-                        {}, as_, dir_ / "server.log", dir_ / "server.pid",
-                        [this] { return psql("SELECT 1").status == 0; }};
-      server_ = std::make_unique<Server>(std::move(spec));
+  Server::Spec prepare() override {
+    as_ = RunAs::find("postgres");
+    fs::create_directories(dir_ / "socket");
+    for (const auto& d : {dir_, dir_ / "socket"}) {
+      ::chown(d.c_str(), as_.uid, as_.gid);
+      fs::permissions(d, fs::perms::owner_all);
     }
-    server_->ensure_running();
+    if (!fs::exists(dir_ / "data" / "PG_VERSION")) {
+      auto r = run_tool({pg_bin("initdb"), "-D", (dir_ / "data").string(), "-U", "kato", "--auth-local=trust",
+                         "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"},
+                        {}, "", as_, 120);
+      if (r.status != 0) throw std::runtime_error("initdb failed: " + r.output.substr(0, 600));
+    }
+    Server::Spec spec{"postgresql",
+                      {pg_bin("postgres"), "-D", (dir_ / "data").string(), "-p", std::to_string(port()), "-k",
+                       (dir_ / "socket").string(), "-c", "listen_addresses=127.0.0.1"},
+                      {}, as_, dir_ / "server.log", dir_ / "server.pid",
+                      [this] { return psql("SELECT 1").status == 0; }};
+    return spec;
   }
 
   // Admin statements over the private socket, as the cluster's superuser (trust on the socket,
@@ -130,9 +116,6 @@ class Postgres : public Broker {
   void try_sql(const std::string& statement) { psql(statement); }
 
   fs::path dir_;
-  std::mutex mu_;
-  RunAs as_;
-  std::unique_ptr<Server> server_;
 };
 
 }  // namespace

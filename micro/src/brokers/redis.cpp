@@ -21,7 +21,7 @@ namespace {
 
 constexpr int kDatabases = 64;
 
-class Redis : public Broker {
+class Redis : public ServerBroker {
  public:
   explicit Redis(const fs::path& services) : dir_(services / "redis") {}
   std::string label() const override { return "redis"; }
@@ -78,16 +78,6 @@ class Redis : public Broker {
     if (!user.empty()) cli_stdin("ACL DELUSER " + user + "\nACL SAVE\n");
   }
 
-  std::string state() override {
-    std::lock_guard lock(mu_);
-    return server_ ? server_->state() : "not started (starts on first use)";
-  }
-  void stop() override {
-    std::lock_guard lock(mu_);
-    if (server_) server_->stop();
-  }
-  void resume(const json&) override { start(); }
-
  private:
   unsigned short port() { return stable_port(dir_.parent_path(), "redis"); }
 
@@ -108,34 +98,30 @@ class Redis : public Broker {
     return pw;
   }
 
-  void start() {
-    std::lock_guard lock(mu_);
-    if (!server_) {
-      as_ = RunAs::find("redis");
-      fs::create_directories(dir_ / "data");
-      fs::path acl = dir_ / "data" / "users.acl";
-      // The admin's password lives in the ACL file, not in the server's argv.
-      std::string pw = admin_password();
-      std::string rules;
-      if (std::ifstream in(acl); in)
-        for (std::string line; std::getline(in, line);)
-          if (line.rfind("user default ", 0) != 0) rules += line + "\n";
-      {
-        std::ofstream out(acl);
-        out << "user default on >" << pw << " ~* &* +@all\n" << rules;
-      }
-      fs::permissions(acl, fs::perms::owner_read | fs::perms::owner_write);
-      fs::permissions(dir_, fs::perms::owner_all);
-      for (const auto& p : {dir_, dir_ / "data", acl}) ::chown(p.c_str(), as_.uid, as_.gid);
-      Server::Spec spec{"redis",
-                        {"redis-server", "--port", std::to_string(port()), "--bind", "127.0.0.1", "--dir",
-                         (dir_ / "data").string(), "--daemonize", "no", "--aclfile", acl.string(), "--databases",
-                         std::to_string(kDatabases), "--save", "60 1", "--appendonly", "yes"},
-                        {}, as_, dir_ / "server.log", dir_ / "server.pid",
-                        [this] { return cli({"PING"}).output.find("PONG") != std::string::npos; }};
-      server_ = std::make_unique<Server>(std::move(spec));
+  Server::Spec prepare() override {
+    as_ = RunAs::find("redis");
+    fs::create_directories(dir_ / "data");
+    fs::path acl = dir_ / "data" / "users.acl";
+    // The admin's password lives in the ACL file, not in the server's argv.
+    std::string pw = admin_password();
+    std::string rules;
+    if (std::ifstream in(acl); in)
+      for (std::string line; std::getline(in, line);)
+        if (line.rfind("user default ", 0) != 0) rules += line + "\n";
+    {
+      std::ofstream out(acl);
+      out << "user default on >" << pw << " ~* &* +@all\n" << rules;
     }
-    server_->ensure_running();
+    fs::permissions(acl, fs::perms::owner_read | fs::perms::owner_write);
+    fs::permissions(dir_, fs::perms::owner_all);
+    for (const auto& p : {dir_, dir_ / "data", acl}) ::chown(p.c_str(), as_.uid, as_.gid);
+    Server::Spec spec{"redis",
+                      {"redis-server", "--port", std::to_string(port()), "--bind", "127.0.0.1", "--dir",
+                       (dir_ / "data").string(), "--daemonize", "no", "--aclfile", acl.string(), "--databases",
+                       std::to_string(kDatabases), "--save", "60 1", "--appendonly", "yes"},
+                      {}, as_, dir_ / "server.log", dir_ / "server.pid",
+                      [this] { return cli({"PING"}).output.find("PONG") != std::string::npos; }};
+    return spec;
   }
 
   ToolResult cli(const std::vector<std::string>& args) {
@@ -150,9 +136,7 @@ class Redis : public Broker {
   }
 
   fs::path dir_;
-  std::mutex mu_, alloc_mu_;
-  RunAs as_;
-  std::unique_ptr<Server> server_;
+  std::mutex alloc_mu_;
 };
 
 }  // namespace

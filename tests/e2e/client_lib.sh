@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Shared by the client's end-to-end tests: counting checks, running commands with their output
+# in $work/out, and a kato started and logged into. Expects $stackato, $kato, $work.
+
+pass=0
+fails=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1500 "$work/out")"; fails=$((fails + 1)); }
+# run EXPECTED-RC PATTERN DESCRIPTION -- command...: stdout and stderr together in $work/out
+run() {
+  local want=$1 pattern=$2 what=$3
+  shift 4
+  "$@" >"$work/out" 2>&1 </dev/null
+  rc=$?
+  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
+}
+# has/hasnt PATTERN DESCRIPTION: about the last command's output
+has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
+hasnt() { if grep -qE -- "$1" "$work/out"; then rc=-; bad "$2"; else ok; fi; }
+
+# kato_login: a kato in $work/k (password $KATO_ADMIN_PASSWORD), targeted with its CA and logged
+# into as admin in $STACKATO_HOME; sets $port and $ca.
+kato_login() {
+  "$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
+  port=$(jq -r .port "$work/k/kato.json")
+  ca=$work/k/tls/ca.pem
+  "$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1 || exit 1
+  printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+}
