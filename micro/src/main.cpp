@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "Show the API URL, CA file and login");
   std::string user_name;
   std::vector<std::string> user_spaces;
+  long quota_mb = 0;
+  auto* set_quota = app.add_subcommand("set-quota", "Set the organization's memory quota");
+  set_quota->add_option("--memory", quota_mb, "Total memory of started instances, in MB (0: no quota)")->required();
   auto* add_user = app.add_subcommand("add-user", "Add a user who is not an admin (password on stdin)");
   add_user->add_option("name", user_name, "User name")->required();
   add_user->add_option("--space", user_spaces, "A space the user is a member of (repeatable)");
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
     if (stop->parsed()) return kato::admin::stop(data);
     if (status->parsed()) return kato::admin::status(data);
     if (info->parsed()) return kato::admin::info(data);
+    if (set_quota->parsed()) return kato::admin::set_quota(data, quota_mb);
     if (add_user->parsed()) return kato::admin::add_user(data, user_name, user_spaces);
   } catch (const std::exception& e) {
     std::cerr << "kato: " << e.what() << "\n";

@@ -119,6 +119,13 @@ run 0 "rel is the previous version again" "rollback" -- "$stackato" rollback rel
 run 0 "rel-previous +\| 1 \| STOPPED" "the rolled-back version is kept as rel-previous" -- "$stackato" apps
 run 1 "no rel2-previous|App 'rel2' not found" "rollback without a previous version" -- "$stackato" rollback rel2
 
+# --- no room in the organization's quota for the second copy: refused before anything changes
+"$kato" --data "$work/k" set-quota --memory 300 >/dev/null
+release --env APP_VERSION=no-room
+[ "$rc" = 1 ] && grep -q "needs 256 MB more, and the organization's quota of 300 MB has" "$work/out" && ok || bad "the quota check"
+[ "$(version)" = smoked ] && clean_state && ok || { rc=-; bad "nothing changed after the quota check"; }
+"$kato" --data "$work/k" set-quota --memory 0 >/dev/null
+
 # --- an app that is not running: a plain push, said so
 "$stackato" stop rel >/dev/null 2>&1
 release --env APP_VERSION=plain

@@ -168,6 +168,29 @@ int run_smoke_test(const std::string& command, const std::string& url) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Room in the organization's memory quota for the second copy; targets without quotas (or
+// without these endpoints) pass.
+void check_quota(Session& s, long needed_mb) {
+  std::string org = s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
+  if (org.empty()) return;
+  json quotas, usage;
+  try {
+    quotas = s.call("GET", "/v3/organization_quotas?organization_guids=" + org);
+    usage = s.call("GET", "/v3/organizations/" + org + "/usage_summary");
+  } catch (const ApiError&) {
+    return;
+  }
+  if (quotas["resources"].empty()) return;
+  const json& limit = quotas["resources"][0]["apps"]["total_memory_in_mb"];
+  if (!limit.is_number()) return;
+  long used = usage["usage_summary"].value("memory_in_mb", 0L);
+  if (used + needed_mb > limit.get<long>())
+    throw ApiError(422, "a zero-downtime release runs a second copy for a while: it needs " + std::to_string(needed_mb) +
+                            " MB more, and the organization's quota of " + std::to_string(limit.get<long>()) + " MB has " +
+                            std::to_string(std::max(0L, limit.get<long>() - used)) +
+                            " MB left (nothing was changed; raise the quota or use a plain push)");
+}
+
 std::string hex4() {
   std::random_device rd;
   char buf[8];
@@ -237,6 +260,10 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
   if (!f.instances && !app.instances) f.instances = web["instances"].get<int>();
   if (!f.memory_mb && !app.memory_mb) f.memory_mb = web["memory_in_mb"].get<long>();
   if (!f.disk_mb && !app.disk_mb) f.disk_mb = web["disk_in_mb"].get<long>();
+
+  long instances = f.instances ? *f.instances : app.instances ? *app.instances : web["instances"].get<long>();
+  long memory = f.memory_mb ? *f.memory_mb : app.memory_mb ? *app.memory_mb : web["memory_in_mb"].get<long>();
+  check_quota(s, instances * memory);
 
   jr.j = {{"app", app.name},          {"new_name", new_name},       {"old_guid", old_guid},
           {"routes", routes},         {"temp_route", temp_route},   {"drain_s", options.drain_s},

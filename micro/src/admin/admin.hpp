@@ -23,6 +23,8 @@ int start(const StartOptions& options);
 int stop(const std::filesystem::path& data);
 int status(const std::filesystem::path& data);
 int info(const std::filesystem::path& data);
+// The organization's memory quota in MB (0: none).
+int set_quota(const std::filesystem::path& data, long memory_mb);
 // A user who is not an admin, a member of the named spaces; the password is read from stdin.
 int add_user(const std::filesystem::path& data, const std::string& name, const std::vector<std::string>& spaces);
 

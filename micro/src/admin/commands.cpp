@@ -124,6 +124,13 @@ int info(const fs::path& data) {
 
 namespace kato::admin {
 
+int set_quota(const fs::path& data, long memory_mb) {
+  store::Store store(data / "kato.db");
+  store.set_setting("org_memory_quota_mb", std::to_string(memory_mb));
+  std::cout << (memory_mb > 0 ? "Organization memory quota: " + std::to_string(memory_mb) + " MB" : std::string("No memory quota")) << "\n";
+  return 0;
+}
+
 int add_user(const fs::path& data, const std::string& name, const std::vector<std::string>& spaces) {
   std::string password;
   std::getline(std::cin, password);

@@ -60,6 +60,42 @@ void Controller::Impl::add_org_routes() {
     c.allow_query({});
     return http::Response::json(200, present_org(c, find("organization", c.param(0), "Organization")));
   });
+  // Quotas: one memory limit for the organization (`kato set-quota --memory MB`), and the
+  // usage it is measured against, so that clients can check before they start more.
+  add("GET", "/v3/organization_quotas", true, [this](Call& c) {
+    c.allow_query({"organization_guids", "names", "guids", "page", "per_page"});
+    std::vector<json> quotas;
+    auto limit = store.setting("org_memory_quota_mb");
+    if (limit && std::stol(*limit) > 0) {
+      json orgs = json::array();
+      for (const auto& o : store.list("organization")) orgs.push_back({{"guid", o["guid"]}});
+      quotas.push_back({{"guid", "kato-org-quota"}, {"name", "kato"}, {"created_at", now_iso()}, {"updated_at", now_iso()},
+                        {"apps", {{"total_memory_in_mb", std::stol(*limit)}, {"per_process_memory_in_mb", nullptr},
+                                  {"total_instances", nullptr}, {"per_app_tasks", nullptr},
+                                  {"log_rate_limit_in_bytes_per_second", nullptr}}},
+                        {"services", {{"paid_services_allowed", true}, {"total_service_instances", nullptr}, {"total_service_keys", nullptr}}},
+                        {"routes", {{"total_routes", nullptr}, {"total_reserved_ports", nullptr}}},
+                        {"domains", {{"total_domains", nullptr}}},
+                        {"relationships", {{"organizations", {{"data", orgs}}}}}});
+    }
+    return paginate(c, quotas, "/v3/organization_quotas", [](const json& q) { return q; });
+  });
+  add("GET", "/v3/organizations/:guid/usage_summary", true, [this](Call& c) {
+    c.allow_query({});
+    find("organization", c.param(0), "Organization");
+    long instances = 0, memory = 0;
+    for (const auto& app : store.list("app")) {
+      if (app["state"] != "STARTED") continue;
+      for (const auto& p : store.list("process"))
+        if (p["_app"] == app["guid"]) {
+          instances += p.value("instances", 0L);
+          memory += p.value("instances", 0L) * p.value("memory_in_mb", 0L);
+        }
+    }
+    return http::Response::json(200, {{"usage_summary", {{"started_instances", instances}, {"memory_in_mb", memory}}},
+                                      {"links", {{"self", link(c.api + "/v3/organizations/" + c.param(0) + "/usage_summary")},
+                                                 {"organization", link(c.api + "/v3/organizations/" + c.param(0))}}}});
+  });
   add("GET", "/v3/organizations/:guid/domains", true, [this](Call& c) {
     c.allow_query({"names", "guids"});
     find("organization", c.param(0), "Organization");
