@@ -9,7 +9,7 @@ stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
-trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1; kill ${extpid:-} 2>/dev/null; rm -rf "$work"' EXIT
 source "$here/client_lib.sh"
 get() { curl -s --cacert "$ca" "https://$1.localhost:$port$2"; }
 # expect_json DESCRIPTION JQ-EXPRESSION JSON
@@ -154,6 +154,25 @@ for t in postgresql mysql redis filesystem; do
   expect_json "$t data after a kato restart" ".value == \"value-$t\"" "$(get svcapp "/read/my$t")"
 done
 expect_json "customertracker after a restart" '.customers | length == 2' "$(get customertracker /)"
+
+# --- an existing server instead of kato's own: a Redis the test runs, named in external.json
+rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$rport" --bind 127.0.0.1 --requirepass ext-admin-pw --save '' --daemonize no >"$work/ext-redis.log" 2>&1 &
+extpid=$!
+mkdir -p "$work/k2/services"
+printf '{"redis": {"host": "127.0.0.1", "port": %s, "admin_password": "ext-admin-pw"}}\n' "$rport" >"$work/k2/services/external.json"
+"$kato" --data "$work/k2" start --port 0 >/dev/null || exit 1
+t2=https://api.localhost:$(jq -r .port "$work/k2/kato.json")
+printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" --cafile "$work/k2/tls/ca.pem" --target "$t2" login admin --password-stdin >/dev/null 2>&1
+run 0 "redis: external \(127.0.0.1:$rport\)" "kato status names the external server" -- "$kato" --data "$work/k2" status
+(cd "$work/svc" && "$stackato" -n --target "$t2" push) >"$work/out" 2>&1 && ok || bad "push to the kato with an external redis"
+run 0 "Created redis service extr" "create-service on an external redis" -- "$stackato" --target "$t2" create-service redis extr svcapp --restart
+p2=$(jq -r .port "$work/k2/kato.json")
+v=$(curl -s --cacert "$work/k2/tls/ca.pem" "https://svcapp.localhost:$p2/write/extr/outside" | jq -r .ok)
+db=$(curl -s --cacert "$work/k2/tls/ca.pem" "https://svcapp.localhost:$p2/env" | jq -r '.VCAP_SERVICES | fromjson | .redis[0].credentials.name')
+[ "$v" = true ] && [ "$(REDISCLI_AUTH=ext-admin-pw redis-cli -p "$rport" -n "$db" GET kv)" = outside ] && ok || { rc=-; bad "the app's data is in the external redis"; }
+"$kato" --data "$work/k2" stop >/dev/null 2>&1
+kill "$extpid" 2>/dev/null
 
 # --- unbind and delete: the binding's user is gone, then the database
 creds=$(jq -r '.VCAP_SERVICES | fromjson | .postgresql[0].credentials.uri' <<<"$env_json")

@@ -94,6 +94,13 @@ int status(const fs::path& data) {
   // The database servers are processes of their own, started on first use: their pid files say.
   for (const char* service : {"postgresql", "mysql", "redis"}) {
     fs::path dir = data / "services" / service;
+    std::ifstream external(data / "services" / "external.json");
+    auto ext = nlohmann::json::parse(external, nullptr, false);
+    if (ext.is_object() && ext.contains(service) && ext[service].is_object()) {
+      role(service, ("external (" + ext[service].value("host", std::string("127.0.0.1")) + ":" +
+                     ext[service].value("port", nlohmann::json(0)).dump() + ")").c_str());
+      continue;
+    }
     std::ifstream pidfile(dir / "server.pid");
     pid_t pid = 0;
     std::string text = !running ? "stopped"

@@ -56,21 +56,43 @@ unsigned short stable_port(const fs::path& dir, const std::string& server) {
   return port;
 }
 
-json db_credentials(const std::string& scheme, unsigned short port, const std::string& name, const std::string& user,
-                    const std::string& password) {
-  return {{"hostname", "127.0.0.1"}, {"host", "127.0.0.1"},  {"port", port},
+json db_credentials(const std::string& scheme, const std::string& host, unsigned short port, const std::string& name,
+                    const std::string& user, const std::string& password) {
+  return {{"hostname", host},        {"host", host},         {"port", port},
           {"name", name},            {"user", user},         {"username", user},
           {"password", password},
-          {"uri", scheme + "://" + user + ":" + password + "@127.0.0.1:" + std::to_string(port) + "/" + name}};
+          {"uri", scheme + "://" + user + ":" + password + "@" + host + ":" + std::to_string(port) + "/" + name}};
+}
+
+std::optional<External> external_server(const fs::path& services, const std::string& type) {
+  std::ifstream in(services / "external.json");
+  if (!in) return std::nullopt;
+  json all = json::parse(in, nullptr, false);
+  if (!all.is_object() || !all.contains(type) || !all[type].is_object()) return std::nullopt;
+  const json& e = all[type];
+  External x;
+  x.host = e.value("host", "127.0.0.1");
+  x.port = e.value("port", static_cast<unsigned short>(0));
+  x.user = e.value("admin_user", "");
+  x.password = e.value("admin_password", "");
+  if (x.port == 0) throw std::runtime_error((services / "external.json").string() + ": " + type + " needs a port");
+  return x;
 }
 
 void ServerBroker::start() {
+  if (external_) {
+    if (!ping())
+      throw std::runtime_error(label() + " at " + external_->host + ":" + std::to_string(external_->port) +
+                               " does not answer its admin login (see external.json)");
+    return;
+  }
   std::lock_guard lock(mu_);
   if (!server_) server_ = std::make_unique<Server>(prepare());
   server_->ensure_running();
 }
 
 std::string ServerBroker::state() {
+  if (external_) return "external (" + external_->host + ":" + std::to_string(external_->port) + ")";
   std::lock_guard lock(mu_);
   return server_ ? server_->state() : "not started (starts on first use)";
 }

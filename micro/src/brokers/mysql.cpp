@@ -21,7 +21,7 @@ namespace {
 
 class MySql : public ServerBroker {
  public:
-  explicit MySql(const fs::path& services) : dir_(services / "mysql") {}
+  explicit MySql(const fs::path& services) : ServerBroker(services, "mysql"), dir_(services / "mysql") {}
   std::string label() const override { return "mysql"; }
   std::string description() const override { return "MySQL database (MariaDB)"; }
   std::vector<std::string> tags() const override { return {"mysql", "relational", "sql"}; }
@@ -49,7 +49,7 @@ class MySql : public ServerBroker {
       mysql("DROP USER IF EXISTS '" + user + "'@'%'");
       throw;
     }
-    return db_credentials("mysql", port(), db, user, pw);
+    return db_credentials("mysql", host(), port(), db, user, pw);
   }
 
   void unbind(const json&, const json& credentials) override {
@@ -59,7 +59,8 @@ class MySql : public ServerBroker {
   }
 
  private:
-  unsigned short port() { return stable_port(dir_.parent_path(), "mysql"); }
+  unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "mysql"); }
+  bool ping() override { return mysql("SELECT 1").status == 0; }
   fs::path socket() const { return dir_ / "run" / "mysqld.sock"; }
 
   Server::Spec prepare() override {
@@ -81,13 +82,17 @@ class MySql : public ServerBroker {
                        "--bind-address=127.0.0.1", "--skip-name-resolve",
                        "--pid-file=" + (dir_ / "run" / "mysqld.pid").string()},
                       {}, as_, dir_ / "server.log", dir_ / "server.pid",
-                      [this] { return mysql("SELECT 1").status == 0; }};
+                      [this] { return ping(); }};
     return spec;
   }
 
   // As the OS account that owns the data dir (unix_socket authentication): root when kato is
   // root, else kato's own user. Statements on stdin, never in argv.
   ToolResult mysql(const std::string& statement) {
+    if (external_)
+      return run_tool({"mysql", "--no-defaults", "--protocol=TCP", "-h", external_->host, "-P", std::to_string(port()), "-u",
+                       external_->user, "--batch"},
+                      {{"MYSQL_PWD", external_->password}}, statement + ";\n", {}, 60);
     std::string admin = "root";
     if (::geteuid() != 0)
       if (passwd* pw = ::getpwuid(::geteuid())) admin = pw->pw_name;

@@ -31,7 +31,7 @@ std::string pg_bin(const std::string& tool) {
 
 class Postgres : public ServerBroker {
  public:
-  explicit Postgres(const fs::path& services) : dir_(services / "postgresql") {}
+  explicit Postgres(const fs::path& services) : ServerBroker(services, "postgresql"), dir_(services / "postgresql") {}
   std::string label() const override { return "postgresql"; }
   std::string description() const override { return "PostgreSQL database"; }
   std::vector<std::string> tags() const override { return {"postgresql", "relational", "sql"}; }
@@ -66,7 +66,7 @@ class Postgres : public ServerBroker {
     sql("CREATE ROLE " + user + " LOGIN PASSWORD '" + pw + "' IN ROLE " + owner);
     sql("ALTER ROLE " + user + " SET role = " + owner);  // objects it creates belong to the instance
     sql("GRANT CONNECT, TEMPORARY ON DATABASE " + db + " TO " + user);
-    return db_credentials("postgres", port(), db, user, pw);
+    return db_credentials("postgres", host(), port(), db, user, pw);
   }
 
   void unbind(const json& data, const json& credentials) override {
@@ -79,7 +79,8 @@ class Postgres : public ServerBroker {
   }
 
  private:
-  unsigned short port() { return stable_port(dir_.parent_path(), "postgresql"); }
+  unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "postgresql"); }
+  bool ping() override { return psql("SELECT 1").status == 0; }
 
   Server::Spec prepare() override {
     as_ = RunAs::find("postgres");
@@ -98,13 +99,17 @@ class Postgres : public ServerBroker {
                       {pg_bin("postgres"), "-D", (dir_ / "data").string(), "-p", std::to_string(port()), "-k",
                        (dir_ / "socket").string(), "-c", "listen_addresses=127.0.0.1"},
                       {}, as_, dir_ / "server.log", dir_ / "server.pid",
-                      [this] { return psql("SELECT 1").status == 0; }};
+                      [this] { return ping(); }};
     return spec;
   }
 
   // Admin statements over the private socket, as the cluster's superuser (trust on the socket,
   // which only the server's account can reach); on stdin, never in argv (passwords).
   ToolResult psql(const std::string& statement) {
+    if (external_)  // over TCP with the configured admin, the password in the environment
+      return run_tool({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", external_->host, "-p", std::to_string(port()),
+                       "-U", external_->user, "-d", "postgres", "-f", "-"},
+                      {{"PGPASSWORD", external_->password}}, statement + ";\n", {}, 60);
     return run_tool({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", (dir_ / "socket").string(), "-p",
                      std::to_string(port()), "-U", "kato", "-d", "postgres", "-f", "-"},
                     {}, statement + ";\n", {}, 60);

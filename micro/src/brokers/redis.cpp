@@ -23,7 +23,7 @@ constexpr int kDatabases = 64;
 
 class Redis : public ServerBroker {
  public:
-  explicit Redis(const fs::path& services) : dir_(services / "redis") {}
+  explicit Redis(const fs::path& services) : ServerBroker(services, "redis"), dir_(services / "redis") {}
   std::string label() const override { return "redis"; }
   std::string description() const override { return "Redis key-value store"; }
   std::vector<std::string> tags() const override { return {"redis", "key-value"}; }
@@ -67,19 +67,20 @@ class Redis : public ServerBroker {
     std::string user = short_name('u', id), pw = random_password();
     int db = data["db"];
     // ACL rules go through stdin like the SQL of the other brokers: the password stays out of argv.
-    cli_stdin("ACL SETUSER " + user + " on >" + pw + " ~* &* +@all -@admin\nACL SAVE\n");
-    json c = db_credentials("redis", port(), std::to_string(db), user, pw);
+    cli_stdin("ACL SETUSER " + user + " on >" + pw + " ~* &* +@all -@admin\n" + acl_save());
+    json c = db_credentials("redis", host(), port(), std::to_string(db), user, pw);
     return c;
   }
 
   void unbind(const json&, const json& credentials) override {
     start();
     std::string user = credentials.value("user", "");
-    if (!user.empty()) cli_stdin("ACL DELUSER " + user + "\nACL SAVE\n");
+    if (!user.empty()) cli_stdin("ACL DELUSER " + user + "\n" + acl_save());
   }
 
  private:
-  unsigned short port() { return stable_port(dir_.parent_path(), "redis"); }
+  unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "redis"); }
+  bool ping() override { return cli({"PING"}).output.find("PONG") != std::string::npos; }
 
   void save(const std::set<int>& used) {
     json j(used);
@@ -87,6 +88,7 @@ class Redis : public ServerBroker {
   }
 
   std::string admin_password() {
+    if (external_) return external_->password;
     fs::path file = dir_ / "admin-password";
     std::string pw;
     if (std::ifstream in(file); in) std::getline(in, pw);
@@ -120,17 +122,26 @@ class Redis : public ServerBroker {
                        (dir_ / "data").string(), "--daemonize", "no", "--aclfile", acl.string(), "--databases",
                        std::to_string(kDatabases), "--save", "60 1", "--appendonly", "yes"},
                       {}, as_, dir_ / "server.log", dir_ / "server.pid",
-                      [this] { return cli({"PING"}).output.find("PONG") != std::string::npos; }};
+                      [this] { return ping(); }};
     return spec;
   }
 
+  // Our own server keeps its users in its ACL file; an external one is configured by its owner.
+  std::string acl_save() const { return external_ ? "" : "ACL SAVE\n"; }
+
+  std::vector<std::string> cli_base() {
+    std::vector<std::string> argv = {"redis-cli", "-h", host(), "-p", std::to_string(port())};
+    if (external_ && !external_->user.empty()) argv.insert(argv.end(), {"--user", external_->user});
+    return argv;
+  }
+
   ToolResult cli(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"redis-cli", "-h", "127.0.0.1", "-p", std::to_string(port())};
+    std::vector<std::string> argv = cli_base();
     argv.insert(argv.end(), args.begin(), args.end());
     return run_tool(argv, {{"REDISCLI_AUTH", admin_password()}}, "", {}, 30);
   }
   void cli_stdin(const std::string& commands) {
-    auto r = run_tool({"redis-cli", "-h", "127.0.0.1", "-p", std::to_string(port())}, {{"REDISCLI_AUTH", admin_password()}},
+    auto r = run_tool(cli_base(), {{"REDISCLI_AUTH", admin_password()}},
                       commands, {}, 30);
     if (r.status != 0 || r.output.find("ERR") != std::string::npos) throw std::runtime_error("redis: " + r.output.substr(0, 400));
   }
