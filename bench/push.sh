@@ -7,7 +7,7 @@
 # Usage: bench/push.sh [BUILD_DIR]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-$here/build}
+build=$(cd "${1:-$here/build}" && pwd)
 stackato=$build/client/stackato
 kato=$build/micro/kato
 work=$(mktemp -d)

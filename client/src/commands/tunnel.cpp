@@ -75,11 +75,14 @@ int launch(const std::string& client, const json& c, unsigned short port, const 
   std::string env_name;
   if (client == "mysql" || client == "mysqldump") {
     argv = {client, "--protocol=TCP", "--host=127.0.0.1", "--port=" + p, "--user=" + user};
+    // As `dbexport` on the instance makes them: consistent, and binary-safe as text.
+    if (client == "mysqldump") argv.insert(argv.end(), {"--single-transaction", "--hex-blob"});
     if (client == "mysqldump" && !output.empty()) argv.push_back("--result-file=" + output);
     argv.push_back(db);
     env_name = "MYSQL_PWD";
   } else if (client == "psql" || client == "pg_dump") {
     argv = {client, "-h", "127.0.0.1", "-p", p, "-U", user};
+    if (client == "pg_dump") argv.insert(argv.end(), {"--no-owner", "--no-privileges"});
     if (client == "pg_dump" && !output.empty()) argv.insert(argv.end(), {"-f", output});
     argv.push_back(db);
     env_name = "PGPASSWORD";
