@@ -83,6 +83,13 @@ pgrep -f "seq 1 100000000" >/dev/null && { rc=-; bad "the remote command still r
 printf 'hello\nworld\n' | "$stackato" run customertracker -- wc -l >"$work/out" 2>&1
 [ "$(tr -d ' ' <"$work/out")" = 2 ] && ok || { rc=-; bad "stdin reaches the command"; }
 
+# --- a pty only when asked for: on a terminal by default, never with -T, never in a pipe
+timeout 30 script -qec "$stackato run customertracker tty" /dev/null </dev/null >"$work/out" 2>&1
+grep -q "^/dev/pts/" "$work/out" && ok || { rc=-; bad "a terminal gets a remote pty"; }
+timeout 30 script -qec "$stackato run -T customertracker tty" /dev/null </dev/null >"$work/out" 2>&1
+grep -q "not a tty" "$work/out" && ok || { rc=-; bad "-T: no pty"; }
+run 1 "not a tty" "no pty under a pipe" -- "$stackato" run customertracker tty
+
 # --- a user of another space gets 403 from the endpoint
 printf 'outsider-pw\n' | "$kato" --data "$work/k" add-user outsider >/dev/null || { rc=-; bad "kato add-user"; }
 tok=$(curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d username=outsider -d password=outsider-pw \
