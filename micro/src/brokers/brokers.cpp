@@ -2,9 +2,11 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -111,8 +113,28 @@ struct Brokers::Impl {
   std::thread worker;
 };
 
+namespace {
+// A server of ours still running from a kato killed with -9 is stopped at once, whether or not
+// its type is used again (a lazy start would never find it). Ours: its working directory is in
+// our tree, so a reused pid is never mistaken for it.
+void reap_orphan(const fs::path& type_dir) {
+  std::ifstream in(type_dir / "server.pid");
+  pid_t pid = 0;
+  if (!(in >> pid) || pid <= 0 || ::kill(pid, 0) != 0) return;
+  std::error_code ec;
+  fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
+  if (ec || cwd.string().rfind(type_dir.string(), 0) != 0) return;
+  ::kill(-pid, SIGTERM);
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+}
+}  // namespace
+
 Brokers::Brokers(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
   fs::create_directories(dir);
+  for (const char* type : {"mysql", "postgresql", "redis"}) reap_orphan(fs::absolute(dir) / type);
   // The servers run as their own unprivileged users (kato as root), which must be able to reach
   // their directories: directories of kato's own on the way get search permission (x) for
   // others, never read permission, so nothing becomes listable.
