@@ -5,16 +5,8 @@
 # (cache filled). Reports medians and their ratio. Usage: bench/staging_cache.sh [BUILD_DIR]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$(cd "${1:-$here/build}" && pwd)
-stackato=$build/client/stackato
-kato=$build/micro/kato
-work=$(mktemp -d)
-trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-export KATO_ADMIN_PASSWORD=bench STACKATO_HOME=$work/home
-"$kato" --data "$work/k" start --port 0 >/dev/null
-port=$(jq -r .port "$work/k/kato.json")
-"$stackato" --cafile "$work/k/tls/ca.pem" target "https://api.localhost:$port" >/dev/null 2>&1
-printf 'bench\n' | "$stackato" login admin --password-stdin >/dev/null 2>&1
+source "$here/bench/lib.sh"
+bench_kato "${1:-$here/build}"
 mkdir -p "$work/app"
 cp "$here/examples/hello/app.py" "$work/app/"
 cat >"$work/app/stackato.yml" <<'YML'
