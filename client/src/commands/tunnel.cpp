@@ -90,14 +90,20 @@ int launch(const std::string& client, const json& c, unsigned short port, const 
     argv = {client, "-h", "127.0.0.1", "-p", p, "--user", user, "-n", db};
     env_name = "REDISCLI_AUTH";
   }
+  // Built before fork: the listener's thread is running, so the child must not allocate.
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e)
+    if (std::string(*e).rfind(env_name + "=", 0) != 0) envs.push_back(*e);
+  envs.push_back(env_name + "=" + pw);
+  std::vector<char*> args, envp;
+  for (auto& x : argv) args.push_back(x.data());
+  args.push_back(nullptr);
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("cannot start " + client);
   if (pid == 0) {
-    ::setenv(env_name.c_str(), pw.c_str(), 1);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
+    ::execvpe(args[0], args.data(), envp.data());
     ::_exit(127);
   }
   // Ctrl-C belongs to the client (psql cancels a query with it), not to us.

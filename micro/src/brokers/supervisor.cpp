@@ -33,23 +33,40 @@ RunAs RunAs::find(const std::string& preferred) {
 
 namespace {
 
-// In the child: environment, identity, then exec. Never returns.
-[[noreturn]] void exec_child(const std::vector<std::string>& argv, const Env& env, const RunAs& as) {
+// Everything the child needs, built before fork: between fork and exec a child of a threaded
+// process must not allocate (another thread may have held the allocator's lock at the fork).
+struct Prepared {
+  std::vector<std::string> args, envs;
+  std::vector<char*> argv, envp;
+  std::vector<gid_t> groups;
+  RunAs as;
+  Prepared(const std::vector<std::string>& a, const Env& env, const RunAs& who) : args(a), as(who) {
+    envs = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
+    for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+    for (auto& x : args) argv.push_back(x.data());
+    argv.push_back(nullptr);
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    if (!as.user.empty()) {
+      int n = 64;
+      groups.resize(static_cast<std::size_t>(n));
+      if (::getgrouplist(as.user.c_str(), as.gid, groups.data(), &n) < 0) groups.resize(static_cast<std::size_t>(n));
+      ::getgrouplist(as.user.c_str(), as.gid, groups.data(), &n);
+      groups.resize(static_cast<std::size_t>(n));
+    }
+  }
+};
+
+// In the child: identity, then exec. Only system calls. Never returns.
+[[noreturn]] void exec_child(const Prepared& p) {
   ::setsid();
   // kato's own descriptors (its listening socket above all) must not live on in a server that
   // outlives a kato killed with -9, or the next kato cannot listen.
   ::close_range(3, ~0U, 0);
-  if (!as.user.empty()) {
-    if (::initgroups(as.user.c_str(), as.gid) != 0 || ::setgid(as.gid) != 0 || ::setuid(as.uid) != 0) ::_exit(126);
+  if (!p.as.user.empty()) {
+    if (::setgroups(p.groups.size(), p.groups.data()) != 0 || ::setgid(p.as.gid) != 0 || ::setuid(p.as.uid) != 0) ::_exit(126);
   }
-  std::vector<std::string> envs = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  std::vector<char*> args, envp;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  ::execvpe(args[0], args.data(), envp.data());
+  ::execvpe(p.argv[0], p.argv.data(), p.envp.data());
   ::_exit(127);
 }
 
@@ -64,14 +81,15 @@ ToolResult run_tool(const std::vector<std::string>& argv, const Env& env, const 
     ::close(in[1]);
     throw std::runtime_error("pipe failed");
   }
+  Prepared prepared(argv, env, as);
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
-    ::chdir("/");
-    exec_child(argv, env, as);
+    if (::chdir("/") != 0) ::_exit(126);
+    exec_child(prepared);
   }
   ::close(in[0]);
   ::close(out[1]);
@@ -140,6 +158,7 @@ void Server::launch() {
   int log = ::open(spec_.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log < 0) throw std::runtime_error("cannot write " + spec_.log.string());
   if (!spec_.as.user.empty()) ::fchown(log, spec_.as.uid, spec_.as.gid);
+  Prepared prepared(spec_.argv, spec_.env, spec_.as);
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log);
@@ -150,7 +169,7 @@ void Server::launch() {
     ::dup2(null, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);
-    exec_child(spec_.argv, spec_.env, spec_.as);
+    exec_child(prepared);
   }
   ::close(log);
   pid_ = pid;
