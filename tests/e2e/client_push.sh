@@ -189,7 +189,8 @@ printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" --cafile "$ca" --target "$ts"
 head -c 4000000 /dev/urandom >"$work/cut/blob.bin"
 (cd "$work/cut" && exec "$stackato" -n --target "$ts" push cut) >"$work/out" 2>&1 &
 client=$!
-for _ in $(seq 100); do grep -q "^Uploading cut" "$work/out" && break; sleep 0.1; done
+# (a loaded machine may take a while to get there: wait for the upload itself, up to a minute)
+for _ in $(seq 600); do grep -q "^Uploading cut" "$work/out" && ls "$TMPDIR" | grep -q stackato-push && break; sleep 0.1; done
 ls "$TMPDIR" | grep -q stackato-push && ok || { rc=-; bad "the zip is a temporary file while uploading"; }
 sleep 0.5
 kill -INT "$client"
