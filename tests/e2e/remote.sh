@@ -54,7 +54,11 @@ for pair in mysql:customerdb postgresql:pgdb redis:rdb; do
   rc=$?
   [ "$rc" = 0 ] && [ -s "$work/dump-$type" ] && ok || bad "$type: dbexport"
   rss=$(cat "$work/rss")
-  [ "$rss" -lt 65536 ] && ok || { rc=-; bad "$type: client peak RSS ${rss} KB (want < 64 MB)"; }
+  if ldd "$stackato" | grep -q libasan; then
+    :  # AddressSanitizer's shadow memory makes RSS meaningless; the Release run checks it
+  else
+    [ "$rss" -lt 65536 ] && ok || { rc=-; bad "$type: client peak RSS ${rss} KB (want < 64 MB)"; }
+  fi
   echo "$type: dump $(($(stat -c %s "$work/dump-$type") / 1048576)) MB, client peak RSS $((rss / 1024)) MB"
   if [ "$type" = redis ]; then
     printf 'FLUSHDB\n' | "$stackato" run customertracker -- sh -c 'dbshell rdb' >/dev/null 2>&1
@@ -85,7 +89,7 @@ printf 'hello\nworld\n' | "$stackato" run customertracker -- wc -l >"$work/out" 
 
 # --- a pty only when asked for: on a terminal by default, never with -T, never in a pipe
 timeout 30 script -qec "$stackato run customertracker tty" /dev/null </dev/null >"$work/out" 2>&1
-grep -q "^/dev/pts/" "$work/out" && ok || { rc=-; bad "a terminal gets a remote pty"; }
+grep -q "/dev/pts/" "$work/out" && ok || { rc=-; bad "a terminal gets a remote pty"; }
 timeout 30 script -qec "$stackato run -T customertracker tty" /dev/null </dev/null >"$work/out" 2>&1
 grep -q "not a tty" "$work/out" && ok || { rc=-; bad "-T: no pty"; }
 run 1 "not a tty" "no pty under a pipe" -- "$stackato" run customertracker tty
