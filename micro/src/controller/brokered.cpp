@@ -48,6 +48,15 @@ void Controller::Impl::register_offerings() {
     if (si["type"] != "managed" || !si.contains("_data")) continue;
     if (auto* b = backends.brokers->find(si.value("_label", ""))) {
       json data = si["_data"];
+      if (b->label() == "filesystem") {
+        // Mounted before any app starts: an app must never write into the bare directory
+        // under its volume. (Database servers come up in the background; apps retry.)
+        try {
+          b->resume(data);
+        } catch (const std::exception&) {
+        }
+        continue;
+      }
       backends.brokers->submit([b, data] {
         try {
           b->resume(data);
