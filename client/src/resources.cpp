@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <random>
 #include <iostream>
 #include <thread>
 
@@ -132,6 +134,13 @@ void cache_name(Session& s, const std::string& kind, const std::string& name, bo
     });
   } catch (const std::exception&) {
   }
+}
+
+std::string random_hex4() {
+  std::random_device rd;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04x", static_cast<unsigned>(rd() & 0xffff));
+  return buf;
 }
 
 void wait_job(Session& s, const std::string& location) {

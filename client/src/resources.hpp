@@ -42,6 +42,9 @@ bool map_route(Session& s, const nlohmann::json& app, const RouteSpec& r);
 void cache_names(Session& s, const std::string& kind, const std::vector<std::string>& names);
 void cache_name(Session& s, const std::string& kind, const std::string& name, bool present);
 
+// Four random hex digits, for generated names (TYPE-xxxx services, temporary routes).
+std::string random_hex4();
+
 // Follows an async job (Location of a 202) until COMPLETE; FAILED throws its detail.
 void wait_job(Session& s, const std::string& location);
 // Until every web instance runs, or throws with the crash reason and the last log lines.

@@ -7,19 +7,8 @@ stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
-pass=0
-fails=0
 trap '"$kato" --data "$work/k1" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(head -c 600 "$work/out")"; fails=$((fails + 1)); }
-# run EXPECTED-RC PATTERN DESCRIPTION -- command...: stdout and stderr together in $work/out
-run() {
-  local want=$1 pattern=$2 what=$3
-  shift 4
-  "$@" >"$work/out" 2>&1 </dev/null
-  rc=$?
-  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
-}
+source "$here/client_lib.sh"
 
 export KATO_ADMIN_PASSWORD=client-secret-1
 "$kato" --data "$work/k1" start --port 0 >/dev/null || exit 1

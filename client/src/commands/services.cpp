@@ -71,12 +71,6 @@ void restart_or_tell(Session& s, const json& app, bool restart) {
   std::cerr << "Restarted " << app["name"].get<std::string>() << "\n";
 }
 
-std::string random_hex4() {
-  std::random_device rd;
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04x", static_cast<unsigned>(rd() & 0xffff));
-  return buf;
-}
 
 // --credentials: a JSON object, or k=v pairs (repeatable).
 json parse_credentials(const std::vector<std::string>& items) {

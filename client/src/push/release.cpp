@@ -191,12 +191,6 @@ void check_quota(Session& s, long needed_mb) {
                             " MB left (nothing was changed; raise the quota or use a plain push)");
 }
 
-std::string hex4() {
-  std::random_device rd;
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04x", static_cast<unsigned>(rd() & 0xffff));
-  return buf;
-}
 
 }  // namespace
 
@@ -230,7 +224,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
   }
   json routes = urls_of(s, old_guid);
   std::string domain = s.call("GET", "/v3/domains")["resources"][0]["name"];
-  std::string temp_route = app.name + "-new-" + hex4() + "." + domain;
+  std::string temp_route = app.name + "-new-" + random_hex4() + "." + domain;
 
   // The new version: the same services (manifest's and those bound now), env, scale; only a
   // temporary route.
@@ -315,7 +309,7 @@ void rollback(Session& s, const std::string& name, long drain_s) {
   std::cerr << "Moved " << routes.size() << " route(s) back; draining " << drain_s << " s\n";
   std::this_thread::sleep_for(std::chrono::seconds(drain_s));
   s.call("POST", "/v3/apps/" + cur_guid + "/actions/stop");
-  rename_app(s, cur_guid, name + "-rollback-" + hex4());
+  rename_app(s, cur_guid, name + "-rollback-" + random_hex4());
   rename_app(s, prev_guid, name);
   rename_app(s, cur_guid, name + "-previous");
   std::cerr << name << " is the previous version again; the rolled-back one is stopped as " << name << "-previous\n";
