@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tunnel throughput (1 GiB per transfer, median of 3) and connect-to-first-byte latency (median
+# Tunnel throughput (1 GiB per transfer, median of 5 interleaved rounds) and connect-to-first-byte latency (median
 # of 50), in one run, over three paths to the same local byte source: a direct loopback TCP
 # connection, `ssh -L` through a local OpenSSH sshd, and our tunnel (TLS to kato's router,
 # WebSocket to the helper app, TCP to the source). Usage: bench/tunnel.sh [BUILD_DIR]
@@ -63,13 +63,25 @@ ssh -N -q -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ExitOnF
   -p "$sshport" -L "$lsrc:127.0.0.1:$src" -L "$llat:127.0.0.1:$lat" root@127.0.0.1 & pids+=($!)
 for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $lsrc))" 2>/dev/null && break; sleep 0.1; done
 
-echo "| path | throughput (1 GiB, median of 3) | vs direct | connect to first byte (median of 50) |"
+# The paths take turns, round after round, so that a noisy neighbour on the shared machine
+# slows all of them alike; medians per path, and the median of the per-round tunnel/ssh ratios.
+rounds=${TUNNEL_ROUNDS:-5}
+labels=("direct loopback TCP" "ssh -L (OpenSSH)" "stackato tunnel")
+tps=("$src" "$lsrc" "$(cat "$work/t1")") lats=("$lat" "$llat" "$(cat "$work/t2")")
+declare -A rate
+for r in $(seq "$rounds"); do
+  for i in 0 1 2; do rate[$i,$r]=$(python3 "$here/bench/tunnel_measure.py" tp "${tps[$i]}" "$gib" 1); done
+done
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+echo "| path | throughput (1 GiB, median of $rounds) | vs direct | connect to first byte (median of 50) |"
 echo "|---|---|---|---|"
 direct=
-for pair in "direct loopback TCP:$src:$lat" "ssh -L (OpenSSH):$lsrc:$llat" "stackato tunnel:$(cat "$work/t1"):$(cat "$work/t2")"; do
-  IFS=: read -r label p1 p2 <<<"$pair"
-  tp=$(python3 "$here/bench/tunnel_measure.py" tp "$p1" "$gib" 3)
-  ms=$(python3 "$here/bench/tunnel_measure.py" lat "$p2" 50)
+for i in 0 1 2; do
+  tp=$(for r in $(seq "$rounds"); do echo "${rate[$i,$r]}"; done | median)
+  ms=$(python3 "$here/bench/tunnel_measure.py" lat "${lats[$i]}" 50)
   direct=${direct:-$tp}
-  printf '| %s | %s MB/s | %.2f | %s ms |\n' "$label" "$tp" "$(echo "$tp / $direct" | bc -l)" "$ms"
+  printf '| %s | %s MB/s | %.2f | %s ms |\n' "${labels[$i]}" "$tp" "$(echo "$tp / $direct" | bc -l)" "$ms"
 done
+echo
+echo "per round, tunnel / ssh -L: $(for r in $(seq "$rounds"); do printf '%.2f ' "$(echo "${rate[2,$r]} / ${rate[1,$r]}" | bc -l)"; done)"
+printf 'median of the per-round ratios: %.2f\n' "$(for r in $(seq "$rounds"); do echo "${rate[2,$r]} / ${rate[1,$r]}" | bc -l; done | median)"

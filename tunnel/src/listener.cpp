@@ -5,19 +5,21 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include <chrono>
+
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "splice.hpp"
+#include "stackato/net/tls_stream.hpp"
 #include "stackato/tunnel/protocol.hpp"
 
 namespace stackato::tunnel {
@@ -25,6 +27,7 @@ namespace stackato::tunnel {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace ws = beast::websocket;
+namespace net = stackato::net;
 using tcp = asio::ip::tcp;
 
 struct Listener::Impl {
@@ -45,10 +48,26 @@ struct Listener::Impl {
     return local ? "127.0.0.1" : host;
   }
 
+  // A declined handshake says why in the helper's JSON body ("cannot connect to db at
+  // 10.0.0.5:3306: Connection refused" when the database is down); that is what the user sees.
   template <class WebSocket>
   asio::awaitable<void> handshake(WebSocket& w) {
     w.set_option(ws::stream_base::decorator([this](ws::request_type& r) { r.set(kAuthHeader, o.secret); }));
-    co_await w.async_handshake(host + ":" + port, o.path, asio::use_awaitable);
+    ws::response_type res;
+    boost::system::error_code ec;
+    co_await w.async_handshake(res, host + ":" + port, o.path, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_return;
+    std::string why = ec.message();
+    if (res.result_int() != 0 && res.result_int() != 101) {
+      auto error = nlohmann::json::parse(res.body(), nullptr, false);
+      if (error.is_object() && error.contains("error") && error["error"].is_string()) {
+        why = error["error"].get<std::string>();
+      } else {  // not the helper: the platform's router (no healthy instance while it restarts)
+        std::string text = res.body().substr(0, res.body().find('\n')).substr(0, 200);
+        why = "HTTP " + std::to_string(res.result_int()) + (text.empty() ? "" : " (" + text + ")");
+      }
+    }
+    throw std::runtime_error(why);
   }
 
   asio::awaitable<void> carry(tcp::socket local) {
@@ -62,10 +81,10 @@ struct Listener::Impl {
         co_await stream.async_connect(endpoints, asio::use_awaitable);
         stream.socket().set_option(tcp::no_delay(true));
         if (secure) {
-          ws::stream<beast::ssl_stream<beast::tcp_stream>> w(std::move(stream), tls);
-          if (!SSL_set_tlsext_host_name(w.next_layer().native_handle(), host.c_str()))
+          ws::stream<net::TlsStream<beast::tcp_stream>> w(std::move(stream), tls);
+          SSL* ssl = w.next_layer().native_handle();
+          if (!SSL_set_tlsext_host_name(ssl, host.c_str()) || (!o.skip_ssl_validation && !SSL_set1_host(ssl, host.c_str())))
             throw std::runtime_error("cannot set the TLS server name");
-          if (!o.skip_ssl_validation) w.next_layer().set_verify_callback(asio::ssl::host_name_verification(host));
           co_await w.next_layer().async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
           co_await handshake(w);
           std::make_shared<Splice<decltype(w)>>(std::move(local), std::move(w))->start();
@@ -74,13 +93,13 @@ struct Listener::Impl {
           co_await handshake(w);
           std::make_shared<Splice<decltype(w)>>(std::move(local), std::move(w))->start();
         }
-        if (attempt > 0) say("reached the tunnel helper again");
+        if (attempt > 0) say("connected after " + std::to_string(attempt + 1) + " attempts");
         co_return;
       } catch (const std::exception& e) {
         last = e.what();
       }
       if (std::chrono::steady_clock::now() > until) break;
-      if (attempt == 0) say("cannot reach the tunnel helper (" + last + "); retrying for " + std::to_string(o.retry_seconds) + " s");
+      if (attempt == 0) say("a connection through the tunnel failed: " + last + "; retrying for " + std::to_string(o.retry_seconds) + " s");
       asio::steady_timer t(io, std::chrono::milliseconds(500));
       co_await t.async_wait(asio::use_awaitable);
     }
@@ -113,6 +132,7 @@ Listener::Listener(ListenerOptions options) : impl_(std::make_unique<Impl>()) {
   i.host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
   i.port = colon == std::string::npos ? (i.secure ? "443" : "80") : hostport.substr(colon + 1);
   if (i.secure) {
+    net::prefer_fast_ciphers(i.tls.native_handle());
     if (i.o.skip_ssl_validation) {
       i.tls.set_verify_mode(asio::ssl::verify_none);
     } else {

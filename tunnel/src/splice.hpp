@@ -18,9 +18,12 @@
 #include <string>
 #include <string_view>
 
+#include "stackato/net/transfer.hpp"
 #include "stackato/tunnel/protocol.hpp"
 
 namespace stackato::tunnel {
+
+namespace net = stackato::net;
 
 template <class WebSocket>
 class Splice : public std::enable_shared_from_this<Splice<WebSocket>> {
@@ -28,6 +31,9 @@ class Splice : public std::enable_shared_from_this<Splice<WebSocket>> {
   Splice(boost::asio::ip::tcp::socket tcp, WebSocket ws) : tcp_(std::move(tcp)), ws_(std::move(ws)) {
     ws_.binary(true);
     ws_.auto_fragment(false);
+    // A client masks what it sends, through a buffer of this size (Beast's default is 4 KiB:
+    // an upload through the tunnel would go out in 4 KiB frames and TLS records).
+    ws_.write_buffer_bytes(128 * 1024);
     ws_.read_message_max(std::size_t(16) << 20);
   }
 
@@ -62,15 +68,20 @@ class Splice : public std::enable_shared_from_this<Splice<WebSocket>> {
   }
 
   // WebSocket -> TCP. Frames are read piecewise straight into one buffer (no message-sized
-  // buffer to grow and copy); a text message is a control word, gathered whole.
+  // buffer to grow and copy) and written out at the end of each message, the sender's unit, so
+  // interactive traffic is not held back, or when the buffer is full. (Beast reads a frame's
+  // header with the first 1.5 KiB of its payload; written at once, that was a system call per
+  // frame.) A text message is a control word, gathered whole.
   boost::asio::awaitable<void> downstream() {
     std::array<char, 128 * 1024> buf;
+    std::size_t used = 0;
     std::string text;
     try {
       for (;;) {
-        std::size_t n = co_await ws_.async_read_some(boost::asio::buffer(buf), boost::asio::use_awaitable);
+        std::size_t n = co_await ws_.async_read_some(boost::asio::buffer(buf.data() + used, buf.size() - used),
+                                                     boost::asio::use_awaitable);
         if (ws_.got_text()) {
-          text.append(buf.data(), n);
+          text.append(buf.data() + used, n);
           if (!ws_.is_message_done()) continue;
           if (text == kEof) {
             boost::system::error_code ignored;
@@ -81,7 +92,12 @@ class Splice : public std::enable_shared_from_this<Splice<WebSocket>> {
           text.clear();
           continue;
         }
-        if (n > 0) co_await boost::asio::async_write(tcp_, boost::asio::buffer(buf.data(), n), boost::asio::use_awaitable);
+        used += n;
+        if (used > 0 && (used == buf.size() || ws_.is_message_done())) {
+          co_await boost::asio::async_write(tcp_, boost::asio::buffer(buf.data(), used), net::transfer_whole,
+                                            boost::asio::use_awaitable);
+          used = 0;
+        }
       }
     } catch (const std::exception&) {
       abort();  // closed by the peer (normal end) or failed: either way, both sides go

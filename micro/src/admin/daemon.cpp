@@ -25,6 +25,7 @@
 #include "runner/runner.hpp"
 #include "stager/stager.hpp"
 #include "controller/controller.hpp"
+#include "stackato/net/tls_stream.hpp"
 #include "http/server.hpp"
 #include "pki/pki.hpp"
 #include "store/store.hpp"
@@ -99,6 +100,7 @@ int serve(const StartOptions& o, int ready_fd) {
     tls.use_private_key_file(files.key.string(), boost::asio::ssl::context::pem);
     pki::Issuer issuer(files, o.domain);
     issuer.attach(tls.native_handle());
+    stackato::net::prefer_fast_ciphers(tls.native_handle());
 
     auth::Tokens tokens(*key, "https://api." + o.domain + "/oauth/token", std::chrono::seconds(o.token_ttl));
     blobs::Blobs blobs(o.data / "blobs");

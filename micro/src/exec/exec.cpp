@@ -306,7 +306,7 @@ asio::awaitable<void> Exec::serve(beast::tcp_stream& client, beast::flat_buffer&
   co_await impl_->serve(client, buffer, std::move(request));
 }
 
-asio::awaitable<void> Exec::serve(beast::ssl_stream<beast::tcp_stream>& client, beast::flat_buffer& buffer,
+asio::awaitable<void> Exec::serve(http::TlsStream& client, beast::flat_buffer& buffer,
                                   http::RawRequest request) {
   co_await impl_->serve(client, buffer, std::move(request));
 }

@@ -28,7 +28,7 @@ class Exec : public http::Upgrades {
   bool wants(const http::RawRequest& request) const override;
   boost::asio::awaitable<void> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
                                      http::RawRequest request) override;
-  boost::asio::awaitable<void> serve(boost::beast::ssl_stream<boost::beast::tcp_stream>& client,
+  boost::asio::awaitable<void> serve(kato::http::TlsStream& client,
                                      boost::beast::flat_buffer& buffer, http::RawRequest request) override;
 
   struct Impl;

@@ -109,7 +109,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     bool is_tls = co_await beast::async_detect_ssl(stream, buffer, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
     if (is_tls) {
-      beast::ssl_stream<beast::tcp_stream> ssl(std::move(stream), tls);
+      http::TlsStream ssl(std::move(stream), tls);
       co_await ssl.async_handshake(asio::ssl::stream_base::server, buffer.data(),
                                    asio::redirect_error(use_awaitable, ec));
       if (ec) co_return;

@@ -15,13 +15,15 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "http/message.hpp"
+#include "stackato/net/tls_stream.hpp"
 
 namespace kato::http {
 
 using Dispatch = std::function<Response(Request&)>;
+// HTTPS connections: TLS moved in large batches (see stackato/net/tls_stream.hpp).
+using TlsStream = stackato::net::TlsStream<boost::beast::tcp_stream>;
 using RawRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 // Requests for hosts other than the API go to a proxy (the router), which owns the exchange.
@@ -33,7 +35,7 @@ class Proxy {
   // Answers one request; returns whether the client connection may be kept alive.
   virtual boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
                                              RawRequest request, std::string peer) = 0;
-  virtual boost::asio::awaitable<bool> serve(boost::beast::ssl_stream<boost::beast::tcp_stream>& client,
+  virtual boost::asio::awaitable<bool> serve(TlsStream& client,
                                              boost::beast::flat_buffer& buffer, RawRequest request,
                                              std::string peer) = 0;
 };
@@ -45,7 +47,7 @@ class Upgrades {
   virtual bool wants(const RawRequest& request) const = 0;
   virtual boost::asio::awaitable<void> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
                                              RawRequest request) = 0;
-  virtual boost::asio::awaitable<void> serve(boost::beast::ssl_stream<boost::beast::tcp_stream>& client,
+  virtual boost::asio::awaitable<void> serve(TlsStream& client,
                                              boost::beast::flat_buffer& buffer, RawRequest request) = 0;
 };
 

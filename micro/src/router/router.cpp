@@ -211,7 +211,7 @@ awaitable<void> pump(From& from, To& to) {
   for (;;) {
     std::size_t n = co_await from.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
     if (ec || n == 0) break;
-    co_await asio::async_write(to, asio::buffer(buf.data(), n), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(to, asio::buffer(buf.data(), n), stackato::net::transfer_whole, asio::redirect_error(use_awaitable, ec));
     if (ec) break;
   }
   beast::get_lowest_layer(to).socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -358,7 +358,7 @@ awaitable<bool> Router::serve(beast::tcp_stream& client, beast::flat_buffer& buf
   co_return co_await proxy(*impl_, client, buffer, std::move(request), peer, false);
 }
 
-awaitable<bool> Router::serve(beast::ssl_stream<beast::tcp_stream>& client, beast::flat_buffer& buffer,
+awaitable<bool> Router::serve(http::TlsStream& client, beast::flat_buffer& buffer,
                               http::RawRequest request, std::string peer) {
   co_return co_await proxy(*impl_, client, buffer, std::move(request), peer, true);
 }

@@ -26,7 +26,7 @@ class Router : public http::Proxy {
   bool wants(const std::string& host) const override;
   boost::asio::awaitable<bool> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
                                      http::RawRequest request, std::string peer) override;
-  boost::asio::awaitable<bool> serve(boost::beast::ssl_stream<boost::beast::tcp_stream>& client,
+  boost::asio::awaitable<bool> serve(kato::http::TlsStream& client,
                                      boost::beast::flat_buffer& buffer, http::RawRequest request,
                                      std::string peer) override;
   // Requests in flight to a backend port (the runner drains with it).
