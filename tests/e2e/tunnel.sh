@@ -2,7 +2,8 @@
 # stackato tunnel for real: the seed's two flows (mysqldump through the tunnel; a `none` tunnel
 # on port 10000 and mysql importing a file), psql/pg_dump and redis-cli, 200 concurrent
 # connections with every byte checked, the helper killed mid-session (the next connection
-# works once kato restarts it), no password in any argv, the helper's secret, and bad input.
+# works once kato restarts it), the database server down, no password in any argv, the helper's
+# secret, and bad input.
 set -u
 stackato=$1
 kato=$2
@@ -110,6 +111,29 @@ for _ in $(seq 60); do
 done
 [ "$got" = PONG ] && ok || { rc=-; cp "$work/rd.log" "$work/out"; bad "the tunnel works again after the helper restarts"; }
 kill -0 "$pid_rd" 2>/dev/null && ok || { rc=-; bad "the tunnel itself kept running"; }
+
+# --- the database server down: the reason shows at once, the waiting connection goes through
+# when the server is back (kato restarts it), and the tunnel itself never needed a restart
+# (Down for good until the test allows it: its data directory is made unreadable, so each
+# restart kato tries fails, and connections to its port are refused.)
+rpid=$(cat "$work/k/services/redis/server.pid" 2>/dev/null)
+rport=$(ss -Hltnp 2>/dev/null | grep "pid=$rpid," | awk '{print $4}' | sed 's/.*://' | head -1)
+chmod 000 "$work/k/services/redis/data"
+kill -9 "$rpid" 2>/dev/null
+for _ in $(seq 50); do ss -Hltn "sport = :$rport" | grep -q . || break; sleep 0.1; done
+[ -n "$rport" ] && ! ss -Hltn "sport = :$rport" | grep -q . && ok || { rc=-; bad "took the redis server down (pid '$rpid', port '$rport')"; }
+timeout 60 redis-cli -h 127.0.0.1 -p "$port_rd" --user "$user" --pass "$password" --no-auth-warning PING >"$work/down.out" 2>&1 &
+waiting=$!
+for _ in $(seq 50); do grep -q "cannot connect to rdb" "$work/rd.log" && break; sleep 0.2; done
+grep -Eq "a connection through the tunnel failed: cannot connect to rdb at 127\.0\.0\.1:$rport: Connection refused; retrying for 30 s" "$work/rd.log" && ok ||
+  { rc=-; cp "$work/rd.log" "$work/out"; bad "the tunnel says the database is down, and why"; }
+kill -0 "$waiting" 2>/dev/null && ok || { rc=-; cp "$work/down.out" "$work/out"; bad "the client's connection waits while the server is down"; }
+chmod 700 "$work/k/services/redis/data"  # kato's next restart succeeds
+wait "$waiting"
+rc=$?
+[ "$rc" = 0 ] && grep -q '^PONG$' "$work/down.out" && ok || { cp "$work/down.out" "$work/out"; bad "the waiting connection reaches the server once it is back"; }
+grep -q "connected after [0-9]* attempts" "$work/rd.log" && ok || { rc=-; cp "$work/rd.log" "$work/out"; bad "the tunnel says it got through"; }
+kill -0 "$pid_rd" 2>/dev/null && ok || { rc=-; bad "the tunnel kept running through the outage"; }
 
 # --- no password in any process's argv while a client runs
 "$stackato" -n tunnel customerdb mysql --port 0 <<<"SELECT SLEEP(6);" >"$work/client.out" 2>&1 &

@@ -207,12 +207,15 @@ void Server::watch() {
       std::lock_guard lock(mu_);
       pid = pid_;
     }
+    auto began = std::chrono::steady_clock::now();
     int status = 0;
     pid_t r = ::waitpid(pid, &status, 0);
     std::unique_lock lock(mu_);
     if (stopping_) return;
     if (r == pid)
       last_error_ = "exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    // A server that ran for a while before it died starts over with a short wait.
+    if (std::chrono::steady_clock::now() - began > std::chrono::minutes(1)) backoff = 1;
     // Restart with back-off, as the runner does for apps.
     cv_.wait_for(lock, std::chrono::seconds(backoff), [&] { return stopping_; });
     if (stopping_) return;
