@@ -49,6 +49,18 @@ struct Certs {
   }
 };
 
+// A listening socket on loopback and both ends of a connection to it.
+struct Loopback {
+  asio::io_context io;
+  tcp::acceptor acceptor{io, {asio::ip::make_address("127.0.0.1"), 0}};
+  awaitable<beast::tcp_stream> accept() { co_return beast::tcp_stream(co_await acceptor.async_accept(use_awaitable)); }
+  awaitable<beast::tcp_stream> connect() {
+    beast::tcp_stream t(io);
+    co_await t.async_connect(acceptor.local_endpoint(), use_awaitable);
+    co_return t;
+  }
+};
+
 std::string random_bytes(std::size_t n, unsigned seed) {
   std::mt19937 gen(seed);
   std::string s(n, '\0');
@@ -96,28 +108,24 @@ void set_host(Asios& s, const char* host) {
 template <class S, class C>
 void duplex(std::size_t size) {
   Certs certs;
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  auto port = acceptor.local_endpoint().port();
+  Loopback net;
   const std::string up = random_bytes(size, 1), down = random_bytes(size, 2);
   std::string server_got, client_got;
   boost::system::error_code server_end;
   bool server_done = false, client_done = false;
 
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    S s(beast::tcp_stream(co_await acceptor.async_accept(use_awaitable)), certs.server);
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    S s(co_await net.accept(), certs.server);
     co_await s.async_handshake(asio::ssl::stream_base::server, use_awaitable);
-    asio::co_spawn(io, send_all(s, down, 3), asio::detached);
+    asio::co_spawn(net.io, send_all(s, down, 3), asio::detached);
     server_got = co_await receive(s, up.size(), 4);
     char extra;
     co_await s.async_read_some(asio::buffer(&extra, 1), asio::redirect_error(use_awaitable, server_end));
     server_done = true;
   }, asio::detached);
 
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    beast::tcp_stream t(io);
-    co_await t.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_awaitable);
-    C c(std::move(t), certs.client);
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    C c(co_await net.connect(), certs.client);
     set_host(c, "localhost");
     co_await c.async_handshake(asio::ssl::stream_base::client, use_awaitable);
     co_await send_all(c, up, 5);
@@ -127,7 +135,7 @@ void duplex(std::size_t size) {
     client_done = true;
   }, asio::detached);
 
-  io.run();
+  net.io.run();
   REQUIRE(server_done);
   REQUIRE(client_done);
   CHECK(server_got == up);
@@ -152,22 +160,18 @@ TEST_CASE("tls stream: both ends ours, tiny and large transfers", "[tls]") {
 
 TEST_CASE("tls stream: a certificate for another name fails the handshake on both sides", "[tls]") {
   Certs certs;
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  auto port = acceptor.local_endpoint().port();
+  Loopback net;
   boost::system::error_code server_ec, client_ec;
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    Ours s(beast::tcp_stream(co_await acceptor.async_accept(use_awaitable)), certs.server);
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    Ours s(co_await net.accept(), certs.server);
     co_await s.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, server_ec));
   }, asio::detached);
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    beast::tcp_stream t(io);
-    co_await t.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_awaitable);
-    Ours c(std::move(t), certs.client);
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    Ours c(co_await net.connect(), certs.client);
     set_host(c, "elsewhere.example");
     co_await c.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, client_ec));
   }, asio::detached);
-  io.run();
+  net.io.run();
   CHECK(client_ec);
   CHECK_THAT(client_ec.message(), Catch::Contains("certificate verify failed"));
   CHECK(server_ec);  // the client's alert arrived
@@ -175,21 +179,17 @@ TEST_CASE("tls stream: a certificate for another name fails the handshake on bot
 
 TEST_CASE("tls stream: a connection cut without close_notify reads as truncated, not as EOF", "[tls]") {
   Certs certs;
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  auto port = acceptor.local_endpoint().port();
+  Loopback net;
   boost::system::error_code read_ec;
   std::string got;
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    Ours s(beast::tcp_stream(co_await acceptor.async_accept(use_awaitable)), certs.server);
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    Ours s(co_await net.accept(), certs.server);
     co_await s.async_handshake(asio::ssl::stream_base::server, use_awaitable);
     co_await asio::async_write(s, asio::buffer(std::string("partial")), use_awaitable);
     s.next_layer().socket().shutdown(tcp::socket::shutdown_both);  // no close_notify
   }, asio::detached);
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    beast::tcp_stream t(io);
-    co_await t.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_awaitable);
-    Ours c(std::move(t), certs.client);
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    Ours c(co_await net.connect(), certs.client);
     set_host(c, "localhost");
     co_await c.async_handshake(asio::ssl::stream_base::client, use_awaitable);
     std::array<char, 64> buf;
@@ -199,35 +199,31 @@ TEST_CASE("tls stream: a connection cut without close_notify reads as truncated,
       if (read_ec) break;
     }
   }, asio::detached);
-  io.run();
+  net.io.run();
   CHECK(got == "partial");
   CHECK(read_ec == asio::ssl::error::stream_truncated);
 }
 
 TEST_CASE("tls stream: the server handshake takes the bytes a TLS detector already read", "[tls]") {
   Certs certs;
-  asio::io_context io;
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
-  auto port = acceptor.local_endpoint().port();
+  Loopback net;
   std::string server_got;
   bool detected = false;
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    beast::tcp_stream t(co_await acceptor.async_accept(use_awaitable));
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    beast::tcp_stream t = co_await net.accept();
     beast::flat_buffer buffer;
     detected = co_await beast::async_detect_ssl(t, buffer, use_awaitable);
     Ours s(std::move(t), certs.server);
     co_await s.async_handshake(asio::ssl::stream_base::server, buffer.data(), use_awaitable);
     server_got = co_await receive(s, 5, 7);
   }, asio::detached);
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    beast::tcp_stream t(io);
-    co_await t.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), use_awaitable);
-    Asios c(std::move(t), certs.client);
+  asio::co_spawn(net.io, [&]() -> awaitable<void> {
+    Asios c(co_await net.connect(), certs.client);
     set_host(c, "localhost");
     co_await c.async_handshake(asio::ssl::stream_base::client, use_awaitable);
     co_await asio::async_write(c, asio::buffer(std::string("hello")), use_awaitable);
   }, asio::detached);
-  io.run();
+  net.io.run();
   CHECK(detected);
   CHECK(server_got == "hello");
 }
