@@ -120,7 +120,7 @@ int serve(const StartOptions& o, int ready_fd) {
     runner.reconcile_all();  // apps that were STARTED come back
 
     State st{::getpid(), server.port(), o.domain, "https://api." + o.domain + ":" + std::to_string(server.port()),
-             files.ca_cert.string()};
+             files.ca_cert.string(), runner.memory_limits()};
     write_state(o.data, st);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int) {

@@ -11,6 +11,7 @@ struct State {
   long pid = 0;
   unsigned short port = 0;
   std::string domain, api, ca;
+  std::string memory;  // how app memory limits are enforced
 };
 
 void write_state(const std::filesystem::path& data, const State& state);

@@ -14,7 +14,8 @@
 
 namespace kato::runner {
 
-Child spawn(const std::string& script, const std::string& dir, const Env& env, std::optional<long> memory_mb) {
+Child spawn(const std::string& script, const std::string& dir, const Env& env, std::optional<long> memory_mb,
+            const std::string& cgroup_procs) {
   int out[2], err[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   if (::pipe(err) != 0) {
@@ -45,6 +46,16 @@ Child spawn(const std::string& script, const std::string& dir, const Env& env, s
     ::dup2(null, 0);
     for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     if (memory_mb) ::setrlimit(RLIMIT_AS, &lim);
+    if (!cgroup_procs.empty()) {
+      // "0" is the writer itself. Without the group the limit would not hold: refuse to start.
+      int fd = ::open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) {
+        static const char msg[] = "kato: cannot join the instance's memory cgroup\n";
+        (void)!::write(2, msg, sizeof msg - 1);
+        ::_exit(125);
+      }
+      ::close(fd);
+    }
     if (::chdir(dir.c_str()) != 0) ::_exit(126);
     ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
     ::_exit(127);

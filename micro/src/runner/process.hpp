@@ -19,8 +19,10 @@ struct Child {
   int out = -1, err = -1;
 };
 
-// Throws std::runtime_error when it cannot fork. memory_mb limits the address space.
-Child spawn(const std::string& script, const std::string& dir, const Env& env, std::optional<long> memory_mb);
+// Throws std::runtime_error when it cannot fork. memory_mb limits the address space (the
+// fallback); `cgroup_procs`, if given, is the memory group's cgroup.procs, joined before exec.
+Child spawn(const std::string& script, const std::string& dir, const Env& env, std::optional<long> memory_mb,
+            const std::string& cgroup_procs = {});
 
 // Reads both pipes to their end, one call per line (is_stderr); closes them. Returns false when
 // `deadline` passed first (the pipes are then closed without reading to the end).

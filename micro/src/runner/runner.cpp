@@ -1,5 +1,7 @@
 #include "runner/runner.hpp"
 
+#include "runner/cgroup.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -137,6 +139,9 @@ struct Instance {
   double cpu = 0;
   long disk = 0;
   Clock::time_point disk_at;
+  long memory_mb = 0;
+  long oom_kills = 0;  // of its memory group, as last seen
+  std::string group() const { return app + "-" + std::to_string(index); }
 };
 
 struct Runner::Impl {
@@ -151,6 +156,7 @@ struct Runner::Impl {
   std::function<int(unsigned short)> inflight;
   std::atomic<bool> quit{false};
   std::thread monitor;
+  std::unique_ptr<MemoryGroups> groups;  // null: RLIMIT_AS instead
 
   // Reconcile work, done in order by one worker thread.
   std::mutex queue_mutex;
@@ -258,11 +264,22 @@ struct Runner::Impl {
     script += (compound ? "" : "exec ") + command + "\n";
     long mem_mb = process.value("memory_in_mb", 256L);
 
-    // The memory limit: address space, with room for code and libraries (cgroups are not
-    // writable here).
+    // The memory limit: the instance's memory group where there is one; else its address
+    // space, with room for code and libraries.
+    inst->memory_mb = mem_mb;
+    std::string procs;
+    if (groups) {
+      try {
+        procs = groups->prepare(inst->group(), mem_mb);
+        inst->oom_kills = groups->oom_kills(inst->group());
+      } catch (const std::exception& e) {
+        log(inst->app, inst->index, std::string(e.what()) + "; limiting address space instead", true, "CELL");
+      }
+    }
     Child child;
     try {
-      child = spawn(script, (inst->dir / "app").string(), env, mem_mb + 128);
+      child = spawn(script, (inst->dir / "app").string(), env,
+                    procs.empty() ? std::optional<long>(mem_mb + 128) : std::nullopt, procs);
     } catch (const std::exception& e) {
       log(inst->app, inst->index, std::string("cannot start the instance: ") + e.what(), true, "CELL");
       inst->state = "CRASHED";
@@ -302,6 +319,7 @@ struct Runner::Impl {
     if (inst->output.joinable()) inst->output.join();
     std::error_code ec;
     fs::remove(inst->dir / "pgid", ec);
+    if (groups) groups->remove(inst->group());
     inst->pgid = 0;
     log(inst->app, inst->index, "Stopped instance " + std::to_string(inst->index), false, "CELL");
   }
@@ -371,7 +389,13 @@ struct Runner::Impl {
             inst->since = std::chrono::system_clock::now();
             auto backoff = std::chrono::seconds(std::min(30, 1 << std::min(inst->crashes - 1, 5)));
             inst->restart_at = Clock::now() + backoff;
-            log(app_guid, inst->index, "App instance exited with status " + std::to_string(code) + "; restarting in " +
+            std::string why;
+            if (groups) {
+              long ooms = groups->oom_kills(inst->group());
+              if (ooms > inst->oom_kills) why = " (out of memory: its limit is " + std::to_string(inst->memory_mb) + " MB)";
+              inst->oom_kills = ooms;
+            }
+            log(app_guid, inst->index, "App instance exited with status " + std::to_string(code) + why + "; restarting in " +
                                            std::to_string(backoff.count()) + " s", true, "CELL");
             continue;
           }
@@ -412,6 +436,8 @@ struct Runner::Impl {
 Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root)
     : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(root))) {
   fs::create_directories(impl_->root);
+  // One group name per data directory: stable across restarts, distinct between katos.
+  impl_->groups = MemoryGroups::detect(std::to_string(std::hash<std::string>{}(fs::absolute(impl_->root).string()) % 1000000007));
   impl_->kill_orphans();
   impl_->monitor = std::thread([this] { impl_->loop(); });
   impl_->worker = std::thread([this] { impl_->work(); });
@@ -469,6 +495,10 @@ std::vector<unsigned short> Runner::ports(const std::string& app_guid, const std
   for (const auto& inst : it->second)
     if (inst->state == "RUNNING" && inst->pgid > 0) out.push_back(inst->port);
   return out;
+}
+
+std::string Runner::memory_limits() const {
+  return impl_->groups ? impl_->groups->describe() : "RLIMIT_AS (address space: no writable memory cgroup)";
 }
 
 json Runner::stats(const json& process) {

@@ -37,6 +37,8 @@ class Runner {
 
   // V3 stats entries for a process, one per desired instance.
   nlohmann::json stats(const nlohmann::json& process);
+  // How instance memory limits are enforced: "cgroup v2 (DIR)", "cgroup v1 (DIR)" or RLIMIT_AS.
+  std::string memory_limits() const;
   // Ports of the app's RUNNING instances of a process type, for the router.
   std::vector<unsigned short> ports(const std::string& app_guid, const std::string& type);
 
