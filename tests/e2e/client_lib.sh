@@ -27,3 +27,13 @@ kato_login() {
   "$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1 || exit 1
   printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
 }
+
+# After failures: what a sanitizer said in the katos' logs (a kato that died says why there).
+kato_reports() {
+  [ "${fails:-0}" = 0 ] && return
+  local log
+  for log in "$work"/k*/kato.log; do
+    [ -f "$log" ] && grep -A40 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|terminate called" "$log" | head -80
+  done
+  return 0
+}

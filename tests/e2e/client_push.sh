@@ -208,4 +208,5 @@ jq --arg t "$t" '.[$t].refresh = "revoked"' "$STACKATO_HOME/token2" >"$work/tok"
 run 1 "Login Required: the session expired; please use 'stackato login'" "expired login and refresh token" -- "$stackato" apps
 
 echo "client push: $pass passed, $fails failed"
+kato_reports
 [ "$fails" = 0 ]

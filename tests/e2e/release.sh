@@ -132,4 +132,5 @@ release --env APP_VERSION=plain
 [ "$rc" = 0 ] && grep -q "rel is not running: a zero-downtime release needs a live app; doing a plain push" "$work/out" && ok || bad "fallback to a plain push"
 
 echo "release: $pass passed, $fails failed"
+kato_reports
 [ "$fails" = 0 ]

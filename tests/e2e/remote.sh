@@ -86,6 +86,16 @@ sleep 1
 pgrep -f "seq 1 100000000" >/dev/null && { rc=-; bad "the remote command still runs after the pipe broke"; } || ok
 printf 'hello\nworld\n' | "$stackato" run customertracker -- wc -l >"$work/out" 2>&1
 [ "$(tr -d ' ' <"$work/out")" = 2 ] && ok || { rc=-; bad "stdin reaches the command"; }
+# kato ignores SIGPIPE (a command that quits without reading its input must not take kato
+# down with it), but what it starts gets the default back: `yes | head -1` ends quietly.
+head -c 20000000 /dev/zero | "$stackato" run customertracker -- true >"$work/out" 2>&1
+kill -0 "$(jq -r .pid "$work/k/kato.json")" 2>/dev/null && ok || bad "kato survives a command that does not read its input"
+"$stackato" run customertracker -- sh -c 'yes | head -1' >"$work/out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && [ "$(cat "$work/out")" = y ] && ok || bad "SIGPIPE has its default action in remote commands"
+"$stackato" run customertracker -- sh -c 'cat /proc/$$/status' >"$work/out" 2>&1
+ign=$(sed -n 's/^SigIgn:[[:space:]]*//p' "$work/out")
+[ -n "$ign" ] && [ $(( 0x$ign & (1 << 12) )) = 0 ] && ok || bad "SIGPIPE is not ignored in remote commands (SigIgn $ign)"
 
 # --- a pty only when asked for: on a terminal by default, never with -T, never in a pipe
 timeout 30 script -qec "$stackato run customertracker tty" /dev/null </dev/null >"$work/out" 2>&1
@@ -135,4 +145,5 @@ rc=$?
 "$kato" --data "$work/k" start --port 0 >/dev/null 2>&1
 
 echo "remote: $pass passed, $fails failed"
+kato_reports
 [ "$fails" = 0 ]

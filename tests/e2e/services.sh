@@ -189,4 +189,5 @@ psql -X -A -t -h "$work/k/services/postgresql/socket" -p "$(jq -r .postgresql "$
 grep -qx 0 "$work/out" && ok || { rc=-; bad "the database is dropped"; }
 
 echo "services: $pass passed, $fails failed"
+kato_reports
 [ "$fails" = 0 ]

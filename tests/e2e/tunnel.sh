@@ -177,4 +177,5 @@ open_tunnel busy customerdb --port "$port_my"
 grep -q "port $port_my is taken; using" "$work/busy.log" && ok || { rc=-; cp "$work/busy.log" "$work/out"; bad "a taken port: the next one"; }
 
 echo "tunnel: $pass passed, $fails failed"
+kato_reports
 [ "$fails" = 0 ]

@@ -8,6 +8,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+
+#include <csignal>
 #include <boost/asio/ssl/context.hpp>
 
 #include <cstdlib>
@@ -45,6 +47,9 @@ void write_private(const fs::path& path, const std::string& text) {
 
 // Everything from "the data dir exists" to "serving"; `ready` is told the outcome.
 int serve(const StartOptions& o, int ready_fd) {
+  // A server never dies of a peer going away: writes to a closed pipe (a command's stdin, a
+  // tool's) are EPIPE errors. Set before any thread starts; children get the default back.
+  ::signal(SIGPIPE, SIG_IGN);
   auto tell = [&](const std::string& line) {
     if (ready_fd >= 0) {
       std::string l = line + "\n";

@@ -60,6 +60,7 @@ struct Prepared {
 // In the child: identity, then exec. Only system calls. Never returns.
 [[noreturn]] void exec_child(const Prepared& p) {
   ::setsid();
+  ::signal(SIGPIPE, SIG_DFL);  // kato ignores it; its children get the usual behaviour back
   // kato's own descriptors (its listening socket above all) must not live on in a server that
   // outlives a kato killed with -9, or the next kato cannot listen.
   ::close_range(3, ~0U, 0);
@@ -95,8 +96,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, const Env& env, const 
   ::close(out[1]);
   // Write the input from a thread: a tool that prints a lot before reading must not deadlock.
   std::thread writer([fd = in[1], &input] {
-    std::size_t off = 0;
-    ::signal(SIGPIPE, SIG_IGN);
+    std::size_t off = 0;  // (SIGPIPE is ignored by kato as a whole: a tool that quits early is EPIPE)
     while (off < input.size()) {
       ssize_t n = ::write(fd, input.data() + off, input.size() - off);
       if (n <= 0) break;

@@ -240,6 +240,7 @@ struct Exec::Impl {
       pid = ::fork();
     }
     if (pid == 0) {
+      ::signal(SIGPIPE, SIG_DFL);  // kato ignores it; the command gets the usual behaviour back
       if (!tty) {
         ::setsid();
         ::dup2(pin[0], 0);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <stdexcept>
 #include <vector>
 
@@ -40,6 +41,7 @@ Child spawn(const std::string& script, const std::string& dir, const Env& env, s
   }
   if (pid == 0) {
     ::setsid();
+    ::signal(SIGPIPE, SIG_DFL);  // kato ignores it; apps get the usual behaviour back
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     int null = ::open("/dev/null", O_RDONLY);
