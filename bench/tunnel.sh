@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
-# Tunnel throughput (1 GiB per transfer, median of 5 interleaved rounds) and connect-to-first-byte latency (median
-# of 50), in one run, over three paths to the same local byte source: a direct loopback TCP
+# Tunnel throughput (1 GiB per transfer, median of 5 interleaved rounds) and connect-to-first-
+# byte latency (median of 50), in one run, over three paths to the same local byte source: a direct loopback TCP
 # connection, `ssh -L` through a local OpenSSH sshd, and our tunnel (TLS to kato's router,
 # WebSocket to the helper app, TCP to the source). Usage: bench/tunnel.sh [BUILD_DIR]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$(cd "${1:-$here/build}" && pwd)
-stackato=$build/client/stackato
-kato=$build/micro/kato
-work=$(mktemp -d)
+source "$here/bench/lib.sh"
+bench_kato "${1:-$here/build}"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
 gib=$((1 << 30))
@@ -20,12 +18,6 @@ wait_file "$work/src"
 wait_file "$work/lat"
 src=$(cat "$work/src") lat=$(cat "$work/lat")
 
-export KATO_ADMIN_PASSWORD=bench STACKATO_HOME=$work/home
-"$kato" --data "$work/k" start --port 0 >/dev/null
-port=$(jq -r .port "$work/k/kato.json")
-ca=$work/k/tls/ca.pem
-"$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1
-printf 'bench\n' | "$stackato" login admin --password-stdin >/dev/null 2>&1
 # The helper comes with a first tunnel; the byte sources are then bound to it.
 "$stackato" create-service redis r >/dev/null 2>&1
 "$stackato" -n tunnel r redis-cli --port 0 </dev/null >/dev/null 2>&1
