@@ -9,13 +9,17 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "router/wire.hpp"
 #include "runner/runner.hpp"
 #include "store/store.hpp"
 
@@ -38,7 +42,16 @@ struct Route {
 
 struct Backend {
   unsigned short port;
-  std::string app;
+  const std::string* app;  // the guid, in the route table snapshot the request holds
+};
+
+// A kept-alive connection to an app with its read buffer (allocated once, not per request) and
+// the head being written.
+struct Upstream {
+  explicit Upstream(const asio::any_io_executor& ex) : stream(ex) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::string head;
 };
 
 std::int64_t now_ns() {
@@ -58,9 +71,12 @@ struct Router::Impl {
   runner::Runner& runner;
   std::string domain;
 
+  // The route table is rebuilt when the store changes and shared as an immutable snapshot;
+  // each io thread keeps the last one it saw, so matching a request takes no lock.
+  using Routes = std::vector<Route>;
   std::mutex mutex;
   std::uint64_t seen = ~std::uint64_t(0);
-  std::vector<Route> routes;
+  std::shared_ptr<const Routes> routes = std::make_shared<Routes>();
   std::atomic<std::size_t> next{0};  // round robin: one counter spreads every route evenly enough
   std::unique_ptr<std::atomic<int>[]> inflight{new std::atomic<int>[65536]()};  // by backend port, lock-free
 
@@ -71,53 +87,71 @@ struct Router::Impl {
   bool quit = false;
   std::thread log_thread;
 
-  void refresh_locked() {
+  std::shared_ptr<const Routes> current() {
+    struct Cached {
+      const Impl* owner = nullptr;
+      std::uint64_t seen = ~std::uint64_t(0);
+      std::shared_ptr<const Routes> routes;
+    };
+    thread_local Cached cached;
     auto changes = store.changes();
-    if (changes == seen) return;
-    seen = changes;
-    std::map<std::string, std::string> domain_names;
-    for (const auto& d : store.list("domain")) domain_names[d["guid"]] = d["name"];
-    routes.clear();
-    for (const auto& r : store.list("route")) {
-      if (domain_names[r["_domain"]] != domain) continue;
-      Route route{r["guid"], r["host"], r["path"], {}};
-      for (const auto& d : r["destinations"]) route.destinations.emplace_back(d["app"]["guid"], d["app"]["process"]["type"]);
-      routes.push_back(std::move(route));
+    if (cached.owner == this && cached.seen == changes) return cached.routes;
+    std::lock_guard lock(mutex);
+    if (seen != changes) {
+      // Read the counter before the rows: a change in between only causes one more rebuild.
+      seen = changes;
+      std::map<std::string, std::string> domain_names;
+      for (const auto& d : store.list("domain")) domain_names[d["guid"]] = d["name"];
+      auto fresh = std::make_shared<Routes>();
+      for (const auto& r : store.list("route")) {
+        if (domain_names[r["_domain"]] != domain) continue;
+        Route route{r["guid"], r["host"], r["path"], {}};
+        for (const auto& d : r["destinations"]) route.destinations.emplace_back(d["app"]["guid"], d["app"]["process"]["type"]);
+        fresh->push_back(std::move(route));
+      }
+      routes = std::move(fresh);
     }
+    cached = Cached{this, seen, routes};
+    return routes;
   }
 
-  // The route for host + path (longest path prefix), its backends, and where round robin starts.
-  std::optional<std::pair<std::vector<Backend>, std::size_t>> match(const std::string& host, const std::string& path) {
-    std::string name = host.substr(0, host.size() - domain.size() - 1);
-    std::vector<std::pair<std::string, std::string>> destinations;
-    std::string route_guid;
-    {
-      std::lock_guard lock(mutex);
-      refresh_locked();
-      const Route* best = nullptr;
-      for (const auto& r : routes) {
-        if (r.host != name) continue;
-        bool prefix = r.path.empty() || (path.rfind(r.path, 0) == 0 &&
-                                         (path.size() == r.path.size() || path[r.path.size()] == '/' || path[r.path.size()] == '?'));
-        if (prefix && (!best || r.path.size() > best->path.size())) best = &r;
-      }
-      if (!best) return std::nullopt;
-      destinations = best->destinations;
-    }
+  struct Match {
+    std::shared_ptr<const Routes> routes;  // keeps the app guids below alive
     std::vector<Backend> backends;
-    for (const auto& [app, type] : destinations)
-      for (auto port : runner.ports(app, type)) backends.push_back({port, app});
-    return std::make_pair(std::move(backends), next.fetch_add(1, std::memory_order_relaxed));
+    std::size_t start = 0;
+  };
+
+  // The route for host + path (longest path prefix), its running backends, and where round
+  // robin starts.
+  std::optional<Match> match(std::string_view host, std::string_view path) {
+    std::string_view name = host.substr(0, host.size() - domain.size() - 1);
+    Match m{current(), {}, 0};
+    const Route* best = nullptr;
+    for (const auto& r : *m.routes) {
+      if (r.host != name) continue;
+      bool prefix = r.path.empty() || (path.rfind(r.path, 0) == 0 &&
+                                       (path.size() == r.path.size() || path[r.path.size()] == '/' || path[r.path.size()] == '?'));
+      if (prefix && (!best || r.path.size() > best->path.size())) best = &r;
+    }
+    if (!best) return std::nullopt;
+    thread_local std::vector<unsigned short> ports;
+    for (const auto& [app, type] : best->destinations) {
+      ports.clear();
+      runner.ports(app, type, ports);
+      for (auto port : ports) m.backends.push_back({port, &app});
+    }
+    m.start = next.fetch_add(1, std::memory_order_relaxed);
+    return m;
   }
 
   // Kept-alive backend connections belong to the io thread that made them (a connection and
   // its client stay on one thread), so each thread has its own pool and no lock is needed.
-  static std::map<unsigned short, std::vector<std::unique_ptr<beast::tcp_stream>>>& pool() {
-    thread_local std::map<unsigned short, std::vector<std::unique_ptr<beast::tcp_stream>>> idle;
+  static std::map<unsigned short, std::vector<std::unique_ptr<Upstream>>>& pool() {
+    thread_local std::map<unsigned short, std::vector<std::unique_ptr<Upstream>>> idle;
     return idle;
   }
 
-  std::unique_ptr<beast::tcp_stream> take(unsigned short port) {
+  std::unique_ptr<Upstream> take(unsigned short port) {
     auto& list = pool()[port];
     if (list.empty()) return nullptr;
     auto s = std::move(list.back());
@@ -125,7 +159,7 @@ struct Router::Impl {
     return s;
   }
 
-  void give_back(unsigned short port, std::unique_ptr<beast::tcp_stream> s) {
+  void give_back(unsigned short port, std::unique_ptr<Upstream> s) {
     auto& list = pool()[port];
     if (list.size() < 256) list.push_back(std::move(s));
   }
@@ -228,14 +262,15 @@ template <class Client>
 awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffer, http::RawRequest req,
                       const std::string& peer, bool tls) {
   auto started = std::chrono::steady_clock::now();
-  std::string host;
-  if (auto h = req.find(bhttp::field::host); h != req.end()) host = std::string(h->value().data(), h->value().size());
-  std::string host_only = host.substr(0, host.rfind(':') == std::string::npos || host.find(']') != std::string::npos ? host.size() : host.rfind(':'));
+  std::string_view host;
+  if (auto h = req.find(bhttp::field::host); h != req.end()) host = std::string_view(h->value().data(), h->value().size());
+  std::string host_only(host.substr(0, host.rfind(':') == std::string_view::npos || host.find(']') != std::string_view::npos ? host.size() : host.rfind(':')));
   for (auto& ch : host_only) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  std::string target(req.target().data(), req.target().size());
-  std::string path = target.substr(0, target.find('?'));
+  std::string_view target(req.target().data(), req.target().size());
+  std::string_view path = target.substr(0, target.find('?'));
   bool keep = req.keep_alive();
   unsigned version = req.version();
+  bool head_request = req.method() == bhttp::verb::head;
 
   auto found = r.match(host_only, path);
   if (!found) {
@@ -243,7 +278,7 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
                          "404 Not Found: Requested route ('" + host_only + "') does not exist.");
     co_return keep;
   }
-  auto& [backends, start] = *found;
+  const auto& backends = found->backends;
   if (backends.empty()) {
     co_await write_plain(client, version, keep, bhttp::status::bad_gateway,
                          "502 Bad Gateway: Registered endpoint failed to handle the request (no instance is running).");
@@ -253,73 +288,80 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
   // X-Forwarded-*: what the app needs to know about the original request.
   std::string xff = peer;
   if (auto f = req.find("X-Forwarded-For"); f != req.end()) xff = std::string(f->value().data(), f->value().size()) + ", " + peer;
-  req.set("X-Forwarded-For", xff);
-  req.set("X-Forwarded-Proto", tls ? "https" : "http");
-  req.set("X-Forwarded-Host", host);
-  req.set("X-Request-Start", std::to_string(now_ns() / 1000000));
+  char start_ms[24];
+  auto start_end = std::to_chars(start_ms, start_ms + sizeof start_ms, now_ns() / 1000000).ptr;
+  Forwarded forwarded{xff, tls ? "https" : "http", host, std::string_view(start_ms, static_cast<std::size_t>(start_end - start_ms))};
   bool websocket = is_websocket(req);
-  if (!websocket) req.keep_alive(true);  // towards the backend, independently of the client
-  req.prepare_payload();
 
   boost::system::error_code ec;
   for (std::size_t attempt = 0; attempt < backends.size(); ++attempt) {
-    const Backend& b = backends[(start + attempt) % backends.size()];
+    const Backend& b = backends[(found->start + attempt) % backends.size()];
     Router::Impl::Inflight counted(r, b.port);
     for (int fresh = 0; fresh < 2; ++fresh) {
-      std::unique_ptr<beast::tcp_stream> up = websocket || fresh ? nullptr : r.take(b.port);
+      std::unique_ptr<Upstream> up = websocket || fresh ? nullptr : r.take(b.port);
       bool reused = up != nullptr;
       if (!up) {
-        up = std::make_unique<beast::tcp_stream>(client.get_executor());
-        up->expires_after(std::chrono::seconds(5));
-        co_await up->async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), b.port),
-                                   asio::redirect_error(use_awaitable, ec));
+        up = std::make_unique<Upstream>(client.get_executor());
+        up->stream.expires_after(std::chrono::seconds(5));
+        co_await up->stream.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), b.port),
+                                          asio::redirect_error(use_awaitable, ec));
         if (ec) break;  // this instance is gone: the next one
-        up->socket().set_option(tcp::no_delay(true), ec);
+        up->stream.socket().set_option(tcp::no_delay(true), ec);
       }
-      up->expires_after(std::chrono::seconds(900));
-      co_await bhttp::async_write(*up, req, asio::redirect_error(use_awaitable, ec));
-      beast::flat_buffer upbuf;
-      bhttp::response_parser<bhttp::string_body> parser;
-      parser.body_limit(std::size_t(1) << 30);
-      // One read for the whole response, except for an upgrade, whose header decides.
-      if (!ec) {
+      up->stream.expires_after(std::chrono::seconds(900));
+      request_head(up->head, req, forwarded, websocket);
+      std::array<asio::const_buffer, 2> out{asio::buffer(up->head), asio::buffer(req.body())};
+      co_await asio::async_write(up->stream, out, stackato::net::transfer_whole, asio::redirect_error(use_awaitable, ec));
+      up->buffer.clear();
+      // Interim answers (100 Continue) are skipped: the body has gone already.
+      std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+      while (!ec) {
+        parser.emplace();
+        parser->body_limit(std::size_t(1) << 30);
+        parser->skip(head_request);
+        // One read for the whole response, except for an upgrade, whose header decides.
         if (websocket)
-          co_await bhttp::async_read_header(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+          co_await bhttp::async_read_header(up->stream, up->buffer, *parser, asio::redirect_error(use_awaitable, ec));
         else
-          co_await bhttp::async_read(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+          co_await bhttp::async_read(up->stream, up->buffer, *parser, asio::redirect_error(use_awaitable, ec));
+        unsigned status = parser->get().result_int();
+        if (ec || status / 100 != 1 || status == 101) break;
       }
       if (ec) {
         if (reused) continue;  // a kept-alive connection the app had closed: once more, fresh
         break;
       }
-      if (websocket && parser.get().result() == bhttp::status::switching_protocols) {
-        auto res = parser.release();
+      if (websocket && parser->get().result() == bhttp::status::switching_protocols) {
+        auto res = parser->release();
         co_await bhttp::async_write(client, res, asio::redirect_error(use_awaitable, ec));
         if (ec) co_return false;
         // Bytes either side read past the headers go first.
-        if (buffer.size()) co_await asio::async_write(*up, buffer.data(), asio::redirect_error(use_awaitable, ec));
+        if (buffer.size()) co_await asio::async_write(up->stream, buffer.data(), asio::redirect_error(use_awaitable, ec));
         buffer.consume(buffer.size());
-        if (upbuf.size()) co_await asio::async_write(client, upbuf.data(), asio::redirect_error(use_awaitable, ec));
+        if (up->buffer.size()) co_await asio::async_write(client, up->buffer.data(), asio::redirect_error(use_awaitable, ec));
         beast::get_lowest_layer(client).expires_never();
-        up->expires_never();
-        r.access(b.app, host + " - \"" + std::string(req.method_string()) + " " + target + "\" 101 websocket");
+        up->stream.expires_never();
+        r.access(*b.app, std::string(host) + " - \"" + std::string(req.method_string()) + " " + std::string(target) + "\" 101 websocket");
         auto done = std::make_shared<asio::steady_timer>(client.get_executor(), std::chrono::steady_clock::time_point::max());
-        asio::co_spawn(client.get_executor(), pump_then_signal(*up, client, done), asio::detached);
-        co_await pump(client, *up);
-        up->socket().shutdown(tcp::socket::shutdown_receive, ec);
+        asio::co_spawn(client.get_executor(), pump_then_signal(up->stream, client, done), asio::detached);
+        co_await pump(client, up->stream);
+        up->stream.socket().shutdown(tcp::socket::shutdown_receive, ec);
         co_await done->async_wait(asio::redirect_error(use_awaitable, ec));
         co_return false;
       }
-      if (!parser.is_done()) co_await bhttp::async_read(*up, upbuf, parser, asio::redirect_error(use_awaitable, ec));
+      if (!parser->is_done()) co_await bhttp::async_read(up->stream, up->buffer, *parser, asio::redirect_error(use_awaitable, ec));
       if (ec) break;
-      auto res = parser.release();
-      bool backend_keep = res.keep_alive();
-      res.keep_alive(keep);
-      co_await bhttp::async_write(client, res, asio::redirect_error(use_awaitable, ec));
-      if (backend_keep && !websocket) r.give_back(b.port, std::move(up));
+      bool chunked = parser->chunked();
+      auto res = parser->release();
+      // Bytes past the response mean the app and the router disagree on framing: not reused.
+      bool backend_keep = res.keep_alive() && up->buffer.size() == 0 && !websocket;
+      response_head(up->head, res, chunked, head_request, version, keep);
+      out = {asio::buffer(up->head), asio::buffer(res.body())};
+      co_await asio::async_write(client, out, stackato::net::transfer_whole, asio::redirect_error(use_awaitable, ec));
+      if (backend_keep) r.give_back(b.port, std::move(up));
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-      if (r.admit(b.app))
-        r.access(b.app, host + " - \"" + std::string(req.method_string()) + " " + target + " HTTP/" +
+      if (r.admit(*b.app))
+        r.access(*b.app, std::string(host) + " - \"" + std::string(req.method_string()) + " " + std::string(target) + " HTTP/" +
                           std::to_string(version / 10) + "." + std::to_string(version % 10) + "\" " +
                           std::to_string(res.result_int()) + " " + std::to_string(res.body().size()) + " x_forwarded_for:\"" +
                           xff + "\" response_time:" + std::to_string(ms) + "ms app_port:" + std::to_string(b.port));

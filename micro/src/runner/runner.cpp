@@ -487,14 +487,12 @@ void Runner::set_inflight(std::function<int(unsigned short)> inflight) {
   impl_->inflight = std::move(inflight);
 }
 
-std::vector<unsigned short> Runner::ports(const std::string& app_guid, const std::string& type) {
+void Runner::ports(const std::string& app_guid, const std::string& type, std::vector<unsigned short>& out) {
   std::lock_guard lock(impl_->mutex);
-  std::vector<unsigned short> out;
   auto it = impl_->apps.find(app_guid);
-  if (it == impl_->apps.end() || type != "web") return out;
+  if (it == impl_->apps.end() || type != "web") return;
   for (const auto& inst : it->second)
     if (inst->state == "RUNNING" && inst->pgid > 0) out.push_back(inst->port);
-  return out;
 }
 
 std::string Runner::memory_limits() const {

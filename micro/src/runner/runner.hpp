@@ -40,7 +40,9 @@ class Runner {
   // How instance memory limits are enforced: "cgroup v2 (DIR)", "cgroup v1 (DIR)" or RLIMIT_AS.
   std::string memory_limits() const;
   // Ports of the app's RUNNING instances of a process type, for the router.
-  std::vector<unsigned short> ports(const std::string& app_guid, const std::string& type);
+  // The ports of the app's RUNNING instances of `type`, appended to `out` (no allocation once
+  // `out` has grown: the router asks on every request).
+  void ports(const std::string& app_guid, const std::string& type, std::vector<unsigned short>& out);
 
   // Asked before an instance is stopped: requests the router still has in flight to a port.
   void set_inflight(std::function<int(unsigned short)> inflight);
