@@ -391,8 +391,9 @@ Router::~Router() {
 
 bool Router::wants(const std::string& host) const {
   const std::string& d = impl_->domain;
+  // Asked on every request: no allocation.
   return host.size() > d.size() + 1 && host.compare(host.size() - d.size(), d.size(), d) == 0 &&
-         host[host.size() - d.size() - 1] == '.' && host != "api." + d;
+         host[host.size() - d.size() - 1] == '.' && !(host.size() == d.size() + 4 && host.compare(0, 4, "api.") == 0);
 }
 
 awaitable<bool> Router::serve(beast::tcp_stream& client, beast::flat_buffer& buffer, http::RawRequest request,
