@@ -168,13 +168,16 @@ hello2=$app
 req PATCH "/v3/apps/$hello2/environment_variables" '{"var":{"APP_VERSION":"2"}}'
 req POST "/v3/apps/$hello2/actions/restart"
 wait_for 30 GET "/v3/processes/$proc/stats" 'all(.resources[]; .state == "RUNNING")'
-python3 - "$port" > "$work/load.json" <<'PY' &
-import http.client, json, sys, time
-port = int(sys.argv[1])
+# The load runs until a second after the swap is done (the file `swapped`), at most 30 s.
+python3 - "$port" "$work/swapped" > "$work/load.json" <<'PY' &
+import http.client, json, os, sys, time
+port, swapped = int(sys.argv[1]), sys.argv[2]
 codes, versions, errors = {}, [], 0
-deadline = time.time() + 6
+deadline = time.time() + 30
 conn = None
-while time.time() < deadline and len(versions) < 3000:
+while time.time() < deadline:
+    if os.path.exists(swapped) and deadline > time.time() + 1:
+        deadline = time.time() + 1
     try:
         if conn is None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -195,6 +198,7 @@ req GET "/v3/routes/$hello_route/destinations?app_guids=$hello"
 old_dest=$(j '.destinations[0].guid')
 req DELETE "/v3/routes/$hello_route/destinations/$old_dest"
 req POST "/v3/apps/$hello/actions/stop"
+touch "$work/swapped"
 wait "$loader"
 jq -e '.errors == 0 and (.codes | keys == ["200"]) and .total > 100 and (.tail | all(. == "2"))' "$work/load.json" >/dev/null && ok ||
   { status=load; cp "$work/load.json" "$work/body"; bad "swap under load lost requests or kept the old version"; }
