@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   s->add_option("--admin-password", start.admin_password,
                 "First start only: the admin password (better: KATO_ADMIN_PASSWORD)");
   s->add_option("--token-ttl", start.token_ttl, "Access token lifetime in seconds")->default_val(3600);
+  s->add_option("--memory-limits", start.memory_limits,
+                "How app memory is limited: auto (a memory cgroup where kato can make one, else RLIMIT_AS), "
+                "cgroup (or do not start), rlimit")
+      ->check(CLI::IsMember({"auto", "cgroup", "rlimit"}))
+      ->default_val("auto");
   auto* stop = app.add_subcommand("stop", "Stop kato");
   auto* status = app.add_subcommand("status", "Show each role and its state");
   auto* info = app.add_subcommand("info", "Show the API URL, CA file and login");

@@ -80,34 +80,66 @@ req PATCH "/v3/processes/$hello_proc" '{"health_check":{"type":"http","data":{"e
 req POST "/v3/apps/$hello/actions/restart"
 wait_for 30 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "RUNNING with a good http health check"
 
-# the memory limit is enforced: a process allocating past it fails. Where kato has a writable
-# memory cgroup (kato status says which), the kernel kills it and the log says why; a large
-# reservation that is never touched is not memory and still works (RLIMIT_AS, the fallback,
-# refuses it). Elsewhere the allocation itself fails.
-mode=$("$kato" --data "$data" status | sed -n 's/^  app memory limits: //p')
-[ -n "$mode" ] && ok || bad "kato status names how app memory is limited"
-echo "app memory limits: $mode"
+# The memory limit is enforced: a process allocating past it fails. With a memory cgroup (kato
+# status says which mechanism), the kernel kills it and the log says why, and a large
+# reservation that is never touched is not memory and still works. With RLIMIT_AS (the
+# fallback, or --memory-limits rlimit) the reservation is refused and the allocation fails.
 mkdir -p "$work/hog"
-printf 'applications:\n- name: hog\n  command: python3 -c "import mmap; m = mmap.mmap(-1, 2 << 30); print(\x27reserved\x27, flush=True); bytearray(700 << 20); print(\x27allocated\x27)"\n' > "$work/hog/manifest.yml"
+cat > "$work/hog/hog.py" <<'HOG'
+import mmap
+try:
+    m = mmap.mmap(-1, 2 << 30)
+    print("reserved", flush=True)
+except OSError:
+    print("reservation refused", flush=True)
+bytearray(700 << 20)
+print("allocated", flush=True)
+HOG
+printf 'applications:\n- name: hog\n  command: python3 hog.py\n' > "$work/hog/manifest.yml"
 (cd "$work/hog" && zip -q -r "$work/hog.zip" .)
-push hog "$work/hog.zip" nowait
-hog=$app
-req POST "/v3/processes/$proc/actions/scale" '{"memory_in_mb":128}'
-req POST "/v3/apps/$hog/actions/restart"
-logs=
-for _ in $(seq 50); do
-  req GET "/api/v1/read/$hog?limit=1000"
-  logs=$(jq -r '.envelopes.batch[].log.payload | @base64d' "$work/body")
-  grep -q "exited with status" <<<"$logs" && break
-  sleep 0.2
-done
-if [[ $mode == cgroup* ]]; then
-  grep -q "^reserved" <<<"$logs" && grep -q "exited with status 137 (out of memory: its limit is 128 MB)" <<<"$logs" &&
-    ! grep -q "^allocated" <<<"$logs" && ok || bad "memory limit ($mode) not enforced or not explained: $logs"
+hog_check() {  # hog_check NAME: pushes the hog as NAME with 128 MB, checks how it ends
+  local mode logs
+  mode=$("$kato" --data "$data" status | sed -n 's/^  app memory limits: //p')
+  [ -n "$mode" ] && ok || bad "kato status names how app memory is limited"
+  echo "app memory limits: $mode"
+  push "$1" "$work/hog.zip" nowait
+  local hog=$app
+  req POST "/v3/processes/$proc/actions/scale" '{"memory_in_mb":128}'
+  req POST "/v3/apps/$hog/actions/restart"
+  for _ in $(seq 50); do
+    req GET "/api/v1/read/$hog?limit=1000"
+    logs=$(jq -r '.envelopes.batch[].log.payload | @base64d' "$work/body")
+    grep -q "exited with status" <<<"$logs" && break
+    sleep 0.2
+  done
+  if [[ $mode == cgroup* ]]; then
+    grep -q "^reserved" <<<"$logs" && grep -q "exited with status 137 (out of memory: its limit is 128 MB)" <<<"$logs" &&
+      ! grep -q "^allocated" <<<"$logs" && ok || bad "memory limit ($mode) not enforced or not explained: $logs"
+  else
+    grep -q "^reservation refused" <<<"$logs" && grep -q MemoryError <<<"$logs" && ! grep -q "^allocated" <<<"$logs" &&
+      ok || bad "memory limit ($mode) not enforced: $logs"
+  fi
+  req DELETE "/v3/apps/$hog"
+  auto_mode=$mode
+}
+hog_check hog
+# --memory-limits cgroup starts only where a memory cgroup is writable, and says why not.
+"$kato" --data "$data" stop >/dev/null
+if out=$("$kato" --data "$data" start --port 0 --memory-limits cgroup 2>&1); then
+  [[ $auto_mode == cgroup* ]] && "$kato" --data "$data" status | grep -q "app memory limits: cgroup" && ok ||
+    bad "--memory-limits cgroup started without a cgroup: $out"
+  "$kato" --data "$data" stop >/dev/null
 else
-  grep -q MemoryError <<<"$logs" && ! grep -q "^allocated" <<<"$logs" && ok || bad "memory limit not enforced: $logs"
+  [[ $auto_mode != cgroup* ]] && grep -q "^kato: --memory-limits cgroup: no memory cgroup kato can write" <<<"$out" && ok ||
+    bad "--memory-limits cgroup refused: $out"
 fi
-req DELETE "/v3/apps/$hog"
+# --memory-limits rlimit: RLIMIT_AS even where a cgroup could be had (the fallback's own test).
+"$kato" --data "$data" start --port 0 --memory-limits nonsense >/dev/null 2>&1 && bad "--memory-limits nonsense accepted" || ok
+kato_up 0 "" --memory-limits rlimit
+"$kato" --data "$data" status | grep -q "app memory limits: RLIMIT_AS (address space: --memory-limits rlimit)" && ok ||
+  bad "status after --memory-limits rlimit: $("$kato" --data "$data" status)"
+hog_check hog2
+wait_for 30 GET "/v3/processes/$hello_proc/stats" 'all(.resources[]; .state == "RUNNING")' && ok || bad "hello back after the restarts"
 
 # 404 for an unknown route, 502 when nothing runs
 get_app nosuchapp

@@ -6,13 +6,16 @@
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; echo "  status=${status:-} body=$(head -c 800 "$work/body" 2>/dev/null)"; fails=$((fails + 1)); }
 
-# kato_up [PORT] [show]: starts kato (its output shown with "show") and logs in as admin with the
-# password kato keeps in the data dir (KATO_ADMIN_PASSWORD when set, else generated).
+# kato_up [PORT] [show] [START OPTIONS...]: starts kato (its output shown with "show") and logs
+# in as admin with the password kato keeps in the data dir (KATO_ADMIN_PASSWORD when set, else
+# generated).
 kato_up() {
-  if [ "${2:-}" = show ]; then
-    "$kato" --data "$data" start --port "${1:-0}" || exit 1
+  local p=${1:-0} show=${2:-}
+  shift $(($# < 2 ? $# : 2))
+  if [ "$show" = show ]; then
+    "$kato" --data "$data" start --port "$p" "$@" || exit 1
   else
-    "$kato" --data "$data" start --port "${1:-0}" >/dev/null || exit 1
+    "$kato" --data "$data" start --port "$p" "$@" >/dev/null || exit 1
   fi
   KATO_ADMIN_PASSWORD=$(cat "$data/admin-password")
   port=$(jq -r .port "$data/kato.json")

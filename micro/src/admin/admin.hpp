@@ -16,6 +16,7 @@ struct StartOptions {
   bool foreground = false;
   std::optional<std::string> admin_password;  // else KATO_ADMIN_PASSWORD, else generated
   long token_ttl = 3600;                      // seconds
+  std::string memory_limits = "auto";         // auto, cgroup or rlimit (runner::MemoryLimits)
 };
 
 std::filesystem::path default_data_dir();

@@ -109,7 +109,10 @@ int serve(const StartOptions& o, int ready_fd) {
 
     auth::Tokens tokens(*key, "https://api." + o.domain + "/oauth/token", std::chrono::seconds(o.token_ttl));
     blobs::Blobs blobs(o.data / "blobs");
-    runner::Runner runner(store, blobs, o.domain, o.data / "instances");
+    runner::Runner runner(store, blobs, o.domain, o.data / "instances",
+                          o.memory_limits == "cgroup"   ? runner::MemoryLimits::Cgroup
+                          : o.memory_limits == "rlimit" ? runner::MemoryLimits::Rlimit
+                                                        : runner::MemoryLimits::Auto);
     stager::Stager stager(store, blobs, o.domain);
     router::Router router(store, runner, o.domain);
     runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });

@@ -157,6 +157,7 @@ struct Runner::Impl {
   std::atomic<bool> quit{false};
   std::thread monitor;
   std::unique_ptr<MemoryGroups> groups;  // null: RLIMIT_AS instead
+  bool rlimit_chosen = false;            // --memory-limits rlimit
 
   // Reconcile work, done in order by one worker thread.
   std::mutex queue_mutex;
@@ -433,11 +434,17 @@ struct Runner::Impl {
   }
 };
 
-Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root)
+Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root, MemoryLimits limits)
     : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(root))) {
   fs::create_directories(impl_->root);
   // One group name per data directory: stable across restarts, distinct between katos.
-  impl_->groups = MemoryGroups::detect(std::to_string(std::hash<std::string>{}(fs::absolute(impl_->root).string()) % 1000000007));
+  if (limits != MemoryLimits::Rlimit)
+    impl_->groups = MemoryGroups::detect(std::to_string(std::hash<std::string>{}(fs::absolute(impl_->root).string()) % 1000000007));
+  impl_->rlimit_chosen = limits == MemoryLimits::Rlimit;
+  if (limits == MemoryLimits::Cgroup && !impl_->groups)
+    throw std::runtime_error(
+        "--memory-limits cgroup: no memory cgroup kato can write (cgroup v2: the memory controller "
+        "must be delegated to kato's group; cgroup v1: the memory hierarchy must be writable)");
   impl_->kill_orphans();
   impl_->monitor = std::thread([this] { impl_->loop(); });
   impl_->worker = std::thread([this] { impl_->work(); });
@@ -496,7 +503,9 @@ void Runner::ports(const std::string& app_guid, const std::string& type, std::ve
 }
 
 std::string Runner::memory_limits() const {
-  return impl_->groups ? impl_->groups->describe() : "RLIMIT_AS (address space: no writable memory cgroup)";
+  if (impl_->groups) return impl_->groups->describe();
+  return impl_->rlimit_chosen ? "RLIMIT_AS (address space: --memory-limits rlimit)"
+                              : "RLIMIT_AS (address space: no writable memory cgroup)";
 }
 
 json Runner::stats(const json& process) {

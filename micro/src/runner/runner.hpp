@@ -20,9 +20,15 @@ class Blobs;
 
 namespace kato::runner {
 
+// How instance memory is limited: `Auto` a memory cgroup where kato can make one, else
+// RLIMIT_AS; `Cgroup` a memory cgroup or kato does not start; `Rlimit` RLIMIT_AS only.
+enum class MemoryLimits { Auto, Cgroup, Rlimit };
+
 class Runner {
  public:
-  Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, std::filesystem::path root);
+  // Throws std::runtime_error when `limits` is Cgroup and no memory cgroup is writable.
+  Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, std::filesystem::path root,
+         MemoryLimits limits = MemoryLimits::Auto);
   ~Runner();  // stops every instance
 
   // Make the app's instances match its desired state (start, stop, scale, new droplet).
