@@ -1,7 +1,7 @@
 #pragma once
 // The heads the router writes: the request it passes to an app and the response it passes
-// back. Beast parses both; writing them here instead of through Beast's serializer is a third
-// of the router's own CPU time per request (bench/router.sh).
+// back. Beast parses both; Beast's serializer, generic over buffer sequences, was the largest
+// part of the router's own CPU time per request (docs/benchmarks.md).
 
 #include <string>
 #include <string_view>
