@@ -61,9 +61,13 @@ long counter(const fs::path& file, const std::string& key) {
 }  // namespace
 
 std::unique_ptr<MemoryGroups> MemoryGroups::detect(const std::string& name) {
+  return detect(name, View{slurp("/proc/self/mountinfo"), slurp("/proc/self/cgroup"), static_cast<long>(::getpid())});
+}
+
+std::unique_ptr<MemoryGroups> MemoryGroups::detect(const std::string& name, const View& view) {
   std::string v2_mount, v2_root, v1_mount, v1_root, v2_path, v1_path;
   {
-    std::ifstream in("/proc/self/mountinfo");
+    std::istringstream in(view.mountinfo);
     for (std::string line; std::getline(in, line);) {
       auto dash = line.find(" - ");
       if (dash == std::string::npos) continue;
@@ -83,7 +87,7 @@ std::unique_ptr<MemoryGroups> MemoryGroups::detect(const std::string& name) {
     }
   }
   {
-    std::ifstream in("/proc/self/cgroup");
+    std::istringstream in(view.cgroup);
     for (std::string line; std::getline(in, line);) {
       auto a = line.find(':'), b = line.find(':', a + 1);
       if (a == std::string::npos || b == std::string::npos) continue;
@@ -96,18 +100,37 @@ std::unique_ptr<MemoryGroups> MemoryGroups::detect(const std::string& name) {
   std::error_code ec;
   std::string group = "kato-" + name;
   if (!v2_mount.empty() && !v2_path.empty()) {
-    fs::path own = inside(v2_mount, v2_root, v2_path);
-    // The memory controller must be ours to hand down: delegated already, or enabled here (the
-    // kernel refuses that for a group that has processes of its own, unless it is the root).
-    if (has_word(slurp(own / "cgroup.controllers"), "memory") &&
-        (has_word(slurp(own / "cgroup.subtree_control"), "memory") || put(own / "cgroup.subtree_control", "+memory"))) {
-      fs::path base = own / group;
+    // `parent` hands the memory controller down to kato's group below it (already, or once
+    // asked: the kernel refuses that for a non-root group with processes of its own).
+    auto below = [&](const fs::path& parent) -> std::unique_ptr<MemoryGroups> {
+      if (!has_word(slurp(parent / "cgroup.controllers"), "memory")) return nullptr;
+      if (!has_word(slurp(parent / "cgroup.subtree_control"), "memory") && !put(parent / "cgroup.subtree_control", "+memory"))
+        return nullptr;
+      fs::path base = parent / group;
       fs::create_directory(base, ec);
       if (fs::is_directory(base) && (has_word(slurp(base / "cgroup.subtree_control"), "memory") ||
                                      put(base / "cgroup.subtree_control", "+memory")))
         return std::unique_ptr<MemoryGroups>(new MemoryGroups(base, true));
       fs::remove(base, ec);
+      return nullptr;
+    };
+    fs::path own = inside(v2_mount, v2_root, v2_path);
+    if (auto g = below(own)) return g;
+    // Alone in its group (a systemd unit with Delegate=yes, `systemd-run --scope`): kato moves
+    // into a leaf of its own, which frees the group to hand memory down; back if that fails.
+    auto procs = split(slurp(own / "cgroup.procs"), '\n');
+    if (procs.size() == 1 && std::atol(procs[0].c_str()) == view.pid && has_word(slurp(own / "cgroup.controllers"), "memory")) {
+      fs::path leaf = own / (group + ".daemon");
+      fs::create_directory(leaf, ec);
+      if (put(leaf / "cgroup.procs", std::to_string(view.pid))) {
+        if (auto g = below(own)) return g;
+        put(own / "cgroup.procs", std::to_string(view.pid));
+      }
+      fs::remove(leaf, ec);
     }
+    // The root of the hierarchy hands memory down whatever runs in it; writable by root only.
+    if (v2_root == "/" && own != fs::path(v2_mount))
+      if (auto g = below(v2_mount)) return g;
   }
   if (!v1_mount.empty() && !v1_path.empty()) {
     fs::path base = inside(v1_mount, v1_root, v1_path) / group;

@@ -1,7 +1,7 @@
 #pragma once
 // Memory limits for app instances, enforced by the kernel's memory controller in a group of
-// kato's own below the one kato runs in: cgroup v2 (memory.max) where the memory controller is
-// delegated to kato's group, else cgroup v1 (memory.limit_in_bytes, swap included where it is
+// kato's own: cgroup v2 (memory.max) where a group kato may write hands the memory controller
+// down (see detect), else cgroup v1 (memory.limit_in_bytes, swap included where it is
 // accounted). Where neither is writable the runner falls back to RLIMIT_AS, which limits address
 // space rather than memory (runtimes that reserve large address ranges fail under it).
 
@@ -16,6 +16,16 @@ class MemoryGroups {
   // nullptr when no writable memory hierarchy is found. `name` keeps several katos apart and
   // stays the same across restarts (groups left by a killed kato are reused).
   static std::unique_ptr<MemoryGroups> detect(const std::string& name);
+  // What the kernel says of kato's place in the hierarchies; tests pass their own.
+  struct View {
+    std::string mountinfo;  // /proc/self/mountinfo
+    std::string cgroup;     // /proc/self/cgroup
+    long pid;               // kato's
+  };
+  // With cgroup v2, tried in turn: kato's own group; the same after kato moved itself into a
+  // leaf below it (when it is alone there, as in a unit with systemd's Delegate=yes); the root
+  // of the hierarchy (root only). The first that hands the memory controller down wins.
+  static std::unique_ptr<MemoryGroups> detect(const std::string& name, const View& view);
   ~MemoryGroups();
 
   // "cgroup v2 (/sys/fs/cgroup/...)" or "cgroup v1 (...)".
