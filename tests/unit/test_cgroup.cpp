@@ -63,7 +63,7 @@ TEST_CASE("cgroup v2: kato in the root group uses it, writes memory.max and no s
   CHECK(g->oom_kills("web-0") == 2);
 }
 
-TEST_CASE("cgroup v2: a group with other processes cannot hand memory down; root's hierarchy root can", "[cgroup]") {
+TEST_CASE("cgroup v2: a group with other processes cannot hand memory down, the hierarchy root can (kato as root)", "[cgroup]") {
   test::TempDir t;
   group(t, "unified", "cpu memory pids", &handed);
   group(t, "unified/user.slice/session-1.scope", "memory pids", nullptr, "7\n42\n");
@@ -74,7 +74,7 @@ TEST_CASE("cgroup v2: a group with other processes cannot hand memory down; root
   CHECK_FALSE(fs::exists(t.path() / "unified/user.slice/session-1.scope/kato-x.daemon"));  // not alone: stays
 }
 
-TEST_CASE("cgroup v2: alone in a delegated group, kato moves into a leaf and tries again; back if refused", "[cgroup]") {
+TEST_CASE("cgroup v2: alone in a delegated group, kato moves into a leaf and tries again, and goes back if refused", "[cgroup]") {
   test::TempDir t;
   group(t, "unified", "cpu memory pids", nullptr);  // not writable: not root
   group(t, "unified/system.slice/kato.service", "memory pids", nullptr, "42\n");
