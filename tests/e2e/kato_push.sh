@@ -97,7 +97,7 @@ print("allocated", flush=True)
 HOG
 printf 'applications:\n- name: hog\n  command: python3 hog.py\n' > "$work/hog/manifest.yml"
 (cd "$work/hog" && zip -q -r "$work/hog.zip" .)
-hog_check() {  # hog_check NAME: pushes the hog as NAME with 128 MB, checks how it ends
+hog_check() {  # hog_check NAME: pushes the hog as NAME with 128 MB, checks how it ends; sets $checked_mode
   local mode logs
   mode=$("$kato" --data "$data" status | sed -n 's/^  app memory limits: //p')
   [ -n "$mode" ] && ok || bad "kato status names how app memory is limited"
@@ -120,9 +120,10 @@ hog_check() {  # hog_check NAME: pushes the hog as NAME with 128 MB, checks how 
       ok || bad "memory limit ($mode) not enforced: $logs"
   fi
   req DELETE "/v3/apps/$hog"
-  auto_mode=$mode
+  checked_mode=$mode
 }
 hog_check hog
+auto_mode=$checked_mode
 # --memory-limits cgroup starts only where a memory cgroup is writable, and says why not.
 "$kato" --data "$data" stop >/dev/null
 if out=$("$kato" --data "$data" start --port 0 --memory-limits cgroup 2>&1); then

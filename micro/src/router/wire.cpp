@@ -23,11 +23,19 @@ void append_number(std::string& out, std::size_t n) {
   out.append(digits, end);
 }
 
-// Fields that describe one connection or the framing of one message, never passed on as is.
-bool hop_by_hop(field f) {
-  return f == field::connection || f == field::keep_alive || f == field::proxy_connection ||
-         f == field::transfer_encoding || f == field::content_length;
+void append_length(std::string& out, std::size_t n) {
+  out.append("Content-Length: ");
+  append_number(out, n);
+  out.append("\r\n");
 }
+
+// Fields that describe one connection: never passed on, each side has its own.
+bool connection_field(field f) {
+  return f == field::connection || f == field::keep_alive || f == field::proxy_connection;
+}
+
+// Fields that frame one message's body: rewritten where the router read the body whole.
+bool framing_field(field f) { return f == field::transfer_encoding || f == field::content_length; }
 
 }  // namespace
 
@@ -39,12 +47,12 @@ void request_head(std::string& out, const bhttp::request<bhttp::string_body>& re
   bool framed = false;  // the client said how long its body is (even 0): so do we
   for (const auto& f : req) {
     field name = f.name();
-    if (name == field::content_length || name == field::transfer_encoding) framed = true;
+    if (framing_field(name)) framed = true;
     if (name == field::connection && websocket) {
       append_field(out, f);
       continue;
     }
-    if (hop_by_hop(name) || (name == field::upgrade && !websocket)) continue;
+    if (connection_field(name) || framing_field(name) || (name == field::upgrade && !websocket)) continue;
     if (name == field::unknown) {
       auto n = f.name_string();
       if (boost::beast::iequals(n, "X-Forwarded-For") || boost::beast::iequals(n, "X-Forwarded-Proto") ||
@@ -58,36 +66,27 @@ void request_head(std::string& out, const bhttp::request<bhttp::string_body>& re
   append_field(out, "X-Forwarded-Proto", fwd.proto);
   append_field(out, "X-Forwarded-Host", fwd.host);
   append_field(out, "X-Request-Start", fwd.start);
-  if (framed || !req.body().empty()) {
-    out.append("Content-Length: ");
-    append_number(out, req.body().size());
-    out.append("\r\n");
-  }
+  if (framed || !req.body().empty()) append_length(out, req.body().size());
   out.append("\r\n");
 }
 
 void response_head(std::string& out, const bhttp::response<bhttp::string_body>& res, bool chunked,
                    bool head_request, unsigned client_version, bool keep) {
+  unsigned status = res.result_int();
   out.clear();
   out.append("HTTP/1.1 ");
-  append_number(out, res.result_int());
+  append_number(out, status);
   out.append(" ").append(sv(res.reason().empty() ? bhttp::obsolete_reason(res.result()) : res.reason())).append("\r\n");
-  unsigned status = res.result_int();
   bool bodiless = head_request || status / 100 == 1 || status == 204 || status == 304;
   // Framing is rewritten when the body came chunked or ran until the app closed; a HEAD answer
   // or a Content-Length the body matched is passed on as it was.
   bool reframe = !bodiless && (chunked || !res.has_content_length());
   for (const auto& f : res) {
     field name = f.name();
-    if (name == field::connection || name == field::keep_alive || name == field::proxy_connection) continue;
-    if (reframe && (name == field::content_length || name == field::transfer_encoding)) continue;
+    if (connection_field(name) || (reframe && framing_field(name))) continue;
     append_field(out, f);
   }
-  if (reframe) {
-    out.append("Content-Length: ");
-    append_number(out, res.body().size());
-    out.append("\r\n");
-  }
+  if (reframe) append_length(out, res.body().size());
   if (client_version == 10 && keep) append_field(out, "Connection", "keep-alive");
   if (client_version != 10 && !keep) append_field(out, "Connection", "close");
   out.append("\r\n");
