@@ -59,6 +59,19 @@ run 0 "Restart hello for the change" "set-env" -- "$stackato" set-env hello GREE
 run 0 "GREETING +\| hi" "env lists it" -- "$stackato" env hello
 run 0 "Removed GREETING" "unset-env" -- "$stackato" unset-env hello GREETING
 run 1 "Variable GREETING is not set" "unset-env of a missing variable" -- "$stackato" unset-env hello GREETING
+# A restart returns once the new instance serves, even while kato's runner is busy elsewhere:
+# stubborn ignores SIGTERM, so stopping it keeps the runner for its 10 s grace period. Before the
+# fix the client took hello's old instance, still RUNNING, for the new one.
+mkdir -p "$work/stubborn"
+cp "$work/hello/app.py" "$work/stubborn/"
+printf 'name: stubborn\nmem: 64M\ncommand: trap "" TERM; exec python3 app.py\n' >"$work/stubborn/stackato.yml"
+push_in "$work/stubborn" 0 "stubborn is RUNNING" "push an app that ignores SIGTERM"
+"$stackato" stop stubborn >/dev/null 2>&1 &
+stopper=$!
+sleep 1
+run 0 "Restarted hello" "set-env --restart while kato stops another app" -- "$stackato" set-env hello APP_VERSION v3 --restart
+[ "$(get hello | jq -r .version)" = v3 ] && ok || { rc=-; bad "set-env --restart returns when the new instance serves"; }
+wait "$stopper"
 run 0 "STG Staging complete" "logs show staging" -- "$stackato" logs hello --num 200 --no-timestamps
 run 0 "^[0-9T:-]+Z STG " "logs --source STG" -- "$stackato" logs hello --source STG --num 200
 hasnt " (API|CELL) " "--source filters"

@@ -130,6 +130,7 @@ struct Instance {
   std::chrono::system_clock::time_point since;
   int crashes = 0;
   bool want = true;
+  bool replaced = false;  // a restart was asked for: stats stop calling it RUNNING at once
   std::string health_type = "port", endpoint = "/";
   int invocation_timeout = 1;
   fs::path dir;
@@ -482,7 +483,17 @@ void Runner::stop_all() {
 
 void Runner::reconcile(const std::string& app_guid) { impl_->enqueue(app_guid, false); }
 
-void Runner::restart(const std::string& app_guid) { impl_->enqueue(app_guid, true); }
+void Runner::restart(const std::string& app_guid) {
+  // The worker may be busy stopping another app for a while; until it gets here the old instances
+  // still serve, but stats must not call them RUNNING or a client waiting for the restart (push,
+  // set-env --restart) would take them for the new ones and return early.
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (auto it = impl_->apps.find(app_guid); it != impl_->apps.end())
+      for (auto& inst : it->second) inst->replaced = true;
+  }
+  impl_->enqueue(app_guid, true);
+}
 
 void Runner::reconcile_all() {
   for (const auto& app : impl_->store.list("app"))
@@ -524,7 +535,7 @@ json Runner::stats(const json& process) {
     if (it != impl_->apps.end())
       for (auto& inst : it->second) {
         if (inst->index != i) continue;
-        entry["state"] = inst->state == "STOPPING" ? "DOWN" : inst->state;
+        entry["state"] = inst->state == "STOPPING" || inst->replaced ? "DOWN" : inst->state;
         entry["routable"] = inst->state == "RUNNING";
         entry["host"] = "127.0.0.1";
         entry["instance_ports"] = {{{"external", inst->port}, {"internal", inst->port}}};
