@@ -183,4 +183,17 @@ void wait_running(Session& s, const json& app, long timeout_s) {
   throw failed(504, "did not start: not every instance is RUNNING after " + std::to_string(timeout_s) + " s");
 }
 
+// "http /health (invocation timeout 5 s, start timeout 90 s)"
+std::string describe_health(const json& hc) {
+  const json& data = hc.value("data", json::object());
+  auto number = [&](const char* k) { return data.is_object() && data.contains(k) && data[k].is_number_integer(); };
+  std::string text = hc.value("type", "port");
+  if (text == "http") text += " " + (data.is_object() && data.contains("endpoint") && data["endpoint"].is_string() ? data["endpoint"].get<std::string>() : "/");
+  std::vector<std::string> parts;
+  if (number("invocation_timeout")) parts.push_back("invocation timeout " + std::to_string(data["invocation_timeout"].get<long>()) + " s");
+  if (number("timeout")) parts.push_back("start timeout " + std::to_string(data["timeout"].get<long>()) + " s");
+  for (std::size_t i = 0; i < parts.size(); ++i) text += (i ? ", " : " (") + parts[i] + (i + 1 == parts.size() ? ")" : "");
+  return text;
+}
+
 }  // namespace stackato::client

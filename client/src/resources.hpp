@@ -49,5 +49,7 @@ std::string random_hex4();
 void wait_job(Session& s, const std::string& location);
 // Until every web instance runs, or throws with the crash reason and the last log lines.
 void wait_running(Session& s, const nlohmann::json& app, long timeout_s);
+// A process's health check for people: "http /health (invocation timeout 5 s, start timeout 90 s)".
+std::string describe_health(const nlohmann::json& health_check);
 
 }  // namespace stackato::client

@@ -41,6 +41,10 @@ App to_app(const Node& def) {
   app.runtime = text_of(def, "runtime");
   if (const Node* fw = def.find("framework")) app.framework = text_of(*fw, "name");
   if (auto v = text_of(def, "timeout")) app.timeout = std::stoi(*v);
+  app.health_check_type = text_of(def, "health-check-type");
+  if (app.health_check_type == "none") app.health_check_type = "process";
+  app.health_check_endpoint = text_of(def, "health-check-http-endpoint");
+  if (auto v = text_of(def, "health-check-invocation-timeout")) app.health_check_invocation_timeout = std::stoi(*v);
   app.depends_on = texts(def.find("depends-on"));
 
   if (const Node* web = path(def, {"stackato", "processes", "web"})) {

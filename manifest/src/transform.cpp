@@ -20,7 +20,7 @@ constexpr std::array kStackatoKeys = {
     "subdomain", "command", "app-dir", "url", "urls", "routes", "no-route", "depends-on",
     "buildpack", "stack", "docker_image", "host", "domain", "placement-zone", "placementzone",
     "description", "autoscale", "sso-enabled", "timeout", "force-war-unpacking",
-    "health-check-type", "health-check-http-endpoint"};
+    "health-check-type", "health-check-http-endpoint", "health-check-invocation-timeout"};
 
 constexpr std::array kIsolated = {"processes", "min_version", "env", "ignores", "hooks", "cron",
                                   "requirements", "drain", "placement-zone", "description",

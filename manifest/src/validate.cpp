@@ -26,6 +26,15 @@ class Validator {
   void app(Node& def) {
     expect(def, Kind::Map, "an application definition");
     for (auto& [key, value] : def.entries) app_key(def, key, value);
+    // An endpoint is for the http check only (cf refuses it with another type as well).
+    const Node* type = def.find("health-check-type");
+    const Node* endpoint = def.find("health-check-http-endpoint");
+    if (endpoint && type && type->text != "http")
+      throw make_error(endpoint->mark, "Key \"health-check-http-endpoint\" needs health-check-type http, not " +
+                                           q(type->text));
+    if (endpoint && (endpoint->text.empty() || endpoint->text[0] != '/'))
+      throw make_error(endpoint->mark, "Expected a path starting with / for key \"health-check-http-endpoint\", got " +
+                                           q(endpoint->text));
   }
 
  private:
@@ -165,6 +174,8 @@ class Validator {
       scalar_list(v, key);
     } else if (key == "timeout") {
       set_int(v, integer(v, key, 1, 86400));
+    } else if (key == "health-check-invocation-timeout") {
+      set_int(v, integer(v, key, 1, 3600));
     } else if (key == "health-check-type") {
       str(v, key);
       static const std::vector<std::string> types = {"port", "http", "process", "none"};

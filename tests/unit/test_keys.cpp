@@ -149,6 +149,27 @@ TEST_CASE("drain, timeout, placement-zone, description, sso-enabled", "[keys]") 
              Contains("Expected boolean value for key \"sso-enabled\", got \"notboolean\""));
 }
 
+TEST_CASE("health checks: type, http endpoint, invocation timeout", "[keys]") {
+  auto a = test::load_yaml("name: a\nhealth-check-type: http\nhealth-check-http-endpoint: /health\n"
+                           "health-check-invocation-timeout: 5\ntimeout: 90\n")->m.apps[0];
+  CHECK(a.health_check_type == "http");
+  CHECK(a.health_check_endpoint == "/health");
+  CHECK(a.health_check_invocation_timeout == 5);
+  CHECK(a.timeout == 90);
+  CHECK(test::load_yaml("name: a\nhealth-check-type: none\n")->m.apps[0].health_check_type == "process");
+  CHECK_FALSE(test::load_yaml("name: a\n")->m.apps[0].health_check_type);
+  // The CF form reads the same keys.
+  CHECK(test::load_yaml("applications:\n- name: a\n  health-check-type: port\n")->m.apps[0].health_check_type == "port");
+  CHECK_THAT(test::load_error("name: a\nhealth-check-type: tcp\n"),
+             Contains("Expected one of 'port', 'http' or 'process' for key \"health-check-type\", got \"tcp\""));
+  CHECK_THAT(test::load_error("name: a\nhealth-check-type: port\nhealth-check-http-endpoint: /h\n"),
+             Contains("stackato.yml:3:29: Manifest error: Key \"health-check-http-endpoint\" needs health-check-type http, not \"port\""));
+  CHECK_THAT(test::load_error("name: a\nhealth-check-http-endpoint: health\n"),
+             Contains("Expected a path starting with / for key \"health-check-http-endpoint\", got \"health\""));
+  CHECK_THAT(test::load_error("name: a\nhealth-check-invocation-timeout: 0\n"),
+             Contains("Expected integer value >= 1 for key \"health-check-invocation-timeout\", got \"0\""));
+}
+
 TEST_CASE("autoscale: the original's range and type checks", "[keys]") {
   auto a = test::load_yaml("name: a\nautoscale:\n  enabled: yes\n  instances:\n    min: 3\n    max: 15\n  cpu:\n    min: 20\n    max: 80\n")->m.apps[0];
   CHECK(a.json["stackato"]["autoscale"]["instances"]["max"] == 15);

@@ -93,7 +93,7 @@ void add_info(CLI::App& app, Globals& globals) {
               << "Memory:      " << mb(d["memory_in_mb"]) << "\n"
               << "Disk:        " << mb(d["disk_in_mb"]) << "\n"
               << "Command:     " << (d["command"].is_string() ? d["command"].get<std::string>() : "-") << "\n"
-              << "Health:      " << d["health_check"].value("type", "port") << "\n"
+              << "Health:      " << describe_health(d["health_check"]) << "\n"
               << "URLs:        " << join(d["urls"]) << "\n"
               << "Services:    " << join(d["services"]) << "\n"
               << "Created:     " << d["created_at"].get<std::string>() << "\n";

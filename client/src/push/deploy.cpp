@@ -98,6 +98,38 @@ std::string stage(Session& s, const json& app, const std::string& package) {
   return build["droplet"]["guid"];
 }
 
+// The health check the manifest asks for, or nothing when the process has it already. Parts the
+// manifest leaves out keep what the server has (cf's additive manifests); a worker gets the
+// process check; `timeout` is also how long the instances have to become healthy, as on CF.
+std::optional<json> health_check(const json& current, const manifest::App& app) {
+  std::string type = app.health_check_type ? *app.health_check_type
+                     : app.worker          ? "process"
+                                           : current.value("type", "port");
+  const json& have = current.value("data", json::object());
+  json data = json::object();
+  auto keep = [&](const char* k) {
+    if (have.is_object() && have.contains(k) && !have[k].is_null()) data[k] = have[k];
+  };
+  keep("timeout");
+  keep("invocation_timeout");
+  if (app.timeout) data["timeout"] = *app.timeout;
+  if (app.health_check_invocation_timeout) data["invocation_timeout"] = *app.health_check_invocation_timeout;
+  if (type == "http") {
+    keep("endpoint");
+    if (app.health_check_endpoint) data["endpoint"] = *app.health_check_endpoint;
+    if (!data.contains("endpoint")) data["endpoint"] = "/";
+  } else if (app.health_check_endpoint) {
+    std::cerr << "Warning: health-check-http-endpoint is ignored: the health check type is " << type << "\n";
+  }
+  json want = {{"type", type}, {"data", data}};
+  json now = {{"type", current.value("type", "port")}, {"data", json::object()}};
+  for (const char* k : {"timeout", "invocation_timeout", "endpoint"})
+    if (have.is_object() && have.contains(k) && !have[k].is_null() && (std::string(k) != "endpoint" || now["type"] == "http"))
+      now["data"][k] = have[k];
+  if (want == now) return std::nullopt;
+  return want;
+}
+
 // Scale and command of the web process; prints what changed on an update.
 void apply_process(Session& s, const json& a, const manifest::App& app, const PushFlags& flags, bool created) {
   json web = web_process(s, a["guid"]);
@@ -117,7 +149,10 @@ void apply_process(Session& s, const json& a, const manifest::App& app, const Pu
     patch["command"] = *command;
     if (!created) std::cerr << "Changing command: '" << *command << "'\n";
   }
-  if (app.worker && web["health_check"].value("type", "") != "process") patch["health_check"] = {{"type", "process"}};
+  if (auto hc = health_check(web.value("health_check", json::object()), app)) {
+    patch["health_check"] = *hc;
+    if (!created) std::cerr << "Changing health check: " << describe_health(web["health_check"]) << " -> " << describe_health(*hc) << "\n";
+  }
   if (!patch.empty()) s.call("PATCH", "/v3/processes/" + web["guid"].get<std::string>(), patch);
 }
 

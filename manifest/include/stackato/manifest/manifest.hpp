@@ -63,7 +63,10 @@ struct App {
   std::vector<std::string> cron;
   std::optional<std::vector<std::string>> ignores;  // nullopt: the default list
   std::optional<std::string> min_client_version, min_server_version;
-  std::optional<int> timeout;
+  std::optional<int> timeout;  // seconds the instances have to become healthy
+  // health-check-type ("none" is the old name of "process"), -http-endpoint, -invocation-timeout
+  std::optional<std::string> health_check_type, health_check_endpoint;
+  std::optional<int> health_check_invocation_timeout;
   std::vector<std::string> depends_on;
   nlohmann::ordered_json json;  // the whole normalised definition (requirements, drain, ...)
 };
