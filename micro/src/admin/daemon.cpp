@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <boost/asio/ssl/context.hpp>
 
@@ -125,7 +126,20 @@ int serve(const StartOptions& o, int ready_fd) {
       return api.handle(req);
     }, &router, {}, &exec);
     server.start();
-    runner.reconcile_all();  // apps that were STARTED come back
+    // Apps that were STARTED come back: those bound to a service once the database servers are
+    // up again (queued behind the servers' resumes), so that their first requests find them;
+    // the others at once.
+    std::vector<std::string> after_services;
+    const auto bindings = store.list("binding");
+    for (const auto& app : store.list("app")) {
+      if (app["state"] != "STARTED") continue;
+      bool bound = std::any_of(bindings.begin(), bindings.end(), [&](const auto& b) { return b["_app"] == app["guid"]; });
+      if (bound) after_services.push_back(app["guid"]);
+      else runner.reconcile(app["guid"]);
+    }
+    brokers.submit([&runner, after_services] {
+      for (const auto& guid : after_services) runner.reconcile(guid);
+    });
 
     State st{::getpid(), server.port(), o.domain, "https://api." + o.domain + ":" + std::to_string(server.port()),
              files.ca_cert.string(), runner.memory_limits()};

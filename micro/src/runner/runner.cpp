@@ -19,6 +19,8 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <future>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -78,9 +80,13 @@ bool http_answers(unsigned short port, const std::string& endpoint, int timeout_
   return ok;
 }
 
-// CPU ticks and resident bytes of every process in a process group.
-std::pair<long, long> group_usage(pid_t pgid) {
-  long ticks = 0, rss = 0;
+struct Usage {
+  long ticks = 0, rss = 0;  // CPU ticks and resident bytes
+};
+
+// The usage of every process in each of the process groups, in one pass over /proc.
+std::map<pid_t, Usage> group_usage(const std::set<pid_t>& pgids) {
+  std::map<pid_t, Usage> out;
   static const long page = ::sysconf(_SC_PAGESIZE);
   for (const auto& e : fs::directory_iterator("/proc", fs::directory_options::skip_permission_denied)) {
     const std::string name = e.path().filename();
@@ -100,11 +106,12 @@ std::pair<long, long> group_usage(pid_t pgid) {
     long rss_pages;
     rest >> state >> ppid >> pgrp >> session >> tty >> tpgid >> flags >> minflt >> cminflt >> majflt >> cmajflt >>
         utime >> stime >> cutime >> cstime >> priority >> nice >> threads >> itreal >> starttime >> vsize >> rss_pages;
-    if (!rest || pgrp != pgid) continue;
-    ticks += static_cast<long>(utime + stime);
-    rss += rss_pages * page;
+    if (!rest || !pgids.count(static_cast<pid_t>(pgrp))) continue;
+    Usage& u = out[static_cast<pid_t>(pgrp)];
+    u.ticks += static_cast<long>(utime + stime);
+    u.rss += rss_pages * page;
   }
-  return {ticks, rss};
+  return out;
 }
 
 long dir_bytes(const fs::path& dir) {
@@ -130,7 +137,8 @@ struct Instance {
   std::chrono::system_clock::time_point since;
   int crashes = 0;
   bool want = true;
-  bool replaced = false;  // a restart was asked for: stats stop calling it RUNNING at once
+  bool replaced = false;   // a restart was asked for: stats stop calling it RUNNING at once
+  bool launching = false;  // launch() is copying and spawning without the lock; terminate() waits
   std::string health_type = "port", endpoint = "/";
   int invocation_timeout = 1;
   fs::path dir;
@@ -150,9 +158,10 @@ struct Runner::Impl {
   blobs::Blobs& blobs;
   std::string domain;
   fs::path root;
+  // Guards `apps` and every Instance. Never held across slow work (copies, spawns, health
+  // checks, drains, /proc scans): the router asks for ports under it on every request.
   std::mutex mutex;
-  std::mutex reconciling;  // one reconcile at a time: terminate() lets go of `mutex` while waiting
-  std::condition_variable wake;
+  std::condition_variable wake;   // the monitor's tick; also a launch finishing
   std::map<std::string, std::vector<std::shared_ptr<Instance>>> apps;  // app guid -> instances
   std::function<int(unsigned short)> inflight;
   std::atomic<bool> quit{false};
@@ -160,23 +169,31 @@ struct Runner::Impl {
   std::unique_ptr<MemoryGroups> groups;  // null: RLIMIT_AS instead
   bool rlimit_chosen = false;            // --memory-limits rlimit
 
-  // Reconcile work, done in order by one worker thread.
+  // Reconcile work: in order for one app, apps in parallel (an app that takes its grace period
+  // to stop must not hold up another's start).
+  static constexpr int kWorkers = 4;
   std::mutex queue_mutex;
   std::condition_variable queue_wake;
   std::deque<std::pair<std::string, bool>> queue;  // (app guid, restart)
+  std::set<std::string> busy;                      // apps a worker is reconciling
   bool queue_quit = false;
-  std::thread worker;
+  std::vector<std::thread> workers;
+
+  auto next_task() {
+    return std::find_if(queue.begin(), queue.end(), [&](const auto& t) { return !busy.count(t.first); });
+  }
 
   void work() {
     std::unique_lock lock(queue_mutex);
     for (;;) {
-      queue_wake.wait(lock, [&] { return queue_quit || !queue.empty(); });
-      if (queue.empty()) return;  // quitting, nothing left
-      auto [app, restart_all] = queue.front();
-      queue.pop_front();
+      queue_wake.wait(lock, [&] { return queue_quit || next_task() != queue.end(); });
+      if (queue_quit) return;
+      auto it = next_task();
+      auto [app, restart_all] = *it;
+      queue.erase(it);
+      busy.insert(app);
       lock.unlock();
       {
-        std::lock_guard one(reconciling);
         std::unique_lock l(mutex);
         try {
           if (restart_all) reconcile_locked(app, l, true);
@@ -186,15 +203,29 @@ struct Runner::Impl {
         }
       }
       lock.lock();
+      busy.erase(app);
+      queue_wake.notify_all();  // the app's next task, if any, may go now
     }
   }
 
   void enqueue(const std::string& app, bool restart_all) {
     {
       std::lock_guard lock(queue_mutex);
+      if (queue_quit) return;
       queue.emplace_back(app, restart_all);
     }
-    queue_wake.notify_one();
+    queue_wake.notify_all();
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard lock(queue_mutex);
+      queue_quit = true;
+      queue.clear();
+    }
+    queue_wake.notify_all();
+    for (auto& w : workers)
+      if (w.joinable()) w.join();
   }
 
   void log(const std::string& app, int index, const std::string& text, bool err, const char* source = "APP/PROC/WEB") {
@@ -220,8 +251,23 @@ struct Runner::Impl {
     }
   }
 
-  void launch(const std::shared_ptr<Instance>& inst, const json& app, const json& process, const json& droplet) {
+  // CRASHED, to be started again after a back-off that grows while crashes come close together.
+  std::chrono::seconds crashed(Instance& inst) {
+    if (std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - inst.started).count() > 60) inst.crashes = 0;
+    ++inst.crashes;
+    inst.state = "CRASHED";
+    inst.since = std::chrono::system_clock::now();
+    auto backoff = std::chrono::seconds(std::min(30, 1 << std::min(inst.crashes - 1, 5)));
+    inst.restart_at = Clock::now() + backoff;
+    return backoff;
+  }
+
+  // Called with the lock held; lets go of it while the droplet is copied and the process
+  // spawned (terminate() waits for that to end, the monitor leaves the instance alone).
+  void launch(const std::shared_ptr<Instance>& inst, const json& app, const json& process, const json& droplet,
+              std::unique_lock<std::mutex>& lock) {
     inst->state = "STARTING";
+    inst->replaced = false;
     inst->since = std::chrono::system_clock::now();
     inst->started = Clock::now();
     auto hc = process["health_check"];
@@ -235,21 +281,52 @@ struct Runner::Impl {
     inst->droplet = droplet["guid"];
     inst->dir = root / inst->app / std::to_string(inst->index);
     inst->port = free_port();
+    inst->memory_mb = process.value("memory_in_mb", 256L);
+    inst->launching = true;
+    lock.unlock();
 
-    std::error_code ec;
-    fs::remove_all(inst->dir, ec);
-    fs::create_directories(inst->dir);
-    fs::copy(blobs.droplet(inst->droplet) / "app", inst->dir / "app",
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) {
-      log(inst->app, inst->index, "cannot prepare the instance: " + ec.message(), true, "CELL");
-      inst->state = "CRASHED";
+    Child child;
+    std::string failure, command;
+    long oom_kills = 0;
+    try {
+      command = spawn_instance(*inst, app, process, droplet, child, oom_kills);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+
+    lock.lock();
+    inst->launching = false;
+    wake.notify_all();
+    if (!failure.empty()) {
+      auto backoff = inst->state == "STARTING" ? crashed(*inst) : std::chrono::seconds(0);
+      log(inst->app, inst->index, failure + (backoff.count() ? "; trying again in " + std::to_string(backoff.count()) + " s" : ""),
+          true, "CELL");
       return;
     }
-    Env env = app_env(store, app, domain, (inst->dir / "app").string());
-    env["PORT"] = env["VCAP_APP_PORT"] = std::to_string(inst->port);
-    env["CF_INSTANCE_INDEX"] = env["INSTANCE_INDEX"] = std::to_string(inst->index);
-    env["CF_INSTANCE_GUID"] = inst->process_guid + "-" + std::to_string(inst->index);
+    inst->pgid = child.pid;  // stopped at once by terminate() if it came meanwhile
+    inst->oom_kills = oom_kills;
+    log(inst->app, inst->index, "Starting instance " + std::to_string(inst->index) + " on port " + std::to_string(inst->port) +
+                                    ": " + command, false, "CELL");
+    inst->output = std::thread([this, app_guid = inst->app, index = inst->index, child] {
+      read_lines(child.out, child.err, [&](const std::string& text, bool err) { log(app_guid, index, text, err); });
+    });
+  }
+
+  // The slow part of launch(), without the lock: a fresh copy of the droplet, the memory
+  // group, the process. Reads only fields launch() set. Returns the command; throws with the
+  // reason the instance cannot start.
+  std::string spawn_instance(const Instance& inst, const json& app, const json& process, const json& droplet, Child& child,
+                             long& oom_kills) {
+    std::error_code ec;
+    fs::remove_all(inst.dir, ec);
+    fs::create_directories(inst.dir);
+    fs::copy(blobs.droplet(inst.droplet) / "app", inst.dir / "app",
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) throw std::runtime_error("cannot prepare the instance: " + ec.message());
+    Env env = app_env(store, app, domain, (inst.dir / "app").string());
+    env["PORT"] = env["VCAP_APP_PORT"] = std::to_string(inst.port);
+    env["CF_INSTANCE_INDEX"] = env["INSTANCE_INDEX"] = std::to_string(inst.index);
+    env["CF_INSTANCE_GUID"] = inst.process_guid + "-" + std::to_string(inst.index);
 
     // pre-running hooks, then the command; all in the instance's process group.
     std::string script;
@@ -264,66 +341,80 @@ struct Runner::Impl {
     // ("a; b", "a && b") must keep the shell, or only its first part would run.
     bool compound = command.find_first_of(";&|\n") != std::string::npos;
     script += (compound ? "" : "exec ") + command + "\n";
-    long mem_mb = process.value("memory_in_mb", 256L);
 
     // The memory limit: the instance's memory group where there is one; else its address
     // space, with room for code and libraries.
-    inst->memory_mb = mem_mb;
     std::string procs;
     if (groups) {
       try {
-        procs = groups->prepare(inst->group(), mem_mb);
-        inst->oom_kills = groups->oom_kills(inst->group());
+        procs = groups->prepare(inst.group(), inst.memory_mb);
+        oom_kills = groups->oom_kills(inst.group());
       } catch (const std::exception& e) {
-        log(inst->app, inst->index, std::string(e.what()) + "; limiting address space instead", true, "CELL");
+        log(inst.app, inst.index, std::string(e.what()) + "; limiting address space instead", true, "CELL");
       }
     }
-    Child child;
     try {
-      child = spawn(script, (inst->dir / "app").string(), env,
-                    procs.empty() ? std::optional<long>(mem_mb + 128) : std::nullopt, procs);
+      child = spawn(script, (inst.dir / "app").string(), env,
+                    procs.empty() ? std::optional<long>(inst.memory_mb + 128) : std::nullopt, procs);
     } catch (const std::exception& e) {
-      log(inst->app, inst->index, std::string("cannot start the instance: ") + e.what(), true, "CELL");
-      inst->state = "CRASHED";
-      return;
+      throw std::runtime_error(std::string("cannot start the instance: ") + e.what());
     }
-    inst->pgid = child.pid;
-    std::ofstream(inst->dir / "pgid") << child.pid << "\n";
-    log(inst->app, inst->index, "Starting instance " + std::to_string(inst->index) + " on port " + std::to_string(inst->port) +
-                                    ": " + command, false, "CELL");
-    inst->output = std::thread([this, app_guid = inst->app, index = inst->index, child] {
-      read_lines(child.out, child.err, [&](const std::string& text, bool err) { log(app_guid, index, text, err); });
-    });
+    std::ofstream(inst.dir / "pgid") << child.pid << "\n";
+    return command;
   }
 
-  // SIGTERM, a grace period, SIGKILL of the whole group; waits for in-flight requests first.
-  // The lock is let go while waiting; the monitor leaves STOPPING instances alone, so the pid
-  // is this function's to reap.
-  void terminate(const std::shared_ptr<Instance>& inst, std::unique_lock<std::mutex>& lock) {
-    pid_t pgid = inst->pgid;
-    inst->state = "STOPPING";
-    if (pgid > 1) {
-      unsigned short port = inst->port;
+  // Stops instances together (an app's instances share one grace period, not one each): waits
+  // for their in-flight requests, then SIGTERM, the grace period, SIGKILL of each whole group.
+  // The lock is let go while waiting; the monitor leaves STOPPING instances alone, so their
+  // pids are this function's to reap.
+  void terminate(const std::vector<std::shared_ptr<Instance>>& insts, std::unique_lock<std::mutex>& lock) {
+    for (const auto& inst : insts) inst->state = "STOPPING";
+    wake.wait(lock, [&] { return std::none_of(insts.begin(), insts.end(), [](const auto& i) { return i->launching; }); });
+    struct Victim {
+      Instance* inst;
+      pid_t pgid;
+      unsigned short port;
+      bool reaped = false;
+    };
+    std::vector<Victim> victims;
+    for (const auto& inst : insts)
+      if (inst->pgid > 1) victims.push_back({inst.get(), inst->pgid, inst->port});
+    if (!victims.empty()) {
+      auto in_flight = inflight;  // set_inflight() may change it while the lock is let go
       lock.unlock();
-      if (inflight) {
-        auto until = Clock::now() + kDrain;
-        while (inflight(port) > 0 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      signal_group(pgid, SIGTERM);
-      auto until = Clock::now() + kGrace;
-      int status = 0;
-      while (::waitpid(pgid, &status, WNOHANG) == 0 && Clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      signal_group(pgid, SIGKILL);  // the rest of the group, or all of it after the grace
-      ::waitpid(pgid, &status, 0);
+      auto busy = [&] {
+        return std::any_of(victims.begin(), victims.end(), [&](const Victim& v) { return in_flight(v.port) > 0; });
+      };
+      auto until = Clock::now() + kDrain;
+      while (in_flight && busy() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      for (const auto& v : victims) signal_group(v.pgid, SIGTERM);
+      auto reap = [&](int flags) {
+        bool all = true;
+        for (auto& v : victims) {
+          int status = 0;
+          if (!v.reaped) v.reaped = ::waitpid(v.pgid, &status, flags) == v.pgid;
+          all = all && v.reaped;
+        }
+        return all;
+      };
+      until = Clock::now() + kGrace;
+      while (!reap(WNOHANG) && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      for (const auto& v : victims) signal_group(v.pgid, SIGKILL);  // the rest of each group, or all of it
+      reap(0);
+      // Nobody else touches a STOPPING instance; the pipes may outlive the group (a daemon
+      // that left it), so this wait must not hold the lock.
+      for (const auto& v : victims)
+        if (v.inst->output.joinable()) v.inst->output.join();
       lock.lock();
     }
-    if (inst->output.joinable()) inst->output.join();
-    std::error_code ec;
-    fs::remove(inst->dir / "pgid", ec);
-    if (groups) groups->remove(inst->group());
-    inst->pgid = 0;
-    log(inst->app, inst->index, "Stopped instance " + std::to_string(inst->index), false, "CELL");
+    for (const auto& inst : insts) {
+      if (inst->output.joinable()) inst->output.join();
+      std::error_code ec;
+      fs::remove(inst->dir / "pgid", ec);
+      if (groups) groups->remove(inst->group());
+      inst->pgid = 0;
+      log(inst->app, inst->index, "Stopped instance " + std::to_string(inst->index), false, "CELL");
+    }
   }
 
   // kill(-0) or kill(-1) would hit kato's own group or every process: never.
@@ -347,16 +438,13 @@ struct Runner::Impl {
     }
     auto& list = apps[app_guid];
     // Stop instances beyond the count, of another droplet, or all of them on restart.
-    std::vector<std::shared_ptr<Instance>> keep;
+    std::vector<std::shared_ptr<Instance>> keep, stale;
     for (auto& inst : list) {
-      bool stale = restart_all || inst->index >= want || (want > 0 && inst->droplet != droplet["guid"]);
-      if (stale) {
-        inst->want = false;
-        terminate(inst, lock);
-      } else {
-        keep.push_back(inst);
-      }
+      bool old = restart_all || inst->index >= want || (want > 0 && inst->droplet != droplet["guid"]);
+      (old ? stale : keep).push_back(inst);
+      if (old) inst->want = false;
     }
+    terminate(stale, lock);
     list = keep;
     for (long i = 0; i < want; ++i) {
       bool have = std::any_of(list.begin(), list.end(), [&](const auto& x) { return x->index == i; });
@@ -366,31 +454,38 @@ struct Runner::Impl {
       inst->process_guid = process["guid"];
       inst->index = static_cast<int>(i);
       list.push_back(inst);
-      launch(inst, *app, process, droplet);
+      launch(inst, *app, process, droplet, lock);
     }
     if (list.empty()) apps.erase(app_guid);
   }
 
-  // Health checks, crash detection and restarts with back-off.
+  // Health checks, crash detection and restarts with back-off. Health checks run without the
+  // lock and side by side: an http check may wait its invocation timeout.
   void tick() {
+    struct Check {
+      std::shared_ptr<Instance> inst;
+      pid_t pgid;
+      std::string type, endpoint;
+      unsigned short port;
+      int timeout;
+      bool healthy = false;
+    };
+    std::vector<Check> checks;
+    std::vector<std::shared_ptr<Instance>> relaunch;
+    std::vector<std::thread> readers;  // output threads of exited instances, joined without the lock
     std::unique_lock lock(mutex);
     for (auto& [app_guid, list] : apps) {
       for (auto& inst : list) {
-        if (inst->state == "STOPPING") continue;  // terminate() owns it
+        if (inst->state == "STOPPING" || inst->launching) continue;  // terminate() or launch() owns it
         if (inst->pgid > 0) {
           int status = 0;
           pid_t r = ::waitpid(inst->pgid, &status, WNOHANG);
           if (r == inst->pgid) {
             signal_group(inst->pgid, SIGKILL);
             inst->pgid = 0;
-            if (inst->output.joinable()) inst->output.join();
+            if (inst->output.joinable()) readers.push_back(std::move(inst->output));
             int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-            if (std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - inst->started).count() > 60) inst->crashes = 0;
-            ++inst->crashes;
-            inst->state = "CRASHED";
-            inst->since = std::chrono::system_clock::now();
-            auto backoff = std::chrono::seconds(std::min(30, 1 << std::min(inst->crashes - 1, 5)));
-            inst->restart_at = Clock::now() + backoff;
+            auto backoff = crashed(*inst);
             std::string why;
             if (groups) {
               long ooms = groups->oom_kills(inst->group());
@@ -402,27 +497,45 @@ struct Runner::Impl {
             continue;
           }
         }
-        if (inst->state == "STARTING" && inst->pgid > 0) {
-          bool healthy = inst->health_type == "process" ||
-                         (inst->health_type == "http" ? http_answers(inst->port, inst->endpoint, inst->invocation_timeout)
-                                                      : tcp_answers(inst->port));
-          if (healthy) {
-            inst->state = "RUNNING";
-            inst->since = std::chrono::system_clock::now();
-            log(app_guid, inst->index, "Instance " + std::to_string(inst->index) + " is running", false, "CELL");
-          } else if (Clock::now() > inst->deadline) {
-            log(app_guid, inst->index, "Instance " + std::to_string(inst->index) + " failed its " + inst->health_type +
-                                           " health check in time; killing it", true, "CELL");
-            signal_group(inst->pgid, SIGKILL);  // reaped as a crash on the next tick
-          }
-        }
-        if (inst->state == "CRASHED" && inst->want && Clock::now() >= inst->restart_at) {
-          auto app = store.get("app", app_guid);
-          auto droplet = app ? store.get("droplet", (*app)["_droplet"]) : std::nullopt;
-          auto process = store.get("process", inst->process_guid);
-          if (app && droplet && process) launch(inst, *app, *process, *droplet);
-        }
+        if (inst->state == "STARTING" && inst->pgid > 0)
+          checks.push_back({inst, inst->pgid, inst->health_type, inst->endpoint, inst->port, inst->invocation_timeout});
+        if (inst->state == "CRASHED" && inst->want && Clock::now() >= inst->restart_at) relaunch.push_back(inst);
       }
+    }
+    lock.unlock();
+
+    for (auto& t : readers) t.join();
+    auto probe = [](const Check& c) {
+      return c.type == "process" || (c.type == "http" ? http_answers(c.port, c.endpoint, c.timeout) : tcp_answers(c.port));
+    };
+    if (checks.size() == 1) {
+      checks[0].healthy = probe(checks[0]);
+    } else {
+      std::vector<std::future<bool>> answers;
+      for (const auto& c : checks) answers.push_back(std::async(std::launch::async, probe, std::cref(c)));
+      for (std::size_t i = 0; i < checks.size(); ++i) checks[i].healthy = answers[i].get();
+    }
+
+    lock.lock();
+    for (const auto& c : checks) {
+      auto& inst = c.inst;
+      if (inst->state != "STARTING" || inst->pgid != c.pgid) continue;  // stopped or crashed meanwhile
+      if (c.healthy) {
+        inst->state = "RUNNING";
+        inst->since = std::chrono::system_clock::now();
+        log(inst->app, inst->index, "Instance " + std::to_string(inst->index) + " is running", false, "CELL");
+      } else if (Clock::now() > inst->deadline) {
+        log(inst->app, inst->index, "Instance " + std::to_string(inst->index) + " failed its " + inst->health_type +
+                                        " health check in time; killing it", true, "CELL");
+        signal_group(inst->pgid, SIGKILL);  // reaped as a crash on the next tick
+      }
+    }
+    for (const auto& inst : relaunch) {
+      if (inst->state != "CRASHED" || !inst->want || inst->launching) continue;  // stopped meanwhile
+      auto app = store.get("app", inst->app);
+      auto droplet = app ? store.get("droplet", (*app)["_droplet"]) : std::nullopt;
+      auto process = store.get("process", inst->process_guid);
+      if (app && droplet && process) launch(inst, *app, *process, *droplet, lock);
     }
   }
 
@@ -448,17 +561,10 @@ Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs:
         "must be delegated to kato's group; cgroup v1: the memory hierarchy must be writable)");
   impl_->kill_orphans();
   impl_->monitor = std::thread([this] { impl_->loop(); });
-  impl_->worker = std::thread([this] { impl_->work(); });
+  for (int i = 0; i < Impl::kWorkers; ++i) impl_->workers.emplace_back([this] { impl_->work(); });
 }
 
 Runner::~Runner() {
-  {
-    std::lock_guard lock(impl_->queue_mutex);
-    impl_->queue_quit = true;
-    impl_->queue.clear();
-  }
-  impl_->queue_wake.notify_all();
-  impl_->worker.join();
   stop_all();
   impl_->quit = true;
   impl_->wake.notify_all();
@@ -466,38 +572,32 @@ Runner::~Runner() {
 }
 
 void Runner::stop_all() {
-  std::lock_guard one(impl_->reconciling);
+  impl_->stop_workers();  // no reconcile starts an instance behind our back
   std::unique_lock lock(impl_->mutex);
   impl_->inflight = nullptr;  // the router may already be gone
   std::vector<std::shared_ptr<Instance>> all;
   for (auto& [app, list] : impl_->apps)
     for (auto& inst : list) {
       inst->want = false;
-      inst->state = "STOPPING";
-      if (inst->pgid > 1) Impl::signal_group(inst->pgid, SIGTERM);
       all.push_back(inst);
     }
   impl_->apps.clear();
-  for (auto& inst : all) impl_->terminate(inst, lock);  // reaps; SIGKILL after the grace
+  impl_->terminate(all, lock);  // one drain and one grace period for all
 }
 
 void Runner::reconcile(const std::string& app_guid) { impl_->enqueue(app_guid, false); }
 
 void Runner::restart(const std::string& app_guid) {
-  // The worker may be busy stopping another app for a while; until it gets here the old instances
-  // still serve, but stats must not call them RUNNING or a client waiting for the restart (push,
-  // set-env --restart) would take them for the new ones and return early.
+  // The app's worker may be busy for a while (stopping it after a scale down takes up to the
+  // grace period); until the restart gets its turn the old instances still serve, but stats must
+  // not call them RUNNING or a client waiting for the restart (push, set-env --restart) would
+  // take them for the new ones and return early.
   {
     std::lock_guard lock(impl_->mutex);
     if (auto it = impl_->apps.find(app_guid); it != impl_->apps.end())
       for (auto& inst : it->second) inst->replaced = true;
   }
   impl_->enqueue(app_guid, true);
-}
-
-void Runner::reconcile_all() {
-  for (const auto& app : impl_->store.list("app"))
-    if (app["state"] == "STARTED") reconcile(app["guid"]);
 }
 
 void Runner::set_inflight(std::function<int(unsigned short)> inflight) {
@@ -520,6 +620,29 @@ std::string Runner::memory_limits() const {
 }
 
 json Runner::stats(const json& process) {
+  // /proc and the instance directories are read without the lock: the router needs it.
+  struct Sample {
+    std::shared_ptr<Instance> inst;
+    pid_t pgid;
+    fs::path dir;
+    long disk = -1;  // -1: not measured this time (every 10 s at most)
+  };
+  std::vector<Sample> samples;
+  std::set<pid_t> pgids;
+  auto now = Clock::now();
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (auto it = impl_->apps.find(process["_app"]); it != impl_->apps.end())
+      for (auto& inst : it->second)
+        if (inst->pgid > 0) {
+          samples.push_back({inst, inst->pgid, now - inst->disk_at > std::chrono::seconds(10) ? inst->dir : fs::path()});
+          pgids.insert(inst->pgid);
+        }
+  }
+  auto usage = group_usage(pgids);
+  for (auto& smp : samples)
+    if (!smp.dir.empty()) smp.disk = dir_bytes(smp.dir);
+
   std::lock_guard lock(impl_->mutex);
   json out = json::array();
   long desired = process["instances"];
@@ -540,21 +663,20 @@ json Runner::stats(const json& process) {
         entry["host"] = "127.0.0.1";
         entry["instance_ports"] = {{{"external", inst->port}, {"internal", inst->port}}};
         entry["uptime"] = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - inst->since).count();
-        if (inst->pgid > 0) {
-          auto [ticks, rss] = group_usage(inst->pgid);
-          auto now = Clock::now();
-          double secs = std::chrono::duration<double>(now - inst->last_sample).count();
-          if (inst->last_sample != Clock::time_point{} && secs > 0)
-            inst->cpu = static_cast<double>(ticks - inst->last_ticks) / static_cast<double>(hz) / secs;
-          inst->last_ticks = ticks;
-          inst->last_sample = now;
-          if (now - inst->disk_at > std::chrono::seconds(10)) {
-            inst->disk = dir_bytes(inst->dir);
-            inst->disk_at = now;
-          }
-          entry["usage"] = {{"time", ""}, {"cpu", inst->cpu}, {"cpu_entitlement", nullptr}, {"mem", rss},
-                            {"disk", inst->disk}, {"log_rate", 0}};
+        auto smp = std::find_if(samples.begin(), samples.end(), [&](const Sample& x) { return x.inst == inst; });
+        if (inst->pgid <= 0 || smp == samples.end() || smp->pgid != inst->pgid) continue;  // not the process sampled
+        Usage u = usage[inst->pgid];
+        double secs = std::chrono::duration<double>(now - inst->last_sample).count();
+        if (inst->last_sample != Clock::time_point{} && secs > 0)
+          inst->cpu = static_cast<double>(u.ticks - inst->last_ticks) / static_cast<double>(hz) / secs;
+        inst->last_ticks = u.ticks;
+        inst->last_sample = now;
+        if (smp->disk >= 0) {
+          inst->disk = smp->disk;
+          inst->disk_at = now;
         }
+        entry["usage"] = {{"time", ""}, {"cpu", inst->cpu}, {"cpu_entitlement", nullptr}, {"mem", u.rss},
+                          {"disk", inst->disk}, {"log_rate", 0}};
       }
     out.push_back(entry);
   }

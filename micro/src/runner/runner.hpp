@@ -37,7 +37,6 @@ class Runner {
   void reconcile(const std::string& app_guid);
   // Stop and start every instance of the app (restart action); queued likewise.
   void restart(const std::string& app_guid);
-  void reconcile_all();
   // Stops every instance at once (SIGTERM to all, then the grace period); for shutdown.
   void stop_all();
 
