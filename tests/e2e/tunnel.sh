@@ -95,10 +95,11 @@ python3 "$here/tools/redis_many.py" "$port_rd" "$user" "$password" "$db" 200 655
 
 # --- the helper's process killed mid-transfer: that transfer fails (never silently short), and
 # the next connection works once kato restarts the helper
-python3 "$here/tools/redis_many.py" "$port_rd" "$user" "$password" "$db" 40 16000000 >"$work/mid.out" 2>&1 &
+python3 "$here/tools/redis_many.py" "$port_rd" "$user" "$password" "$db" 40 1000000 "$work/mid.stop" >"$work/mid.out" 2>&1 &
 mid=$!
-sleep 0.5
+for _ in $(seq 600); do [ -e "$work/mid.stop.running" ] && break; sleep 0.1; done  # all 40 under way
 kill_helper
+touch "$work/mid.stop"
 wait "$mid"
 rc=$?
 [ "$rc" != 0 ] && grep -q "connections failed" "$work/mid.out" && ok || { cp "$work/mid.out" "$work/out"; bad "a transfer cut by the helper's death fails"; }
