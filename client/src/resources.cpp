@@ -184,8 +184,9 @@ void wait_running(Session& s, const json& app, long timeout_s) {
 }
 
 // "http /health (invocation timeout 5 s, start timeout 90 s)"
-std::string describe_health(const json& hc) {
-  const json& data = hc.value("data", json::object());
+std::string describe_health(const json& given) {
+  const json hc = given.is_object() ? given : json::object();  // an odd API answer is shown as the default
+  const json data = hc.value("data", json::object());
   auto number = [&](const char* k) { return data.is_object() && data.contains(k) && data[k].is_number_integer(); };
   std::string text = hc.value("type", "port");
   if (text == "http") text += " " + (data.is_object() && data.contains("endpoint") && data["endpoint"].is_string() ? data["endpoint"].get<std::string>() : "/");

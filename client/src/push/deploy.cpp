@@ -149,9 +149,11 @@ void apply_process(Session& s, const json& a, const manifest::App& app, const Pu
     patch["command"] = *command;
     if (!created) std::cerr << "Changing command: '" << *command << "'\n";
   }
-  if (auto hc = health_check(web.value("health_check", json::object()), app)) {
+  json current = web.value("health_check", json::object());
+  if (!current.is_object()) current = json::object();
+  if (auto hc = health_check(current, app)) {
     patch["health_check"] = *hc;
-    if (!created) std::cerr << "Changing health check: " << describe_health(web["health_check"]) << " -> " << describe_health(*hc) << "\n";
+    if (!created) std::cerr << "Changing health check: " << describe_health(current) << " -> " << describe_health(*hc) << "\n";
   }
   if (!patch.empty()) s.call("PATCH", "/v3/processes/" + web["guid"].get<std::string>(), patch);
 }
