@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "logs.hpp"
@@ -98,34 +99,36 @@ std::string stage(Session& s, const json& app, const std::string& package) {
   return build["droplet"]["guid"];
 }
 
+// What of a health check counts: its type, the timeouts that are set, the endpoint of an http check.
+json essential(const json& hc) {
+  json out = {{"type", hc.value("type", "port")}, {"data", json::object()}};
+  json data = hc.value("data", json::object());
+  if (!data.is_object()) return out;
+  for (const char* k : {"timeout", "invocation_timeout", "endpoint"})
+    if (data.contains(k) && !data[k].is_null() && (std::string_view(k) != "endpoint" || out["type"] == "http"))
+      out["data"][k] = data[k];
+  return out;
+}
+
 // The health check the manifest asks for, or nothing when the process has it already. Parts the
 // manifest leaves out keep what the server has (cf's additive manifests); a worker gets the
 // process check; `timeout` is also how long the instances have to become healthy, as on CF.
 std::optional<json> health_check(const json& current, const manifest::App& app) {
-  std::string type = app.health_check_type ? *app.health_check_type
-                     : app.worker          ? "process"
-                                           : current.value("type", "port");
-  const json& have = current.value("data", json::object());
-  json data = json::object();
-  auto keep = [&](const char* k) {
-    if (have.is_object() && have.contains(k) && !have[k].is_null()) data[k] = have[k];
-  };
-  keep("timeout");
-  keep("invocation_timeout");
+  json now = essential(current);
+  json want = now;
+  if (app.health_check_type) want["type"] = *app.health_check_type;
+  else if (app.worker) want["type"] = "process";
+  json& data = want["data"];
   if (app.timeout) data["timeout"] = *app.timeout;
   if (app.health_check_invocation_timeout) data["invocation_timeout"] = *app.health_check_invocation_timeout;
-  if (type == "http") {
-    keep("endpoint");
+  if (want["type"] == "http") {
     if (app.health_check_endpoint) data["endpoint"] = *app.health_check_endpoint;
-    if (!data.contains("endpoint")) data["endpoint"] = "/";
-  } else if (app.health_check_endpoint) {
-    std::cerr << "Warning: health-check-http-endpoint is ignored: the health check type is " << type << "\n";
+    else if (!data.contains("endpoint")) data["endpoint"] = "/";
+  } else {
+    data.erase("endpoint");
+    if (app.health_check_endpoint)
+      std::cerr << "Warning: health-check-http-endpoint is ignored: the health check type is " << want["type"].get<std::string>() << "\n";
   }
-  json want = {{"type", type}, {"data", data}};
-  json now = {{"type", current.value("type", "port")}, {"data", json::object()}};
-  for (const char* k : {"timeout", "invocation_timeout", "endpoint"})
-    if (have.is_object() && have.contains(k) && !have[k].is_null() && (std::string(k) != "endpoint" || now["type"] == "http"))
-      now["data"][k] = have[k];
   if (want == now) return std::nullopt;
   return want;
 }

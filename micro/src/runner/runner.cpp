@@ -382,11 +382,11 @@ struct Runner::Impl {
     if (!victims.empty()) {
       auto in_flight = inflight;  // set_inflight() may change it while the lock is let go
       lock.unlock();
-      auto busy = [&] {
+      auto draining = [&] {
         return std::any_of(victims.begin(), victims.end(), [&](const Victim& v) { return in_flight(v.port) > 0; });
       };
       auto until = Clock::now() + kDrain;
-      while (in_flight && busy() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (in_flight && draining() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       for (const auto& v : victims) signal_group(v.pgid, SIGTERM);
       auto reap = [&](int flags) {
         bool all = true;
