@@ -26,7 +26,9 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries
   libcurl4-openssl-dev libboost-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
-  libssl-dev catch2 libsqlite3-dev libarchive-dev
+  libssl-dev catch2 libsqlite3-dev libarchive-dev libseccomp-dev
+  # the sandbox kato runs apps, hooks and remote commands in
+  bubblewrap
   # services and their clients (kato brokers, end-to-end tests)
   postgresql postgresql-client mariadb-server mariadb-client redis-server redis-tools
   libdbi-perl libdbd-mysql-perl libjson-perl e2fsprogs

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
                 "cgroup (or do not start), rlimit")
       ->check(CLI::IsMember({"auto", "cgroup", "rlimit"}))
       ->default_val("auto");
+  s->add_flag("--no-sandbox", start.no_sandbox,
+              "Run apps, hooks and remote commands without a sandbox, as kato's own user (they can then read kato's data)");
   auto* stop = app.add_subcommand("stop", "Stop kato");
   auto* status = app.add_subcommand("status", "Show each role and its state");
   auto* info = app.add_subcommand("info", "Show the API URL, CA file and login");

@@ -48,11 +48,13 @@ wait_for() {
 }
 
 
-# push APP ZIP [nowait]: create, upload, stage, droplet, route, map, start, and (unless nowait)
-# wait until every instance is RUNNING; leaves $app, $route, $proc
+# push APP ZIP [nowait]: create (with $PUSH_ENV as its environment variables, a JSON object),
+# upload, stage, droplet, route, map, start, and (unless nowait) wait until every instance is
+# RUNNING; leaves $app, $route, $proc
 push() {
-  local name=$1 zip=$2 nowait=${3:-}
-  req POST /v3/apps "{\"name\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+  local name=$1 zip=$2 nowait=${3:-} env=${PUSH_ENV:-}
+  [ -n "$env" ] || env='{}'
+  req POST /v3/apps "{\"name\":\"$name\",\"environment_variables\":$env,\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
   app=$(j .guid)
   req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$app\"}}}}"
   local pkg; pkg=$(j .guid)

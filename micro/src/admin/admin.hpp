@@ -17,6 +17,7 @@ struct StartOptions {
   std::optional<std::string> admin_password;  // else KATO_ADMIN_PASSWORD, else generated
   long token_ttl = 3600;                      // seconds
   std::string memory_limits = "auto";         // auto, cgroup or rlimit (runner::MemoryLimits)
+  bool no_sandbox = false;                    // run apps as kato's own user (sandbox/sandbox.hpp)
 };
 
 std::filesystem::path default_data_dir();

@@ -34,7 +34,7 @@ fs::path default_data_dir() {
 }
 
 void write_state(const fs::path& data, const State& s) {
-  json j = {{"pid", s.pid}, {"port", s.port}, {"domain", s.domain}, {"api", s.api}, {"ca", s.ca}, {"memory", s.memory}};
+  json j = {{"pid", s.pid}, {"port", s.port}, {"domain", s.domain}, {"api", s.api}, {"ca", s.ca}, {"memory", s.memory}, {"sandbox", s.sandbox}};
   fs::path tmp = data / "kato.json.tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::string text = j.dump(2) + "\n";
@@ -49,7 +49,7 @@ std::optional<State> read_state(const fs::path& data) {
   json j = json::parse(in, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   return State{j.value("pid", 0L), j.value("port", static_cast<unsigned short>(0)), j.value("domain", ""),
-               j.value("api", ""), j.value("ca", ""), j.value("memory", "")};
+               j.value("api", ""), j.value("ca", ""), j.value("memory", ""), j.value("sandbox", "")};
 }
 
 namespace {
@@ -92,6 +92,7 @@ int status(const fs::path& data) {
   const char* state = serving ? "running" : "stopped";
   for (const char* name : {"controller", "token endpoint", "router", "stager", "runner"}) role(name, state);
   if (running && !st->memory.empty()) role("app memory limits", st->memory.c_str());
+  if (running && !st->sandbox.empty()) role("app sandbox", st->sandbox.c_str());
   // The database servers are processes of their own, started on first use: their pid files say.
   for (const char* service : {"postgresql", "mysql", "redis"}) {
     fs::path dir = data / "services" / service;

@@ -59,9 +59,16 @@ int serve(const StartOptions& o, int ready_fd) {
       ready_fd = -1;
     }
   };
+  // Everything kato writes is its own alone (the state database with the token key, blobs,
+  // logs); what others must read is opened up one by one (helpers, an app's own directory).
+  ::umask(077);
   try {
     fs::create_directories(o.data);
     fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace);
+    // Files made by an older kato before the umask: the state database and its journals.
+    for (const char* f : {"kato.db", "kato.db-wal", "kato.db-shm", "kato.log", "kato.json"})
+      if (std::error_code ec; fs::exists(o.data / f, ec))
+        fs::permissions(o.data / f, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
     int lock = ::open((o.data / "kato.lock").c_str(), O_RDWR | O_CREAT, 0600);
     if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
       auto st = read_state(o.data);
@@ -110,17 +117,29 @@ int serve(const StartOptions& o, int ready_fd) {
 
     auth::Tokens tokens(*key, "https://api." + o.domain + "/oauth/token", std::chrono::seconds(o.token_ttl));
     blobs::Blobs blobs(o.data / "blobs");
+    // Apps never run unsandboxed unless the operator says so.
+    sandbox::Sandbox sandbox = sandbox::Sandbox::none();
+    if (!o.no_sandbox) {
+      try {
+        sandbox = sandbox::Sandbox::bubblewrap({fs::absolute(o.data)});
+        sandbox.probe();
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("cannot sandbox apps: ") + e.what() +
+                                 " (kato start --no-sandbox runs them without one, as kato's own user)");
+      }
+    }
     runner::Runner runner(store, blobs, o.domain, o.data / "instances",
                           o.memory_limits == "cgroup"   ? runner::MemoryLimits::Cgroup
                           : o.memory_limits == "rlimit" ? runner::MemoryLimits::Rlimit
-                                                        : runner::MemoryLimits::Auto);
-    stager::Stager stager(store, blobs, o.domain);
+                                                        : runner::MemoryLimits::Auto,
+                          sandbox);
+    stager::Stager stager(store, blobs, o.domain, sandbox);
     router::Router router(store, runner, o.domain);
     runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });
     brokers::Brokers brokers(o.data / "services");
     controller::Controller api(store, tokens, config, {&blobs, &stager, &runner, &brokers});
     exec::install_helpers(o.data / "helpers");
-    exec::Exec exec(store, tokens, o.domain, o.data / "instances", o.data / "helpers");
+    exec::Exec exec(store, tokens, o.domain, o.data / "instances", o.data / "helpers", sandbox);
     http::Server server(workers, tls, o.listen, o.port, [&](http::Request& req) {
       // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
       return api.handle(req);
@@ -142,7 +161,7 @@ int serve(const StartOptions& o, int ready_fd) {
     });
 
     State st{::getpid(), server.port(), o.domain, "https://api." + o.domain + ":" + std::to_string(server.port()),
-             files.ca_cert.string(), runner.memory_limits()};
+             files.ca_cert.string(), runner.memory_limits(), sandbox.describe()};
     write_state(o.data, st);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int) {

@@ -11,7 +11,8 @@ struct State {
   long pid = 0;
   unsigned short port = 0;
   std::string domain, api, ca;
-  std::string memory;  // how app memory limits are enforced
+  std::string memory;   // how app memory limits are enforced
+  std::string sandbox;  // what apps run in (Sandbox::describe)
 };
 
 void write_state(const std::filesystem::path& data, const State& state);

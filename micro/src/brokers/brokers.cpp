@@ -115,15 +115,20 @@ struct Brokers::Impl {
 
 namespace {
 // A server of ours still running from a kato killed with -9 is stopped at once, whether or not
-// its type is used again (a lazy start would never find it). Ours: its working directory is in
-// our tree, so a reused pid is never mistaken for it.
+// its type is used again (a lazy start would never find it). Ours: it works in our tree, so a
+// reused pid is never mistaken for it.
 void reap_orphan(const fs::path& type_dir) {
   std::ifstream in(type_dir / "server.pid");
   pid_t pid = 0;
   if (!(in >> pid) || pid <= 0 || ::kill(pid, 0) != 0) return;
+  // (Its working directory may lie in a mount namespace of its own, where it reads otherwise:
+  // its command line names the directory too.)
   std::error_code ec;
   fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
-  if (ec || cwd.string().rfind(type_dir.string(), 0) != 0) return;
+  std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+  bool ours = (!ec && cwd.string().rfind(type_dir.string(), 0) == 0) || cmdline.find(type_dir.string() + "/") != std::string::npos;
+  if (!ours) return;
   ::kill(-pid, SIGTERM);
   ::kill(pid, SIGTERM);
   for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -135,14 +140,9 @@ void reap_orphan(const fs::path& type_dir) {
 Brokers::Brokers(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
   fs::create_directories(dir);
   for (const char* type : {"mysql", "postgresql", "redis"}) reap_orphan(fs::absolute(dir) / type);
-  // The servers run as their own unprivileged users (kato as root), which must be able to reach
-  // their directories: directories of kato's own on the way get search permission (x) for
-  // others, never read permission, so nothing becomes listable.
-  if (::geteuid() == 0)
-    for (fs::path p = fs::absolute(dir); !p.empty() && p != p.root_path(); p = p.parent_path()) {
-      struct stat st {};
-      if (::stat(p.c_str(), &st) == 0 && st.st_uid == 0 && !(st.st_mode & S_IXOTH)) ::chmod(p.c_str(), (st.st_mode & 07777) | S_IXOTH);
-    }
+  // The servers run as their own unprivileged users (kato as root) and reach their own
+  // directories through a private mount namespace (RunAs::home): no directory of kato's, nor any
+  // of its parents, is opened to others for them.
   impl_->brokers.push_back(make_mysql(dir));
   impl_->brokers.push_back(make_postgresql(dir));
   impl_->brokers.push_back(make_redis(dir));

@@ -65,6 +65,7 @@ class MySql : public ServerBroker {
 
   Server::Spec prepare() override {
     as_ = RunAs::find("mysql");
+    as_.home = dir_;
     fs::create_directories(dir_ / "run");
     for (const auto& d : {dir_, dir_ / "run"}) {
       ::chown(d.c_str(), as_.uid, as_.gid);

@@ -84,6 +84,7 @@ class Postgres : public ServerBroker {
 
   Server::Spec prepare() override {
     as_ = RunAs::find("postgres");
+    as_.home = dir_;
     fs::create_directories(dir_ / "socket");
     for (const auto& d : {dir_, dir_ / "socket"}) {
       ::chown(d.c_str(), as_.uid, as_.gid);

@@ -102,6 +102,7 @@ class Redis : public ServerBroker {
 
   Server::Spec prepare() override {
     as_ = RunAs::find("redis");
+    as_.home = dir_;
     fs::create_directories(dir_ / "data");
     fs::path acl = dir_ / "data" / "users.acl";
     // The admin's password lives in the ACL file, not in the server's argv.

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "sandbox/mountns.hpp"
+
 namespace kato::brokers {
 
 namespace fs = std::filesystem;
@@ -40,7 +42,9 @@ struct Prepared {
   std::vector<char*> argv, envp;
   std::vector<gid_t> groups;
   RunAs as;
+  sandbox::Exposure exposure;
   Prepared(const std::vector<std::string>& a, const Env& env, const RunAs& who) : args(a), as(who) {
+    if (!as.user.empty() && !as.home.empty()) exposure = sandbox::plan_exposure({as.home});
     envs = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
     for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
     for (auto& x : args) argv.push_back(x.data());
@@ -65,6 +69,7 @@ struct Prepared {
   // outlives a kato killed with -9, or the next kato cannot listen.
   ::close_range(3, ~0U, 0);
   if (!p.as.user.empty()) {
+    if (!sandbox::apply_exposure(p.exposure)) ::_exit(125);
     if (::setgroups(p.groups.size(), p.groups.data()) != 0 || ::setgid(p.as.gid) != 0 || ::setuid(p.as.uid) != 0) ::_exit(126);
   }
   ::execvpe(p.argv[0], p.argv.data(), p.envp.data());

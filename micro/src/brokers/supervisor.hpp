@@ -26,6 +26,10 @@ struct RunAs {
   std::string user;  // e.g. "postgres"; empty: do not switch
   uid_t uid = 0;
   gid_t gid = 0;
+  // The one directory of kato's data the account works in. kato's data dir is 0700 and stays
+  // so: the process gets a private mount namespace in which this directory, and nothing else
+  // of the data dir, is reachable (sandbox/mountns.hpp).
+  std::filesystem::path home;
   static RunAs find(const std::string& preferred);
 };
 

@@ -92,6 +92,10 @@ void Controller::Impl::add_package_routes() {
     store.put("package", p);
     event(c, p["_app"], "Uploaded package: " + std::to_string(zip.size()) + " bytes, " + std::to_string(matched.size()) +
                             " files matched from the cache, " + p["state"].get<std::string>());
+    // Unsafe or oversized bits: the package stays FAILED with the reason, and the upload is
+    // answered as Cloud Controller answers invalid bits.
+    if (p["state"] == "FAILED")
+      throw ApiError(422, 150007, "CF-PackageBitsError", "Package bits are invalid: " + p["data"]["error"].get<std::string>());
     return http::Response::json(200, present_package(c, p));
   });
 

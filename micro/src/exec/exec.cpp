@@ -170,6 +170,7 @@ struct Exec::Impl {
   auth::Tokens& tokens;
   std::string domain;
   fs::path instances, helpers;
+  sandbox::Sandbox sandbox;
 
   // 401/403/404 before any upgrade, as JSON error objects.
   template <class Stream>
@@ -231,6 +232,9 @@ struct Exec::Impl {
     for (auto& e : envs) envp.push_back(e.data());
     envp.push_back(nullptr);
 
+    sandbox::Policy policy{dir, {{dir, true}, {helpers, false}}, true};
+    for (const auto& v : runner::volume_dirs(store, target->app)) policy.binds.push_back({v, true});
+    sandbox::Launch launch = sandbox.prepare(policy, command);
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, master = -1;
     pid_t pid;
     if (tty) {
@@ -248,10 +252,7 @@ struct Exec::Impl {
         ::dup2(perr[1], 2);
       }
       ::close_range(3, ~0U, 0);
-      if (::chdir(dir.c_str()) != 0) ::_exit(126);
-      const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-      ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
-      ::_exit(127);
+      sandbox::exec(launch, envp.data());
     }
     using S = Session<beast::websocket::stream<Stream&>>;
     auto session = std::make_shared<S>(std::move(ws), stream.get_executor());
@@ -293,8 +294,10 @@ struct Exec::Impl {
   }
 };
 
-Exec::Exec(store::Store& store, auth::Tokens& tokens, std::string domain, fs::path instances, fs::path helpers)
-    : impl_(std::make_unique<Impl>(Impl{store, tokens, std::move(domain), std::move(instances), std::move(helpers)})) {}
+Exec::Exec(store::Store& store, auth::Tokens& tokens, std::string domain, fs::path instances, fs::path helpers,
+           sandbox::Sandbox sandbox)
+    : impl_(std::make_unique<Impl>(
+          Impl{store, tokens, std::move(domain), std::move(instances), std::move(helpers), std::move(sandbox)})) {}
 
 Exec::~Exec() = default;
 

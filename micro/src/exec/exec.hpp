@@ -3,7 +3,8 @@
 //   GET /v3/apps/:guid/processes/web/instances/:index/exec   (Authorization: bearer TOKEN)
 // Allowed to admins and to users of the app's space (403 otherwise). The first message (text)
 // is {"command": "...", "tty": false}; the command runs with /bin/sh -c in the instance's
-// directory and environment, with kato's helpers (dbshell, dbexport) on PATH. Then:
+// directory and environment, in a sandbox of its own like the instance's (the instance's
+// directory and volumes writable), with kato's helpers (dbshell, dbexport) on PATH. Then:
 //   binary messages: first byte 0 = stdin (client to kato), 1 = stdout, 2 = stderr
 //   text {"eof": "stdin"}: the client's stdin ended;  text {"exit": N}: the command ended
 //   (N = its exit status, 128 + signal when killed). Each direction waits for its write before
@@ -16,6 +17,7 @@
 
 #include "auth/tokens.hpp"
 #include "http/server.hpp"
+#include "sandbox/sandbox.hpp"
 #include "store/store.hpp"
 
 namespace kato::exec {
@@ -23,7 +25,7 @@ namespace kato::exec {
 class Exec : public http::Upgrades {
  public:
   Exec(store::Store& store, auth::Tokens& tokens, std::string domain, std::filesystem::path instances,
-       std::filesystem::path helpers);
+       std::filesystem::path helpers, sandbox::Sandbox sandbox = sandbox::Sandbox::none());
   ~Exec() override;
   bool wants(const http::RawRequest& request) const override;
   boost::asio::awaitable<void> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,

@@ -110,6 +110,10 @@ void write_exec(const std::filesystem::path& p, const std::string& text) {
 
 void install_helpers(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
+  // Bound read-only into every remote command's sandbox, whose user is not kato's.
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                        std::filesystem::perms::others_exec);
   write_exec(dir / "dbshell", std::string(kCommon) + kDbshell);
   write_exec(dir / "dbexport", std::string(kCommon) + kDbexport);
 }

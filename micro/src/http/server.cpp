@@ -136,6 +136,37 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       total += co_await tcp.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
   }
 
+  // Why a request head is refused (400, or 431 when too large), or null.
+  static const char* refusal(const boost::system::error_code& ec, const bhttp::request_parser<bhttp::string_body>& parser) {
+    if (ec == bhttp::error::header_limit) return "Request Header Fields Too Large";
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == beast::error::timeout ||
+        ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+      return nullptr;
+    if (ec == bhttp::error::bad_content_length || ec == bhttp::error::bad_transfer_encoding)
+      return "Bad Request: ambiguous framing (Content-Length with Transfer-Encoding, or two Content-Lengths)";
+    if (ec == bhttp::error::bad_line_ending) return "Bad Request: lines must end with CRLF";
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) return "Bad Request: malformed head";
+    if (ec) return nullptr;  // the connection itself failed
+    const auto& msg = parser.get();
+    auto hosts = msg.count(bhttp::field::host);
+    if (hosts > 1) return "Bad Request: more than one Host header";
+    if (hosts == 0 && msg.version() == 11) return "Bad Request: HTTP/1.1 request without a Host header";
+    if (msg.count(bhttp::field::content_length) > 1) return "Bad Request: more than one Content-Length header";
+    return nullptr;
+  }
+
+  template <class Stream>
+  static awaitable<void> refuse(Stream& stream, int status, const char* why) {
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
+    out.set(bhttp::field::server, "kato");
+    out.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+    out.body() = std::string(why) + "\n";
+    out.keep_alive(false);
+    out.prepare_payload();
+    boost::system::error_code ec;
+    co_await bhttp::async_write(stream, out, asio::redirect_error(use_awaitable, ec));
+  }
+
   template <class Stream>
   awaitable<void> serve(Stream& stream, beast::flat_buffer& buffer, bool is_tls, std::string peer) {
     for (;;) {
@@ -147,6 +178,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       // limit for this path is only known after it, so start with the largest.
       parser.body_limit(std::max(limits.upload, limits.body));
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      // A head that cannot be framed one way only is answered, never guessed at: a proxy that
+      // reads it otherwise than the app would lets requests be smuggled past it.
+      if (const char* why = refusal(ec, parser)) {
+        co_await refuse(stream, ec == bhttp::error::header_limit ? 431 : 400, why);
+        co_return;
+      }
       if (ec) co_return;
       std::string host = host_of(parser.get());
       bool proxied = proxy && proxy->wants(host);

@@ -54,7 +54,7 @@ class Upgrades {
 // Body size limits: JSON APIs get a small one; package uploads a large one.
 struct Limits {
   std::size_t body = 1u << 20;
-  std::size_t upload = std::size_t(2) << 30;
+  std::size_t upload = std::size_t(1) << 30;  // Cloud Controller's default for app bits
   std::size_t proxied = std::size_t(64) << 20;  // requests to apps
 };
 

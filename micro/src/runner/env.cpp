@@ -107,11 +107,23 @@ Env app_env(store::Store& store, const json& app, const std::string& domain, con
   return env;
 }
 
-int run_shell(const std::string& command, const std::string& dir, const Env& env, int timeout_s,
+std::vector<std::filesystem::path> volume_dirs(store::Store& store, const std::string& app_guid) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& b : store.list("binding")) {
+    if (b["_app"] != app_guid) continue;
+    auto si = store.get("service_instance", b["_instance"]);
+    if (!si || (*si).value("_label", std::string()) != "filesystem") continue;
+    const json creds = b.value("_credentials", json::object());
+    if (creds.contains("dir") && creds["dir"].is_string()) out.emplace_back(creds["dir"].get<std::string>());
+  }
+  return out;
+}
+
+int run_shell(const sandbox::Launch& launch, const Env& env, int timeout_s,
               const std::function<void(const std::string&, bool)>& line) {
   Child child;
   try {
-    child = spawn(command, dir, env, std::nullopt);
+    child = spawn(launch, env, std::nullopt);
   } catch (const std::exception& e) {
     line(std::string("cannot run the hook: ") + e.what(), true);
     return 127;

@@ -2,9 +2,11 @@
 // The environment of an app's processes and hooks, as on Stackato: VCAP_APPLICATION,
 // VCAP_SERVICES, STACKATO_SERVICES, DATABASE_URL, the user's variables, and the rest.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,10 +33,14 @@ nlohmann::json vcap_application(store::Store& store, const nlohmann::json& app, 
 // For an app (its document): the same at staging, in pre-running hooks and at run time.
 Env app_env(store::Store& store, const nlohmann::json& app, const std::string& domain, const std::string& home);
 
-// Runs `command` with /bin/sh -c in `dir` with exactly `env`; each output line goes to
+// Runs a prepared command (Sandbox::prepare) with exactly `env`; each output line goes to
 // `line(text, is_stderr)`. Returns the exit status (128+signal when killed). Kills the process
 // group after `timeout_s`.
-int run_shell(const std::string& command, const std::string& dir, const Env& env, int timeout_s,
+int run_shell(const sandbox::Launch& launch, const Env& env, int timeout_s,
               const std::function<void(const std::string&, bool)>& line);
+
+// The directories of the filesystem services bound to the app: every sandbox of the app gets
+// them writable.
+std::vector<std::filesystem::path> volume_dirs(store::Store& store, const std::string& app_guid);
 
 }  // namespace kato::runner

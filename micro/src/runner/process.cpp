@@ -15,7 +15,7 @@
 
 namespace kato::runner {
 
-Child spawn(const std::string& script, const std::string& dir, const Env& env, std::optional<long> memory_mb,
+Child spawn(const sandbox::Launch& launch, const Env& env, std::optional<long> memory_mb,
             const std::string& cgroup_procs) {
   int out[2], err[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
@@ -30,7 +30,6 @@ Child spawn(const std::string& script, const std::string& dir, const Env& env, s
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
   rlimit lim{};
   if (memory_mb) lim.rlim_cur = lim.rlim_max = static_cast<rlim_t>(*memory_mb) << 20;
 
@@ -58,9 +57,7 @@ Child spawn(const std::string& script, const std::string& dir, const Env& env, s
       }
       ::close(fd);
     }
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
-    ::_exit(127);
+    sandbox::exec(launch, envp.data());
   }
   ::close(out[1]);
   ::close(err[1]);

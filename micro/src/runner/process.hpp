@@ -1,6 +1,7 @@
 #pragma once
-// Child processes for hooks and app instances: /bin/sh -c in a directory with exactly the given
-// environment, in a process group of their own, stdout and stderr as separate pipes.
+// Child processes for hooks and app instances: /bin/sh -c in the sandbox (sandbox/sandbox.hpp)
+// with exactly the given environment, in a process group of their own, stdout and stderr as
+// separate pipes.
 
 #include <sys/types.h>
 
@@ -9,6 +10,8 @@
 #include <map>
 #include <optional>
 #include <string>
+
+#include "sandbox/sandbox.hpp"
 
 namespace kato::runner {
 
@@ -19,9 +22,10 @@ struct Child {
   int out = -1, err = -1;
 };
 
-// Throws std::runtime_error when it cannot fork. memory_mb limits the address space (the
-// fallback); `cgroup_procs`, if given, is the memory group's cgroup.procs, joined before exec.
-Child spawn(const std::string& script, const std::string& dir, const Env& env, std::optional<long> memory_mb,
+// Starts what `launch` says (Sandbox::prepare). Throws std::runtime_error when it cannot fork.
+// memory_mb limits the address space (the fallback); `cgroup_procs`, if given, is the memory
+// group's cgroup.procs, joined before exec (so the sandbox and all in it are counted).
+Child spawn(const sandbox::Launch& launch, const Env& env, std::optional<long> memory_mb,
             const std::string& cgroup_procs = {});
 
 // Reads both pipes to their end, one call per line (is_stderr); closes them. Returns false when

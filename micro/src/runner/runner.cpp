@@ -167,6 +167,7 @@ struct Runner::Impl {
   std::atomic<bool> quit{false};
   std::thread monitor;
   std::unique_ptr<MemoryGroups> groups;  // null: RLIMIT_AS instead
+  sandbox::Sandbox sandbox;
   bool rlimit_chosen = false;            // --memory-limits rlimit
 
   // Reconcile work: in order for one app, apps in parallel (an app that takes its grace period
@@ -233,6 +234,19 @@ struct Runner::Impl {
   }
 
   // Kill what a previous kato (killed with -9) left running: pids are recorded per instance.
+  // Whether pid works in `dir`: its working directory is there (no sandbox), or it is the
+  // sandbox made for it (bubblewrap's command line names the directory).
+  static bool works_in(pid_t pid, const fs::path& dir) {
+    std::error_code ec;
+    std::string proc = "/proc/" + std::to_string(pid);
+    fs::path cwd = fs::read_symlink(proc + "/cwd", ec);
+    if (!ec && cwd.string().rfind(dir.string(), 0) == 0) return true;
+    std::ifstream in(proc + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string exe = cmdline.substr(0, cmdline.find('\0'));
+    return exe.ends_with("/bwrap") && cmdline.find('\0' + (dir / "app").string() + '\0') != std::string::npos;
+  }
+
   void kill_orphans() {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -242,10 +256,7 @@ struct Runner::Impl {
       long pg = 0;
       if (in >> pg) {
         // Only a process still working in its instance directory is ours: pids get reused.
-        std::error_code cwd_ec;
-        fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pg) + "/cwd", cwd_ec);
-        if (!cwd_ec && cwd.string().rfind(it->path().parent_path().string(), 0) == 0)
-          signal_group(static_cast<pid_t>(pg), SIGKILL);
+        if (works_in(static_cast<pid_t>(pg), it->path().parent_path())) signal_group(static_cast<pid_t>(pg), SIGKILL);
       }
       fs::remove(it->path(), ec);
     }
@@ -323,6 +334,7 @@ struct Runner::Impl {
     fs::copy(blobs.droplet(inst.droplet) / "app", inst.dir / "app",
              fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
     if (ec) throw std::runtime_error("cannot prepare the instance: " + ec.message());
+    sandbox.hand_over(inst.dir / "app");
     Env env = app_env(store, app, domain, (inst.dir / "app").string());
     env["PORT"] = env["VCAP_APP_PORT"] = std::to_string(inst.port);
     env["CF_INSTANCE_INDEX"] = env["INSTANCE_INDEX"] = std::to_string(inst.index);
@@ -354,7 +366,9 @@ struct Runner::Impl {
       }
     }
     try {
-      child = spawn(script, (inst.dir / "app").string(), env,
+      sandbox::Policy policy{inst.dir / "app", {{inst.dir / "app", true}}};
+      for (const auto& v : volume_dirs(store, inst.app)) policy.binds.push_back({v, true});
+      child = spawn(sandbox.prepare(policy, script), env,
                     procs.empty() ? std::optional<long>(inst.memory_mb + 128) : std::nullopt, procs);
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("cannot start the instance: ") + e.what());
@@ -548,8 +562,10 @@ struct Runner::Impl {
   }
 };
 
-Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root, MemoryLimits limits)
+Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root, MemoryLimits limits,
+               sandbox::Sandbox sandbox)
     : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(root))) {
+  impl_->sandbox = std::move(sandbox);
   fs::create_directories(impl_->root);
   // One group name per data directory: stable across restarts, distinct between katos.
   if (limits != MemoryLimits::Rlimit)

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sandbox/sandbox.hpp"
+
 namespace kato::store {
 class Store;
 }
@@ -27,8 +29,9 @@ enum class MemoryLimits { Auto, Cgroup, Rlimit };
 class Runner {
  public:
   // Throws std::runtime_error when `limits` is Cgroup and no memory cgroup is writable.
+  // Instances run in `sandbox` (sandbox/sandbox.hpp).
   Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, std::filesystem::path root,
-         MemoryLimits limits = MemoryLimits::Auto);
+         MemoryLimits limits = MemoryLimits::Auto, sandbox::Sandbox sandbox = sandbox::Sandbox::none());
   ~Runner();  // stops every instance
 
   // Make the app's instances match its desired state (start, stop, scale, new droplet).

@@ -47,14 +47,15 @@ void StagingCache::check_fits(const fs::path& app_dir) const {
                              " MB): use a larger filesystem plan for it, or unbind it");
 }
 
-void StagingCache::restore(const fs::path& work, runner::Env& env, const std::function<void(const std::string&)>& log) const {
+void StagingCache::restore(const fs::path& work, runner::Env& env, const std::function<void(const std::string&)>& log,
+                           const Copy& copy) const {
   fs::create_directories(work);
   std::error_code ec;
   if (fs::exists(kept_, ec)) {
-    fs::copy(kept_, work, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    std::string failed = copy(kept_, work);
     std::size_t files = 0;
     auto size = tree_size(work, &files);
-    log(ec ? "Could not restore the staging cache from " + name_ + ": " + ec.message()
+    log(!failed.empty() ? "Could not restore the staging cache from " + name_ + ": " + failed
            : "Restored the staging cache from " + name_ + " (" + std::to_string(files) + " files, " +
                  std::to_string(size / 1024) + " KB)");
   } else {
@@ -65,15 +66,15 @@ void StagingCache::restore(const fs::path& work, runner::Env& env, const std::fu
   env["npm_config_cache"] = (work / "npm").string();
 }
 
-void StagingCache::save(const fs::path& work, const std::function<void(const std::string&)>& log) const {
+void StagingCache::save(const fs::path& work, const std::function<void(const std::string&)>& log, const Copy& copy) const {
   fs::path next = kept_;
   next += ".new";
   std::error_code ec;
   fs::remove_all(next, ec);
-  fs::copy(work, next, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-  if (ec) {
+  std::string failed = copy(work, next);  // creates `next`
+  if (!failed.empty()) {
     fs::remove_all(next, ec);
-    log("Could not save the staging cache to " + name_ + " (limit " + std::to_string(limit_mb_) + " MB): " + ec.message());
+    log("Could not save the staging cache to " + name_ + " (limit " + std::to_string(limit_mb_) + " MB): " + failed);
     return;
   }
   fs::remove_all(kept_, ec);

@@ -26,9 +26,14 @@ class StagingCache {
   // Throws std::runtime_error naming the limit when app_dir is larger than the service.
   void check_fits(const std::filesystem::path& app_dir) const;
   // Copies the kept cache into `work` (created empty the first time) and points the hooks at it.
-  void restore(const std::filesystem::path& work, runner::Env& env, const std::function<void(const std::string&)>& log) const;
+  // Copies a tree (from/. into to/, links kept as links); returns "" or why it failed. The
+  // stager's copies run in the app's sandbox: the kept cache lies on a volume the app writes
+  // at run time, and a copy by kato itself could be led along links swapped in meanwhile.
+  using Copy = std::function<std::string(const std::filesystem::path& from, const std::filesystem::path& to)>;
+  void restore(const std::filesystem::path& work, runner::Env& env, const std::function<void(const std::string&)>& log,
+               const Copy& copy) const;
   // Replaces the kept cache with `work`; a failure only costs the next build its head start.
-  void save(const std::filesystem::path& work, const std::function<void(const std::string&)>& log) const;
+  void save(const std::filesystem::path& work, const std::function<void(const std::string&)>& log, const Copy& copy) const;
 
  private:
   std::string name_;

@@ -1,5 +1,7 @@
 #include "stager/stager.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -37,6 +39,30 @@ std::string now_iso() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+// Copies a file of the resource cache into the tree at `path`.
+void copy_into(blobs::Tree& tree, const std::string& path, unsigned mode, const fs::path& from) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw std::runtime_error("resource missing from the cache: " + path);
+  int out = -1;
+  try {
+    out = tree.create(path, mode);
+  } catch (...) {
+    ::close(in);
+    throw;
+  }
+  char buf[65536];
+  ssize_t n;
+  bool ok = true;
+  while ((n = ::read(in, buf, sizeof buf)) > 0)
+    if (::write(out, buf, static_cast<std::size_t>(n)) != n) {
+      ok = false;
+      break;
+    }
+  ::close(in);
+  ::close(out);
+  if (!ok || n < 0) throw std::runtime_error("cannot copy the resource " + path);
 }
 
 struct Failure : std::runtime_error {
@@ -108,10 +134,12 @@ Plan read_plan(const fs::path& app_dir) {
 }  // namespace
 
 struct Stager::Impl {
-  Impl(store::Store& s, blobs::Blobs& b, std::string d) : store(s), blobs(b), domain(std::move(d)) {}
+  Impl(store::Store& s, blobs::Blobs& b, std::string d, sandbox::Sandbox sb)
+      : store(s), blobs(b), domain(std::move(d)), sandbox(std::move(sb)) {}
   store::Store& store;
   blobs::Blobs& blobs;
   std::string domain;
+  sandbox::Sandbox sandbox;
   std::mutex mutex;
   std::condition_variable idle;
   int running = 0;  // builds in progress; the destructor waits for them
@@ -120,15 +148,39 @@ struct Stager::Impl {
     store.append_log(app, {now_ns(), "STG", "0", err, text});
   }
 
+  // What a build's hooks and copies see: the build's directory and the app's volumes.
+  sandbox::Policy policy(const std::string& app_guid, const fs::path& work, const fs::path& dir) {
+    sandbox::Policy p{dir, {{work, true}}, true};
+    for (const auto& v : runner::volume_dirs(store, app_guid)) p.binds.push_back({v, true});
+    return p;
+  }
+
+  static std::string quoted(const fs::path& p) {
+    std::string out = "'";
+    for (char c : p.string()) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+
+  // The staging cache's copies, as the app (see StagingCache::Copy).
+  StagingCache::Copy copier(const std::string& app_guid, const fs::path& work, const runner::Env& env) {
+    return [this, app_guid, work, env](const fs::path& from, const fs::path& to) -> std::string {
+      std::string last;
+      int rc = runner::run_shell(sandbox.prepare(policy(app_guid, work, work), "cp -a -- " + quoted(from / ".") + " " + quoted(to)),
+                                 env, kHookTimeoutS, [&](const std::string& l, bool) { last = l; });
+      return rc == 0 ? "" : (last.empty() ? "cp exited with " + std::to_string(rc) : last);
+    };
+  }
+
   void run_hooks(const std::string& app_guid, const std::string& kind, const std::vector<std::string>& hooks,
-                 const fs::path& dir, const runner::Env& env) {
+                 const fs::path& work, const fs::path& dir, const runner::Env& env) {
     for (const auto& hook : hooks) {
       // A leading '-' lets a hook fail without failing the build, as on Stackato.
       bool tolerant = !hook.empty() && hook[0] == '-';
       std::string command = tolerant ? hook.substr(1) : hook;
       log(app_guid, "-----> " + kind + ": " + command, false);
       std::string last;
-      int rc = runner::run_shell(command, dir.string(), env, kHookTimeoutS, [&](const std::string& l, bool e) {
+      int rc = runner::run_shell(sandbox.prepare(policy(app_guid, work, dir), command), env, kHookTimeoutS,
+                                 [&](const std::string& l, bool e) {
         log(app_guid, "       " + l, e);
         if (!l.empty()) last = l;
       });
@@ -154,15 +206,17 @@ struct Stager::Impl {
       log(app_guid, "Staging " + (*app)["name"].get<std::string>() + " (build " + build_guid + ")", false);
       if (fs::file_size(blobs.package_zip(pkg)) > 0) blobs::unpack(blobs.package_zip(pkg), app_dir);
       fs::create_directories(app_dir);
+      // Matched resources go in the way zip entries do: never through a link the zip planted.
+      blobs::Tree tree(app_dir);
       std::ifstream matches(blobs.package_matches(pkg));
       for (const auto& r : json::parse(matches)) {
-        fs::path target = app_dir / r["path"].get<std::string>();
-        fs::create_directories(target.parent_path());
-        fs::copy_file(blobs.resource(r["checksum"]["value"]), target, fs::copy_options::overwrite_existing);
+        std::string path = r["path"].get<std::string>();
         std::string mode = r.value("mode", "644");
-        fs::permissions(target, static_cast<fs::perms>(std::stoi(mode, nullptr, 8) & 07777));
+        unsigned bits = static_cast<unsigned>(std::stoul(mode.empty() ? "644" : mode, nullptr, 8)) & 07777;
+        copy_into(tree, fs::path(path).lexically_normal().generic_string(), bits, blobs.resource(r["checksum"]["value"]));
       }
       Plan plan = read_plan(app_dir);
+      sandbox.hand_over(work);
       runner::Env env = runner::app_env(store, *app, domain, app_dir.string());
       auto cache = StagingCache::find(store, *app);
       auto note = [&](const std::string& text) { log(app_guid, "-----> " + text, false); };
@@ -172,16 +226,18 @@ struct Stager::Impl {
         } catch (const std::runtime_error& e) {
           throw Failure("StagingError", e.what());
         }
-        cache->restore(work / "cache", env, note);
+        fs::create_directories(work / "cache");
+        sandbox.hand_over(work / "cache");
+        cache->restore(work / "cache", env, note, copier(app_guid, work, env));
       }
-      run_hooks(app_guid, "pre-staging", plan.pre_staging, app_dir, env);
+      run_hooks(app_guid, "pre-staging", plan.pre_staging, work, app_dir, env);
       if (plan.command.empty() && !plan.worker)
         throw Failure("NoAppDetectedError", "no start command: set 'command' in stackato.yml, 'processes: web:', or a Procfile 'web:' line");
       if (plan.command.empty())
         throw Failure("NoAppDetectedError", "a worker ('processes: web: ~') needs a 'command'");
-      run_hooks(app_guid, "post-staging", plan.post_staging, app_dir, env);
+      run_hooks(app_guid, "post-staging", plan.post_staging, work, app_dir, env);
       if (cache) {
-        cache->save(work / "cache", note);
+        cache->save(work / "cache", note, copier(app_guid, work, env));
         fs::remove_all(work / "cache");  // not part of the droplet
       }
 
@@ -215,8 +271,8 @@ struct Stager::Impl {
   }
 };
 
-Stager::Stager(store::Store& store, blobs::Blobs& blobs, std::string domain)
-    : impl_(std::make_unique<Impl>(store, blobs, std::move(domain))) {
+Stager::Stager(store::Store& store, blobs::Blobs& blobs, std::string domain, sandbox::Sandbox sandbox)
+    : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(sandbox))) {
   // Builds left STAGING by a crash cannot finish any more.
   for (auto b : store.list("build"))
     if (b["state"] == "STAGING") {

@@ -1,10 +1,13 @@
 #pragma once
 // Turns an uploaded package into a droplet: unpack (safely), add matched resources, run the
 // manifest's pre-staging and post-staging hooks, find the start command. Runs builds on its
-// own threads; output goes to the app's log as STG.
+// own threads; output goes to the app's log as STG. Hooks and the staging cache's copies run in
+// the app's sandbox, with the build's directory and the app's volumes writable.
 
 #include <memory>
 #include <string>
+
+#include "sandbox/sandbox.hpp"
 
 namespace kato::store {
 class Store;
@@ -17,7 +20,8 @@ namespace kato::stager {
 
 class Stager {
  public:
-  Stager(store::Store& store, blobs::Blobs& blobs, std::string domain);
+  Stager(store::Store& store, blobs::Blobs& blobs, std::string domain,
+         sandbox::Sandbox sandbox = sandbox::Sandbox::none());
   ~Stager();  // waits for running builds
   void stage(const std::string& build_guid);
 
