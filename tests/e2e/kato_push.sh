@@ -176,7 +176,9 @@ PY
 req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$bad_app\"}}}}"
 pkg=$(j .guid)
 status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" -F 'resources=[]' -F "bits=@$work/slip.zip" "$api/v3/packages/$pkg/upload")
-expect 200 '.state == "FAILED" and (.data.error | test("leaving the app directory"))' "zip-slip refused"
+expect 422 '.errors[0].title == "CF-PackageBitsError" and (.errors[0].detail | test("leaving the app directory"))' "zip-slip refused"
+req GET "/v3/packages/$pkg"
+expect 200 '.state == "FAILED" and (.data.error | test("leaving the app directory"))' "zip-slip: the package is FAILED with the reason"
 [ ! -e "$data/escaped.txt" ] && [ ! -e "$data/blobs/escaped.txt" ] && ok || bad "zip-slip wrote a file"
 
 # a malformed zip (found by the zip fuzzer: libarchive gave no message, kato crashed) is refused
@@ -184,7 +186,7 @@ req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{
 pkg=$(j .guid)
 status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" -F 'resources=[]' \
            -F "bits=@$here/../fuzz/regressions/zip-null-error-message.zip" "$api/v3/packages/$pkg/upload")
-expect 200 '.state == "FAILED" and (.data.error | length > 0)' "malformed zip refused, kato alive"
+expect 422 '.errors[0].title == "CF-PackageBitsError" and (.errors[0].detail | length > 0)' "malformed zip refused, kato alive"
 
 # resource matching: the second upload of the same files sends nothing
 printf 'x%.0s' $(seq 1 2000) > "$work/big.txt"
@@ -253,7 +255,8 @@ for name in hello two three; do
 done
 # Processes working under this test's data dir: exactly the 4 desired instances (hello x2,
 # two, three), none left from before the kill -9; none at all after `kato stop`.
-ours() { for p in $(pgrep -f "python3 app.py"); do readlink "/proc/$p/cwd"; done 2>/dev/null | grep -c "^$data/" || true; }
+# (Anchored: the sandbox's bubblewrap processes carry the command in their own command lines.)
+ours() { for p in $(pgrep -f "^python3 app.py"); do readlink "/proc/$p/cwd"; done 2>/dev/null | grep -c "^$data/" || true; }
 n=$(ours)
 [ "$n" -eq 4 ] && ok || bad "instances after the restart: $n, want 4 (orphans left?)"
 "$kato" --data "$data" stop >/dev/null
