@@ -9,7 +9,7 @@ work=$(mktemp -d)
 data=$work/data
 fails=0
 pass=0
-trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$kato" --data "$data" stop >/dev/null 2>&1; "$kato" --data "$work/plain" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
 source "$here/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -22,7 +22,12 @@ kato_up
 kato_pid=$(jq -r .pid "$data/kato.json")
 
 # --- kato status names the sandbox ------------------------------------------------------------
-"$kato" --data "$data" status | grep -q 'app sandbox: bubblewrap .*2000000000 outside' && ok || bad "kato status shows the sandbox: $("$kato" --data "$data" status)"
+"$kato" --data "$data" status | grep -qE 'app sandbox: bubblewrap [0-9.]+ \(uid 2000 inside, 2000000000 outside' && ok || bad "kato status shows the sandbox: $("$kato" --data "$data" status)"
+
+# Without a sandbox only when the operator says so, and then kato says so too.
+"$kato" --data "$work/plain" start --port 0 --no-sandbox >/dev/null && ok || bad "kato start --no-sandbox"
+"$kato" --data "$work/plain" status | grep -q 'app sandbox: none (--no-sandbox): apps run as kato' && ok || bad "kato status after --no-sandbox: $("$kato" --data "$work/plain" status)"
+"$kato" --data "$work/plain" stop >/dev/null
 
 # --- a local user who is not kato's reads nothing -------------------------------------------
 [ "$(stat -c %a "$data")" = 700 ] && ok || bad "data dir mode $(stat -c %a "$data")"

@@ -79,6 +79,7 @@ Sandbox Sandbox::bubblewrap(std::vector<fs::path> hidden, uid_t uid) {
   s.seccomp_ = seccomp_program();
   Launch v;
   v.args = {s.bwrap_, "--version"};
+  v.workdir = fs::path("/").string();
   for (auto& a : v.args) v.argv.push_back(a.data());
   v.argv.push_back(nullptr);
   auto [rc, out] = capture(v);
