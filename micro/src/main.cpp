@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
   set_quota->add_option("--memory", quota_mb, "Total memory of started instances, in MB (0: no quota)")->required();
   auto* add_user = app.add_subcommand("add-user", "Add a user who is not an admin (password on stdin)");
   add_user->add_option("name", user_name, "User name")->required();
-  add_user->add_option("--space", user_spaces, "A space the user is a member of (repeatable)");
+  add_user->add_option("--space", user_spaces, "A space the user develops in: the space_developer role (repeatable)");
+  std::vector<std::string> user_audits;
+  add_user->add_option("--auditor", user_audits, "A space the user may only look at: the space_auditor role (repeatable)");
 
   try {
     app.parse(argc, argv);
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
     if (status->parsed()) return kato::admin::status(data);
     if (info->parsed()) return kato::admin::info(data);
     if (set_quota->parsed()) return kato::admin::set_quota(data, quota_mb);
-    if (add_user->parsed()) return kato::admin::add_user(data, user_name, user_spaces);
+    if (add_user->parsed()) return kato::admin::add_user(data, user_name, user_spaces, user_audits);
   } catch (const std::exception& e) {
     std::cerr << "kato: " << e.what() << "\n";
     return 1;

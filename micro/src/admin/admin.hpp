@@ -27,7 +27,9 @@ int status(const std::filesystem::path& data);
 int info(const std::filesystem::path& data);
 // The organization's memory quota in MB (0: none).
 int set_quota(const std::filesystem::path& data, long memory_mb);
-// A user who is not an admin, a member of the named spaces; the password is read from stdin.
-int add_user(const std::filesystem::path& data, const std::string& name, const std::vector<std::string>& spaces);
+// A user who is not an admin: a developer of the spaces named in `spaces`, an auditor of those
+// in `auditor_of`; the password is read from stdin.
+int add_user(const std::filesystem::path& data, const std::string& name, const std::vector<std::string>& spaces,
+             const std::vector<std::string>& auditor_of = {});
 
 }  // namespace kato::admin

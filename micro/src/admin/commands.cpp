@@ -140,7 +140,8 @@ int set_quota(const fs::path& data, long memory_mb) {
   return 0;
 }
 
-int add_user(const fs::path& data, const std::string& name, const std::vector<std::string>& spaces) {
+int add_user(const fs::path& data, const std::string& name, const std::vector<std::string>& spaces,
+             const std::vector<std::string>& auditor_of) {
   std::string password;
   std::getline(std::cin, password);
   if (password.size() < 8) {
@@ -164,9 +165,28 @@ int add_user(const fs::path& data, const std::string& name, const std::vector<st
       std::cerr << "kato: a user named '" << name << "' exists\n";
       return 1;
     }
-  store.put("user", {{"guid", auth::new_guid()}, {"name", name}, {"_password", auth::hash_password(password)},
-                     {"_admin", false}, {"_spaces", members}, {"created_at", controller::now_iso()}});
-  std::cout << "Added user " << name << (members.empty() ? " (no space)" : "") << "\n";
+  std::vector<std::string> audited;
+  for (const auto& wanted : auditor_of) {
+    std::string guid;
+    for (const auto& sp : store.list("space"))
+      if (sp["name"] == wanted) guid = sp["guid"];
+    if (guid.empty()) {
+      std::cerr << "kato: no space named '" << wanted << "'\n";
+      return 1;
+    }
+    audited.push_back(guid);
+  }
+  std::string user_guid = auth::new_guid(), now = controller::now_iso();
+  store.transaction([&] {
+    // --space: space developers, kept as the membership list older katos wrote (read as
+    // space_developer roles); --auditor: space_auditor roles.
+    store.put("user", {{"guid", user_guid}, {"name", name}, {"_password", auth::hash_password(password)},
+                       {"_admin", false}, {"_spaces", members}, {"created_at", now}});
+    for (const auto& space : audited)
+      store.put("role", {{"guid", auth::new_guid()}, {"type", "space_auditor"}, {"_user", user_guid}, {"_space", space},
+                         {"created_at", now}, {"updated_at", now}});
+  });
+  std::cout << "Added user " << name << (members.empty() && audited.empty() ? " (no space)" : "") << "\n";
   return 0;
 }
 

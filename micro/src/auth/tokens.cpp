@@ -141,7 +141,8 @@ std::string Tokens::issue(const User& user) const {
                  {"cid", "cf"},
                  {"azp", "cf"},
                  {"grant_type", "password"},
-                 {"scope", {"cloud_controller.read", "cloud_controller.write", "cloud_controller.admin", "openid"}},
+                 {"scope", user.admin ? json{"cloud_controller.read", "cloud_controller.write", "cloud_controller.admin", "openid"}
+                                      : json{"cloud_controller.read", "cloud_controller.write", "openid"}},
                  {"aud", {"cloud_controller", "cf", "openid"}},
                  {"iss", issuer_},
                  {"zid", "uaa"},

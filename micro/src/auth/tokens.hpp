@@ -13,6 +13,7 @@ namespace kato::auth {
 
 struct User {
   std::string guid, name;
+  bool admin = false;  // issue(): cloud_controller.admin among the scopes
 };
 
 struct Verified {

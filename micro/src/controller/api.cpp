@@ -119,8 +119,9 @@ void filter_in(std::vector<json>& items, const Call& c, const std::string& key, 
   });
 }
 
-http::Response paginate(const Call& c, std::vector<json> items, const std::string& path,
+http::Response paginate(const Call& c, std::vector<json> items, const std::string& path, Visible visible,
                         const std::function<json(const json&)>& present) {
+  if (c.sees && visible != Visible::All) std::erase_if(items, [&](const json& item) { return !c.sees(visible, item); });
   std::string order = c.query("order_by").value_or("created_at");
   bool desc = !order.empty() && order[0] == '-';
   std::string field = desc || (!order.empty() && order[0] == '+') ? order.substr(1) : order;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/tokens.hpp"
+#include "controller/access.hpp"
 #include "http/message.hpp"
 
 namespace kato::controller {
@@ -35,6 +36,9 @@ struct Call {
   std::vector<std::string> params;  // the :guid parts of the path, in order
   std::optional<auth::User> user;
   std::string api;  // base URL for links, e.g. https://api.localhost:8443
+  std::optional<Caller> caller;  // the signed-in user's roles (Controller::Impl::handle)
+  // Whether the caller may see an item of a list (set by handle; paginate applies it).
+  std::function<bool(Visible, const nlohmann::json&)> sees;
 
   const std::string& param(std::size_t i) const { return params.at(i); }
   // The query, checked: anything but `allowed` and page/per_page/order_by is a 400.
@@ -50,8 +54,9 @@ json metadata();  // {"labels":{},"annotations":{}}
 json link(const std::string& href, const char* method = nullptr);
 json to_one(const std::string& guid);  // {"data":{"guid":...}}, or {"data":null} for ""
 
-// A paginated list: filters already applied; order_by, page and per_page done here.
-http::Response paginate(const Call& c, std::vector<json> items, const std::string& path,
+// A paginated list: filters already applied; what the caller may not see (`visible` says how to
+// find an item's space) is left out here, then order_by, page and per_page.
+http::Response paginate(const Call& c, std::vector<json> items, const std::string& path, Visible visible,
                         const std::function<json(const json&)>& present);
 
 // Filter helper: keep items whose field (a JSON pointer) is one of the query's values.

@@ -64,7 +64,7 @@ std::string space_of_request(const json& body) {
 }  // namespace
 
 void Controller::Impl::add_app_routes() {
-  add("GET", "/v3/apps", true, [this](Call& c) {
+  add("GET", "/v3/apps", signed_in, [this](Call& c) {
     c.allow_query({"names", "guids", "space_guids", "organization_guids", "stacks", "include", "label_selector",
                    "lifecycle_type"});
     if (c.query("include")) throw bad_query("include is not supported on apps");
@@ -72,10 +72,10 @@ void Controller::Impl::add_app_routes() {
     filter_in(apps, c, "names", "/name");
     filter_in(apps, c, "guids", "/guid");
     filter_in(apps, c, "space_guids", "/_space");
-    return paginate(c, apps, "/v3/apps", [&](const json& a) { return present_app(c, a); });
+    return paginate(c, apps, "/v3/apps", Visible::Space, [&](const json& a) { return present_app(c, a); });
   });
 
-  add("POST", "/v3/apps", true, [this](Call& c) {
+  add("POST", "/v3/apps", write_in(On::Space, "/relationships/space/data/guid"), [this](Call& c) {
     json body = c.body({"name", "relationships", "environment_variables", "lifecycle", "metadata"});
     if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
       throw unprocessable("Name must be a non-empty string");
@@ -108,12 +108,12 @@ void Controller::Impl::add_app_routes() {
     return http::Response::json(201, present_app(c, created));
   });
 
-  add("GET", "/v3/apps/:guid", true, [this](Call& c) {
+  add("GET", "/v3/apps/:guid", read(On::App), [this](Call& c) {
     c.allow_query({"include"});
     return http::Response::json(200, present_app(c, find("app", c.param(0), "App")));
   });
 
-  add("PATCH", "/v3/apps/:guid", true, [this](Call& c) {
+  add("PATCH", "/v3/apps/:guid", write(On::App), [this](Call& c) {
     json body = c.body({"name", "lifecycle", "metadata"});
     json app;
     store.transaction([&] {
@@ -141,7 +141,7 @@ void Controller::Impl::add_app_routes() {
     return http::Response::json(200, present_app(c, app));
   });
 
-  add("DELETE", "/v3/apps/:guid", true, [this](Call& c) {
+  add("DELETE", "/v3/apps/:guid", write(On::App), [this](Call& c) {
     c.allow_query({});
     std::string guid = c.param(0);
     store.transaction([&] {
@@ -177,31 +177,31 @@ void Controller::Impl::add_app_routes() {
     if (apply) reconcile(guid);
     return app;
   };
-  add("POST", "/v3/apps/:guid/actions/start", true, [this, set_state](Call& c) {
+  add("POST", "/v3/apps/:guid/actions/start", write(On::App), [this, set_state](Call& c) {
     json app = set_state(c.param(0), "STARTED", true);
     event(c, c.param(0), "Started app");
     return http::Response::json(200, present_app(c, app));
   });
-  add("POST", "/v3/apps/:guid/actions/stop", true, [this, set_state](Call& c) {
+  add("POST", "/v3/apps/:guid/actions/stop", write(On::App), [this, set_state](Call& c) {
     json app = set_state(c.param(0), "STOPPED", false);
     event(c, c.param(0), "Stopped app");
     return http::Response::json(200, present_app(c, app));
   });
-  add("POST", "/v3/apps/:guid/actions/restart", true, [this, set_state](Call& c) {
+  add("POST", "/v3/apps/:guid/actions/restart", write(On::App), [this, set_state](Call& c) {
     json app = set_state(c.param(0), "STARTED", true, false);
     if (backends.runner) backends.runner->restart(c.param(0));
     event(c, c.param(0), "Restarted app");
     return http::Response::json(200, present_app(c, app));
   });
 
-  add("GET", "/v3/apps/:guid/environment_variables", true, [this](Call& c) {
+  add("GET", "/v3/apps/:guid/environment_variables", secrets(On::App), [this](Call& c) {
     c.allow_query({});
     json app = find("app", c.param(0), "App");
     return http::Response::json(200, {{"var", app["_env"]},
                                       {"links", {{"self", link(c.api + "/v3/apps/" + c.param(0) + "/environment_variables")},
                                                  {"app", link(c.api + "/v3/apps/" + c.param(0))}}}});
   });
-  add("PATCH", "/v3/apps/:guid/environment_variables", true, [this](Call& c) {
+  add("PATCH", "/v3/apps/:guid/environment_variables", write(On::App), [this](Call& c) {
     json body = c.body({"var"});
     if (!body.contains("var")) throw unprocessable("Var must be an object");
     check_env(body["var"], true);
@@ -224,7 +224,7 @@ void Controller::Impl::add_app_routes() {
                                       {"links", {{"self", link(c.api + "/v3/apps/" + c.param(0) + "/environment_variables")},
                                                  {"app", link(c.api + "/v3/apps/" + c.param(0))}}}});
   });
-  add("GET", "/v3/apps/:guid/env", true, [this](Call& c) {
+  add("GET", "/v3/apps/:guid/env", secrets(On::App), [this](Call& c) {
     c.allow_query({});
     json app = find("app", c.param(0), "App");
     json vcap_app = runner::vcap_application(store, app, c.api);
@@ -236,14 +236,14 @@ void Controller::Impl::add_app_routes() {
   });
 
   // Processes
-  add("GET", "/v3/apps/:guid/processes", true, [this](Call& c) {
+  add("GET", "/v3/apps/:guid/processes", read(On::App), [this](Call& c) {
     c.allow_query({"types", "guids"});
     find("app", c.param(0), "App");
     auto ps = store.list("process");
     std::erase_if(ps, [&](const json& p) { return p["_app"] != c.param(0); });
     filter_in(ps, c, "types", "/type");
     filter_in(ps, c, "guids", "/guid");
-    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/processes", [&](const json& p) {
+    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/processes", Visible::App, [&](const json& p) {
       json out = present_process(c, p);
       if (!out["command"].is_null()) out["command"] = "[PRIVATE DATA HIDDEN IN LISTS]";
       return out;
@@ -255,11 +255,11 @@ void Controller::Impl::add_app_routes() {
       if (p["_app"] == app && p["type"] == type) return p;
     throw not_found("Process");
   };
-  add("GET", "/v3/apps/:guid/processes/:type", true, [process_of](Call& c) {
+  add("GET", "/v3/apps/:guid/processes/:type", read(On::App), [process_of](Call& c) {
     c.allow_query({});
     return http::Response::json(200, present_process(c, process_of(c.param(0), c.param(1))));
   });
-  add("GET", "/v3/processes/:guid", true, [this](Call& c) {
+  add("GET", "/v3/processes/:guid", read(On::Process), [this](Call& c) {
     c.allow_query({});
     return http::Response::json(200, present_process(c, find("process", c.param(0), "Process")));
   });
@@ -282,12 +282,12 @@ void Controller::Impl::add_app_routes() {
     event(c, process["_app"], "Scaled " + process["type"].get<std::string>() + ": " + body.dump());
     return http::Response::json(202, present_process(c, process));
   };
-  add("POST", "/v3/processes/:guid/actions/scale", true,
+  add("POST", "/v3/processes/:guid/actions/scale", write(On::Process),
       [this, scale](Call& c) { return scale(c, find("process", c.param(0), "Process")); });
-  add("POST", "/v3/apps/:guid/processes/:type/actions/scale", true,
+  add("POST", "/v3/apps/:guid/processes/:type/actions/scale", write(On::App),
       [scale, process_of](Call& c) { return scale(c, process_of(c.param(0), c.param(1))); });
 
-  add("PATCH", "/v3/processes/:guid", true, [this](Call& c) {
+  add("PATCH", "/v3/processes/:guid", write(On::Process), [this](Call& c) {
     json body = c.body({"command", "health_check", "readiness_health_check", "metadata"});
     json p = find("process", c.param(0), "Process");
     if (body.contains("command")) {
@@ -335,27 +335,27 @@ void Controller::Impl::add_app_routes() {
                            {"isolation_segment", nullptr}, {"details", nullptr}});
     return http::Response::json(200, {{"resources", resources}});
   };
-  add("GET", "/v3/processes/:guid/stats", true, [this, stats](Call& c) {
+  add("GET", "/v3/processes/:guid/stats", read(On::Process), [this, stats](Call& c) {
     c.allow_query({});
     return stats(find("process", c.param(0), "Process"));
   });
-  add("GET", "/v3/apps/:guid/processes/:type/stats", true, [stats, process_of](Call& c) {
+  add("GET", "/v3/apps/:guid/processes/:type/stats", read(On::App), [stats, process_of](Call& c) {
     c.allow_query({});
     return stats(process_of(c.param(0), c.param(1)));
   });
 
   // Droplets
-  add("GET", "/v3/apps/:guid/droplets/current", true, [this](Call& c) {
+  add("GET", "/v3/apps/:guid/droplets/current", read(On::App), [this](Call& c) {
     c.allow_query({});
     json app = find("app", c.param(0), "App");
     if (app["_droplet"].get<std::string>().empty()) throw not_found("Droplet");
     return http::Response::json(200, public_view(find("droplet", app["_droplet"], "Droplet")));
   });
-  add("GET", "/v3/droplets/:guid", true, [this](Call& c) {
+  add("GET", "/v3/droplets/:guid", read(On::Droplet), [this](Call& c) {
     c.allow_query({});
     return http::Response::json(200, public_view(find("droplet", c.param(0), "Droplet")));
   });
-  add("PATCH", "/v3/apps/:guid/relationships/current_droplet", true, [this](Call& c) {
+  add("PATCH", "/v3/apps/:guid/relationships/current_droplet", write(On::App), [this](Call& c) {
     json body = c.body({"data"});
     std::string droplet;
     try {

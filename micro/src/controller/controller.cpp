@@ -28,10 +28,64 @@ void Controller::Impl::reconcile(const std::string& app_guid) {
   if (backends.runner) backends.runner->reconcile(app_guid);
 }
 
-void Controller::Impl::add(const char* method, const char* pattern, bool auth, Handler h) {
+void Controller::Impl::add(const char* method, const char* pattern, Access access, Handler h) {
   // ":guid" stands for one path segment.
   std::string re = std::regex_replace(std::string(pattern), std::regex(":[a-z_]+"), "([^/]+)");
-  routes.push_back({method, std::regex("^" + re + "/?$"), auth, std::move(h)});
+  routes.push_back({method, pattern, std::regex("^" + re + "/?$"), access, std::move(h)});
+}
+
+void Controller::Impl::authorize(const Route& r, Call& c) {
+  const Access& a = r.access;
+  if (a.need == Need::Public) return;
+  const std::string* h = c.req.header("authorization");
+  if (!h || h->empty()) throw ApiError(401, 10002, "CF-NotAuthenticated", "Authentication error");
+  std::string token = *h;
+  if (token.size() > 7 && (token.compare(0, 7, "bearer ") == 0 || token.compare(0, 7, "Bearer ") == 0)) token = token.substr(7);
+  auto v = tokens.verify(token);
+  if (!v.user) throw ApiError(401, 1000, "CF-InvalidAuthToken", "Invalid Auth Token");
+  // A deleted user's token stops working at once, not at its expiry.
+  c.caller = load_caller(store, v.user->guid);
+  if (!c.caller) throw ApiError(401, 1000, "CF-InvalidAuthToken", "Invalid Auth Token");
+  c.user = v.user;
+  const Caller& who = *c.caller;
+  c.sees = [this, &who](Visible visible, const json& item) {
+    if (who.admin) return true;
+    On on = visible == Visible::Space ? On::Space : visible == Visible::App ? On::App
+            : visible == Visible::TheSpace ? On::Space : On::Org;
+    std::string guid = visible == Visible::Space ? item.value("_space", "")
+                       : visible == Visible::App ? item.value("_app", "") : item.value("guid", "");
+    auto place = place_of(store, on, guid);
+    if (!place) return false;
+    return on == On::Org ? who.sees_org(place->org) : who.sees_space(place->space, place->org);
+  };
+  if (a.need == Need::Admin && !who.admin)
+    throw ApiError(403, 10003, "CF-NotAuthorized", "You are not authorized to perform the requested action");
+  if (a.on == On::Nothing || who.admin) return;
+  // The target: the first path parameter, or the guid the body names (a create).
+  std::string guid;
+  if (a.body) {
+    json body = json::parse(c.req.body, nullptr, false);
+    const json* g = body.is_object() ? &body : nullptr;
+    if (g) {
+      json::json_pointer ptr(a.body);
+      g = body.contains(ptr) ? &body[ptr] : nullptr;
+    }
+    if (!g || !g->is_string()) return;  // the handler answers the malformed body
+    guid = *g;
+  } else if (!c.params.empty()) {
+    guid = c.params.front();
+  }
+  auto place = place_of(store, a.on, guid);
+  if (!place) return;  // the handler answers that it does not exist
+  bool sees = a.on == On::Org ? who.sees_org(place->org) : who.sees_space(place->space, place->org);
+  if (!sees) {
+    if (a.body)
+      throw unprocessable("Invalid " + kind_name(a.on) + ". Ensure that the " + kind_name(a.on) +
+                          " exists and you have access to it.");
+    throw not_found(kind_name(a.on));
+  }
+  bool allowed = a.need == Need::Read || (a.on != On::Org && who.develops(place->space));
+  if (!allowed) throw ApiError(403, 10003, "CF-NotAuthorized", "You are not authorized to perform the requested action");
 }
 
 http::Response Controller::Impl::handle(http::Request& req) {
@@ -41,19 +95,10 @@ http::Response Controller::Impl::handle(http::Request& req) {
     if (!std::regex_match(req.path, m, r.pattern)) continue;
     path_known = true;
     if (r.method != req.method) continue;
-    Call c{req, {}, std::nullopt, req.base_url()};
+    Call c{req, {}, std::nullopt, req.base_url(), std::nullopt, {}};
     for (std::size_t i = 1; i < m.size(); ++i) c.params.push_back(m[i].str());
     try {
-      if (r.needs_auth) {
-        const std::string* h = req.header("authorization");
-        if (!h || h->empty()) throw ApiError(401, 10002, "CF-NotAuthenticated", "Authentication error");
-        std::string token = *h;
-        if (token.size() > 7 && (token.compare(0, 7, "bearer ") == 0 || token.compare(0, 7, "Bearer ") == 0))
-          token = token.substr(7);
-        auto v = tokens.verify(token);
-        if (!v.user) throw ApiError(401, 1000, "CF-InvalidAuthToken", "Invalid Auth Token");
-        c.user = v.user;
-      }
+      authorize(r, c);
       return r.handler(c);
     } catch (const ApiError& e) {
       return error_response(e);
@@ -95,6 +140,15 @@ Controller::Controller(store::Store& store, auth::Tokens& tokens, Config config,
 Controller::~Controller() = default;
 
 http::Response Controller::handle(http::Request& request) { return impl_->handle(request); }
+
+std::vector<Controller::Endpoint> Controller::endpoints() const {
+  static const char* needs[] = {"public", "signed in", "read", "secrets", "write", "admin"};
+  std::vector<Endpoint> out;
+  for (const auto& r : impl_->routes)
+    out.push_back({r.method, r.path, needs[static_cast<int>(r.access.need)],
+                   r.access.on == On::Nothing ? "" : kind_name(r.access.on)});
+  return out;
+}
 
 void Controller::bootstrap(store::Store& store, const Config& config, const std::string& admin_user,
                            const std::string& admin_password) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "auth/tokens.hpp"
 #include "http/message.hpp"
@@ -43,6 +44,12 @@ class Controller {
   Controller(store::Store& store, auth::Tokens& tokens, Config config, Backends backends);
   ~Controller();
   http::Response handle(http::Request& request);
+
+  // Every endpoint and who may call it, in registration order: for tests and the docs' table.
+  struct Endpoint {
+    std::string method, path, need, on;
+  };
+  std::vector<Endpoint> endpoints() const;
 
   // First start: the admin user, an org, a space and the shared domain (idempotent).
   static void bootstrap(store::Store& store, const Config& config, const std::string& admin_user,

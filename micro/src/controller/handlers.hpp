@@ -18,16 +18,19 @@ struct Controller::Impl {
 
   using Handler = std::function<http::Response(Call&)>;
   struct Route {
-    std::string method;
+    std::string method, path;
     std::regex pattern;
-    bool needs_auth;
+    Access access;  // who may call it (access.hpp), checked by handle() before the handler runs
     Handler handler;
   };
   std::vector<Route> routes;
 
   Impl(store::Store& s, auth::Tokens& t, Config c, Backends b);
-  void add(const char* method, const char* pattern, bool auth, Handler h);
+  // Registers an endpoint; there is no way to register one without its Access.
+  void add(const char* method, const char* pattern, Access access, Handler h);
   http::Response handle(http::Request& req);
+  // The one place authorization happens: the token, the caller's roles, the target's place.
+  void authorize(const Route& r, Call& c);
 
   // root.cpp: /, /v3, /v3/info, /oauth/token, /login, log-cache
   void add_root_routes();

@@ -49,20 +49,20 @@ void filter_names_nocase(std::vector<json>& items, const Call& c) {
 }  // namespace
 
 void Controller::Impl::add_org_routes() {
-  add("GET", "/v3/organizations", true, [this](Call& c) {
+  add("GET", "/v3/organizations", signed_in, [this](Call& c) {
     c.allow_query({"names", "guids"});
     auto orgs = store.list("organization");
     filter_names_nocase(orgs, c);
     filter_in(orgs, c, "guids", "/guid");
-    return paginate(c, orgs, "/v3/organizations", [&](const json& o) { return present_org(c, o); });
+    return paginate(c, orgs, "/v3/organizations", Visible::TheOrg, [&](const json& o) { return present_org(c, o); });
   });
-  add("GET", "/v3/organizations/:guid", true, [this](Call& c) {
+  add("GET", "/v3/organizations/:guid", read(On::Org), [this](Call& c) {
     c.allow_query({});
     return http::Response::json(200, present_org(c, find("organization", c.param(0), "Organization")));
   });
   // Quotas: one memory limit for the organization (`kato set-quota --memory MB`), and the
   // usage it is measured against, so that clients can check before they start more.
-  add("GET", "/v3/organization_quotas", true, [this](Call& c) {
+  add("GET", "/v3/organization_quotas", signed_in, [this](Call& c) {
     c.allow_query({"organization_guids", "names", "guids", "page", "per_page"});
     std::vector<json> quotas;
     auto limit = store.setting("org_memory_quota_mb");
@@ -78,9 +78,9 @@ void Controller::Impl::add_org_routes() {
                         {"domains", {{"total_domains", nullptr}}},
                         {"relationships", {{"organizations", {{"data", orgs}}}}}});
     }
-    return paginate(c, quotas, "/v3/organization_quotas", [](const json& q) { return q; });
+    return paginate(c, quotas, "/v3/organization_quotas", Visible::All, [](const json& q) { return q; });
   });
-  add("GET", "/v3/organizations/:guid/usage_summary", true, [this](Call& c) {
+  add("GET", "/v3/organizations/:guid/usage_summary", read(On::Org), [this](Call& c) {
     c.allow_query({});
     find("organization", c.param(0), "Organization");
     long instances = 0, memory = 0;
@@ -96,16 +96,16 @@ void Controller::Impl::add_org_routes() {
                                       {"links", {{"self", link(c.api + "/v3/organizations/" + c.param(0) + "/usage_summary")},
                                                  {"organization", link(c.api + "/v3/organizations/" + c.param(0))}}}});
   });
-  add("GET", "/v3/organizations/:guid/domains", true, [this](Call& c) {
+  add("GET", "/v3/organizations/:guid/domains", read(On::Org), [this](Call& c) {
     c.allow_query({"names", "guids"});
     find("organization", c.param(0), "Organization");
     auto domains = store.list("domain");
     filter_in(domains, c, "names", "/name");
     filter_in(domains, c, "guids", "/guid");
-    return paginate(c, domains, "/v3/organizations/" + c.param(0) + "/domains",
+    return paginate(c, domains, "/v3/organizations/" + c.param(0) + "/domains", Visible::All,
                     [&](const json& d) { return present_domain(c, d); });
   });
-  add("GET", "/v3/organizations/:guid/domains/default", true, [this](Call& c) {
+  add("GET", "/v3/organizations/:guid/domains/default", read(On::Org), [this](Call& c) {
     c.allow_query({});
     find("organization", c.param(0), "Organization");
     auto domains = store.list("domain");
@@ -113,7 +113,7 @@ void Controller::Impl::add_org_routes() {
     return http::Response::json(200, present_domain(c, domains.front()));
   });
 
-  add("GET", "/v3/spaces", true, [this](Call& c) {
+  add("GET", "/v3/spaces", signed_in, [this](Call& c) {
     c.allow_query({"names", "guids", "organization_guids", "include"});
     auto spaces = store.list("space");
     filter_in(spaces, c, "names", "/name");
@@ -121,7 +121,7 @@ void Controller::Impl::add_org_routes() {
     filter_in(spaces, c, "organization_guids", "/_org");
     auto include = c.query("include");
     if (include && *include != "organization") throw bad_query("Invalid include: " + *include);
-    auto res = paginate(c, spaces, "/v3/spaces", [&](const json& s) { return present_space(c, s); });
+    auto res = paginate(c, spaces, "/v3/spaces", Visible::TheSpace, [&](const json& s) { return present_space(c, s); });
     if (include) {
       json body = json::parse(res.body);
       json orgs = json::array();
@@ -136,7 +136,32 @@ void Controller::Impl::add_org_routes() {
     }
     return res;
   });
-  add("GET", "/v3/spaces/:guid", true, [this](Call& c) {
+  // Creating a space: admins (organization managers, with roles management, later).
+  add("POST", "/v3/spaces", write_in(On::Org, "/relationships/organization/data/guid"), [this](Call& c) {
+    json body = c.body({"name", "relationships", "metadata"});
+    if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
+      throw unprocessable("Name must be a non-empty string");
+    const json* org = nullptr;
+    if (body.contains("relationships") && body["relationships"].is_object()) {
+      json::json_pointer ptr("/relationships/organization/data/guid");
+      if (body.contains(ptr) && body[ptr].is_string()) org = &body[ptr];
+    }
+    if (!org) throw unprocessable("Relationships Organization must be a to-one relationship");
+    if (!store.get("organization", *org))
+      throw unprocessable("Invalid organization. Ensure the organization exists and you have access to it.");
+    json space;
+    store.transaction([&] {
+      for (const auto& s : store.list("space"))
+        if (s["name"] == body["name"] && s["_org"] == *org)
+          throw unprocessable("Name must be unique per organization", 40002, "CF-UniquenessError");
+      std::string now = now_iso();
+      space = {{"guid", auth::new_guid()}, {"name", body["name"]}, {"_org", *org}, {"created_at", now},
+               {"updated_at", now}, {"metadata", body.value("metadata", metadata())}};
+      store.put("space", space);
+    });
+    return http::Response::json(201, present_space(c, space));
+  });
+  add("GET", "/v3/spaces/:guid", read(On::Space), [this](Call& c) {
     c.allow_query({"include"});
     json space = present_space(c, find("space", c.param(0), "Space"));
     if (auto inc = c.query("include")) {
@@ -147,14 +172,14 @@ void Controller::Impl::add_org_routes() {
     return http::Response::json(200, space);
   });
 
-  add("GET", "/v3/domains", true, [this](Call& c) {
+  add("GET", "/v3/domains", signed_in, [this](Call& c) {
     c.allow_query({"names", "guids", "organization_guids"});
     auto domains = store.list("domain");
     filter_in(domains, c, "names", "/name");
     filter_in(domains, c, "guids", "/guid");
-    return paginate(c, domains, "/v3/domains", [&](const json& d) { return present_domain(c, d); });
+    return paginate(c, domains, "/v3/domains", Visible::All, [&](const json& d) { return present_domain(c, d); });
   });
-  add("GET", "/v3/domains/:guid", true, [this](Call& c) {
+  add("GET", "/v3/domains/:guid", signed_in, [this](Call& c) {
     c.allow_query({});
     return http::Response::json(200, present_domain(c, find("domain", c.param(0), "Domain")));
   });

@@ -32,7 +32,7 @@ json present_build(const Call& c, const json& b) {
 }  // namespace
 
 void Controller::Impl::add_package_routes() {
-  add("POST", "/v3/packages", true, [this](Call& c) {
+  add("POST", "/v3/packages", write_in(On::App, "/relationships/app/data/guid"), [this](Call& c) {
     json body = c.body({"type", "relationships", "data", "metadata"});
     if (body.value("type", "") != "bits") throw unprocessable("Type must be 'bits'; docker packages are not supported");
     std::string app;
@@ -49,21 +49,21 @@ void Controller::Impl::add_package_routes() {
     store.put("package", p);
     return http::Response::json(201, present_package(c, p));
   });
-  add("GET", "/v3/packages/:guid", true, [this](Call& c) {
+  add("GET", "/v3/packages/:guid", read(On::Package), [this](Call& c) {
     c.allow_query({});
     return http::Response::json(200, present_package(c, find("package", c.param(0), "Package")));
   });
-  add("GET", "/v3/apps/:guid/packages", true, [this](Call& c) {
+  add("GET", "/v3/apps/:guid/packages", read(On::App), [this](Call& c) {
     c.allow_query({"states", "types", "guids"});
     find("app", c.param(0), "App");
     auto ps = store.list("package");
     std::erase_if(ps, [&](const json& p) { return p["_app"] != c.param(0); });
     filter_in(ps, c, "states", "/state");
     filter_in(ps, c, "guids", "/guid");
-    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/packages", [&](const json& p) { return present_package(c, p); });
+    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/packages", Visible::App, [&](const json& p) { return present_package(c, p); });
   });
 
-  add("POST", "/v3/packages/:guid/upload", true, [this](Call& c) {
+  add("POST", "/v3/packages/:guid/upload", write(On::Package), [this](Call& c) {
     c.allow_query({});
     json p = find("package", c.param(0), "Package");
     if (p["state"] != "AWAITING_UPLOAD") throw unprocessable("Package has already been uploaded");
@@ -99,7 +99,7 @@ void Controller::Impl::add_package_routes() {
     return http::Response::json(200, present_package(c, p));
   });
 
-  add("POST", "/v3/resource_matches", true, [this](Call& c) {
+  add("POST", "/v3/resource_matches", signed_in, [this](Call& c) {
     json body = c.body({"resources"});
     if (!body.contains("resources") || !body["resources"].is_array()) throw unprocessable("Resources must be an array");
     if (body["resources"].size() > 5000) throw unprocessable("Resources must have at most 5000 entries");
@@ -113,7 +113,7 @@ void Controller::Impl::add_package_routes() {
     return http::Response::json(201, {{"resources", found}});
   });
 
-  add("POST", "/v3/builds", true, [this](Call& c) {
+  add("POST", "/v3/builds", write_in(On::Package, "/package/guid"), [this](Call& c) {
     json body = c.body({"package", "lifecycle", "staging_memory_in_mb", "staging_disk_in_mb", "metadata",
                         "staging_log_rate_limit_bytes_per_second"});
     std::string pkg_guid;
@@ -140,7 +140,7 @@ void Controller::Impl::add_package_routes() {
     backends.stager->stage(build["guid"]);
     return http::Response::json(201, present_build(c, build));
   });
-  add("GET", "/v3/builds/:guid", true, [this](Call& c) {
+  add("GET", "/v3/builds/:guid", read(On::Build), [this](Call& c) {
     c.allow_query({});
     return http::Response::json(200, present_build(c, find("build", c.param(0), "Build")));
   });

@@ -22,7 +22,7 @@ std::int64_t now_ns() {
 }  // namespace
 
 void Controller::Impl::add_root_routes() {
-  add("GET", "/", false, [](Call& c) {
+  add("GET", "/", anyone, [](Call& c) {
     const std::string& a = c.api;
     json links = {{"self", link(a)},
                   {"cloud_controller_v2", nullptr},
@@ -39,7 +39,7 @@ void Controller::Impl::add_root_routes() {
                   {"app_ssh", nullptr}};
     return http::Response::json(200, {{"links", links}});
   });
-  add("GET", "/v3", false, [](Call& c) {
+  add("GET", "/v3", anyone, [](Call& c) {
     json links = {{"self", link(c.api + "/v3")}};
     for (const char* r : {"apps", "builds", "deployments", "domains", "droplets", "jobs", "organizations", "packages",
                           "processes", "resource_matches", "routes", "service_credential_bindings",
@@ -47,7 +47,7 @@ void Controller::Impl::add_root_routes() {
       links[r] = link(c.api + "/v3/" + r);
     return http::Response::json(200, {{"links", links}});
   });
-  add("GET", "/v3/info", false, [](Call& c) {
+  add("GET", "/v3/info", anyone, [](Call& c) {
     return http::Response::json(
         200, {{"name", "kato"},
               {"build", ""},
@@ -60,12 +60,12 @@ void Controller::Impl::add_root_routes() {
               {"links", {{"self", link(c.api + "/v3/info")}, {"support", nullptr}}}});
   });
 
-  add("GET", "/login", false, [](Call&) {
+  add("GET", "/login", anyone, [](Call&) {
     return http::Response::json(200, {{"app", {{"version", "kato"}}},
                                       {"prompts", {{"username", {"text", "Email"}}, {"password", {"password", "Password"}}}}});
   });
 
-  add("POST", "/oauth/token", false, [this](Call& c) {
+  add("POST", "/oauth/token", anyone, [this](Call& c) {
     const std::string* type = c.req.header("content-type");
     if (!type || type->find("application/x-www-form-urlencoded") == std::string::npos)
       return oauth_error(400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded");
@@ -94,7 +94,8 @@ void Controller::Impl::add_root_routes() {
     } else {
       return oauth_error(400, "unsupported_grant_type", "Unsupported grant type: " + grant);
     }
-    auth::User who{user["guid"], user["name"]};
+    // The first user has no flag: it is the admin (controller/access.cpp reads it the same way).
+    auth::User who{user["guid"], user["name"], user.value("_admin", true)};
     std::string refresh = auth::random_hex(32);
     auto exp = std::chrono::duration_cast<std::chrono::seconds>(
                    (std::chrono::system_clock::now() + kRefreshTtl).time_since_epoch()).count();
@@ -106,15 +107,16 @@ void Controller::Impl::add_root_routes() {
                                       {"token_type", "bearer"},
                                       {"refresh_token", refresh},
                                       {"expires_in", tokens.ttl().count()},
-                                      {"scope", "cloud_controller.read cloud_controller.write cloud_controller.admin openid"},
+                                      {"scope", who.admin ? "cloud_controller.read cloud_controller.write cloud_controller.admin openid"
+                                                          : "cloud_controller.read cloud_controller.write openid"},
                                       {"jti", jti}});
   });
 
   // log-cache
-  add("GET", "/api/v1/info", false, [](Call&) {
+  add("GET", "/api/v1/info", anyone, [](Call&) {
     return http::Response::json(200, {{"version", "3.0.0"}, {"vm_uptime", "0"}});
   });
-  add("GET", "/api/v1/read/:guid", true, [this](Call& c) {
+  add("GET", "/api/v1/read/:guid", read(On::App), [this](Call& c) {
     c.allow_query({"envelope_types", "limit", "descending", "start_time", "end_time"});
     find("app", c.param(0), "App");
     auto num = [&](const char* key, std::int64_t fallback) {

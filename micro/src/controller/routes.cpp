@@ -50,15 +50,15 @@ void Controller::Impl::add_route_routes() {
         return true;
       });
     }
-    return paginate(c, routes, path, [&](const json& r) { return present_route(c, r); });
+    return paginate(c, routes, path, Visible::Space, [&](const json& r) { return present_route(c, r); });
   };
 
-  add("GET", "/v3/routes", true, [this, list_routes](Call& c) {
+  add("GET", "/v3/routes", signed_in, [this, list_routes](Call& c) {
     c.allow_query({"app_guids", "space_guids", "domain_guids", "hosts", "paths", "guids", "organization_guids", "ports", "include"});
     if (auto inc = c.query("include")) throw bad_query("Invalid include: " + *inc);
     return list_routes(c, store.list("route"), "/v3/routes");
   });
-  add("GET", "/v3/apps/:guid/routes", true, [this, list_routes](Call& c) {
+  add("GET", "/v3/apps/:guid/routes", read(On::App), [this, list_routes](Call& c) {
     c.allow_query({"space_guids", "domain_guids", "hosts", "paths", "guids", "organization_guids", "ports"});
     find("app", c.param(0), "App");
     auto routes = store.list("route");
@@ -69,12 +69,12 @@ void Controller::Impl::add_route_routes() {
     });
     return list_routes(c, routes, "/v3/apps/" + c.param(0) + "/routes");
   });
-  add("GET", "/v3/routes/:guid", true, [this](Call& c) {
+  add("GET", "/v3/routes/:guid", read(On::Route), [this](Call& c) {
     c.allow_query({"include"});
     return http::Response::json(200, present_route(c, find("route", c.param(0), "Route")));
   });
 
-  add("POST", "/v3/routes", true, [this](Call& c) {
+  add("POST", "/v3/routes", write_in(On::Space, "/relationships/space/data/guid"), [this](Call& c) {
     json body = c.body({"host", "path", "port", "relationships", "metadata", "options"});
     std::string space = guid_at(body, {"relationships", "space", "data", "guid"}, "Relationships Space");
     std::string domain_guid = guid_at(body, {"relationships", "domain", "data", "guid"}, "Relationships Domain");
@@ -94,10 +94,16 @@ void Controller::Impl::add_route_routes() {
     if (host.empty()) throw unprocessable("Missing host. Routes in shared domains must have a host defined.");
     json route;
     store.transaction([&] {
-      for (const auto& r : store.list("route"))
-        if (r["host"] == host && r["_domain"] == domain_guid && r["path"] == path)
+      for (const auto& r : store.list("route")) {
+        if (r["host"] != host || r["_domain"] != domain_guid) continue;
+        // A host held by another space is theirs, with every path under it: taking
+        // victim.DOMAIN/login would send part of their traffic to another app.
+        if (r["_space"] != space)
+          throw unprocessable("Routes for this host and domain have been reserved for another space.");
+        if (r["path"] == path)
           throw unprocessable("Route already exists with host '" + host + "' for domain '" +
                               (*domain)["name"].get<std::string>() + "'.", 210003, "CF-RouteHostTaken");
+      }
       std::string now = now_iso();
       route = {{"guid", auth::new_guid()}, {"protocol", "http"}, {"host", host}, {"path", path}, {"port", nullptr},
                {"url", host + "." + (*domain)["name"].get<std::string>() + path}, {"destinations", json::array()},
@@ -108,13 +114,13 @@ void Controller::Impl::add_route_routes() {
     return http::Response::json(201, present_route(c, route));
   });
 
-  add("DELETE", "/v3/routes/:guid", true, [this](Call& c) {
+  add("DELETE", "/v3/routes/:guid", write(On::Route), [this](Call& c) {
     c.allow_query({});
     if (!store.remove("route", c.param(0))) throw not_found("Route");
     return done_job(c, "route.delete", c.param(0));
   });
 
-  add("GET", "/v3/routes/:guid/destinations", true, [this](Call& c) {
+  add("GET", "/v3/routes/:guid/destinations", read(On::Route), [this](Call& c) {
     c.allow_query({"guids", "app_guids"});
     json r = find("route", c.param(0), "Route");
     if (c.query("app_guids")) {
@@ -127,7 +133,7 @@ void Controller::Impl::add_route_routes() {
     return http::Response::json(200, destinations_body(c, r));
   });
 
-  add("POST", "/v3/routes/:guid/destinations", true, [this](Call& c) {
+  add("POST", "/v3/routes/:guid/destinations", write(On::Route), [this](Call& c) {
     json body = c.body({"destinations"});
     if (!body.contains("destinations") || !body["destinations"].is_array() || body["destinations"].empty())
       throw unprocessable("Destinations must be a non-empty array");
@@ -136,7 +142,9 @@ void Controller::Impl::add_route_routes() {
       route = find("route", c.param(0), "Route");
       for (const auto& want : body["destinations"]) {
         std::string app = guid_at(want, {"app", "guid"}, "Destination app");
-        if (!store.get("app", app))
+        // Only apps of the route's space: another space's app would get this route's traffic.
+        auto a = store.get("app", app);
+        if (!a || (*a)["_space"] != route["_space"])
           throw unprocessable("App(s) with guid(s) \"" + app + "\" do not exist or you do not have access.");
         std::string type = "web";
         if (want["app"].contains("process")) type = want["app"]["process"].value("type", "web");
@@ -158,7 +166,7 @@ void Controller::Impl::add_route_routes() {
     return http::Response::json(200, destinations_body(c, route));
   });
 
-  add("DELETE", "/v3/routes/:guid/destinations/:dguid", true, [this](Call& c) {
+  add("DELETE", "/v3/routes/:guid/destinations/:dguid", write(On::Route), [this](Call& c) {
     c.allow_query({});
     store.transaction([&] {
       json route = find("route", c.param(0), "Route");

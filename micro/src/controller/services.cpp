@@ -78,22 +78,22 @@ void check_tags_and_credentials(const json& body) {
 
 void Controller::Impl::add_service_routes() {
   // The marketplace: filled by the service brokers.
-  add("GET", "/v3/service_offerings", true, [this](Call& c) {
+  add("GET", "/v3/service_offerings", signed_in, [this](Call& c) {
     c.allow_query({"names", "available", "service_broker_guids", "service_broker_names", "space_guids",
                    "organization_guids", "fields[service_broker]", "label_selector"});
     auto offerings = store.list("service_offering");
     filter_in(offerings, c, "names", "/name");
-    return paginate(c, offerings, "/v3/service_offerings", [&](const json& o) { return present_offering(c, o); });
+    return paginate(c, offerings, "/v3/service_offerings", Visible::All, [&](const json& o) { return present_offering(c, o); });
   });
-  add("GET", "/v3/service_offerings/:guid", true, [this](Call& c) {
+  add("GET", "/v3/service_offerings/:guid", signed_in, [this](Call& c) {
     c.allow_query({"fields[service_broker]"});
     return http::Response::json(200, present_offering(c, find("service_offering", c.param(0), "Service offering")));
   });
-  add("GET", "/v3/service_plans/:guid", true, [this](Call& c) {
+  add("GET", "/v3/service_plans/:guid", signed_in, [this](Call& c) {
     c.allow_query({"include", "fields[service_offering.service_broker]"});
     return http::Response::json(200, present_plan(c, find("service_plan", c.param(0), "Service plan")));
   });
-  add("GET", "/v3/service_plans", true, [this](Call& c) {
+  add("GET", "/v3/service_plans", signed_in, [this](Call& c) {
     c.allow_query({"names", "service_offering_names", "service_offering_guids", "service_broker_names",
                    "service_broker_guids", "include", "available", "space_guids", "organization_guids",
                    "fields[service_offering.service_broker]", "label_selector"});
@@ -101,17 +101,17 @@ void Controller::Impl::add_service_routes() {
     filter_in(plans, c, "names", "/name");
     filter_in(plans, c, "service_offering_names", "/_offering_name");
     filter_in(plans, c, "service_offering_guids", "/_offering");
-    return paginate(c, plans, "/v3/service_plans", [&](const json& p) { return present_plan(c, p); });
+    return paginate(c, plans, "/v3/service_plans", Visible::All, [&](const json& p) { return present_plan(c, p); });
   });
 
-  add("GET", "/v3/service_instances", true, [this](Call& c) {
+  add("GET", "/v3/service_instances", signed_in, [this](Call& c) {
     c.allow_query(kInstanceFields);
     auto list = store.list("service_instance");
     filter_in(list, c, "names", "/name");
     filter_in(list, c, "space_guids", "/_space");
     filter_in(list, c, "type", "/type");
     filter_in(list, c, "guids", "/guid");
-    auto res = paginate(c, list, "/v3/service_instances", [&](const json& si) { return present_instance(c, si); });
+    auto res = paginate(c, list, "/v3/service_instances", Visible::Space, [&](const json& si) { return present_instance(c, si); });
     // fields[service_plan] and fields[service_plan.service_offering]: the plans and offerings of
     // the listed instances in `included` (the cf CLI and our client read type and plan there).
     if (c.query("fields[service_plan]") || c.query("fields[service_plan.service_offering]")) {
@@ -133,19 +133,19 @@ void Controller::Impl::add_service_routes() {
     }
     return res;
   });
-  add("GET", "/v3/service_instances/:guid", true, [this](Call& c) {
+  add("GET", "/v3/service_instances/:guid", read(On::ServiceInstance), [this](Call& c) {
     c.allow_query({"fields[space]", "fields[space.organization]", "fields[service_plan]",
                    "fields[service_plan.service_offering]", "fields[service_plan.service_offering.service_broker]"});
     return http::Response::json(200, present_instance(c, find("service_instance", c.param(0), "Service instance")));
   });
-  add("GET", "/v3/service_instances/:guid/credentials", true, [this](Call& c) {
+  add("GET", "/v3/service_instances/:guid/credentials", secrets(On::ServiceInstance), [this](Call& c) {
     c.allow_query({});
     json si = find("service_instance", c.param(0), "Service instance");
     if (si["type"] != "user-provided") throw not_found("Service instance");
     return http::Response::json(200, si["_credentials"]);
   });
 
-  add("POST", "/v3/service_instances", true, [this](Call& c) {
+  add("POST", "/v3/service_instances", write_in(On::Space, "/relationships/space/data/guid"), [this](Call& c) {
     json body = c.body({"type", "name", "relationships", "credentials", "tags", "syslog_drain_url",
                         "route_service_url", "parameters", "metadata"});
     std::string type = body.value("type", "");
@@ -174,7 +174,7 @@ void Controller::Impl::add_service_routes() {
     return http::Response::json(201, present_instance(c, si));
   });
 
-  add("PATCH", "/v3/service_instances/:guid", true, [this](Call& c) {
+  add("PATCH", "/v3/service_instances/:guid", write(On::ServiceInstance), [this](Call& c) {
     json body = c.body({"name", "tags", "credentials", "syslog_drain_url", "route_service_url", "metadata"});
     check_tags_and_credentials(body);
     json si;
@@ -209,7 +209,7 @@ void Controller::Impl::add_service_routes() {
     return http::Response::json(200, present_instance(c, si));
   });
 
-  add("DELETE", "/v3/service_instances/:guid", true, [this](Call& c) {
+  add("DELETE", "/v3/service_instances/:guid", write(On::ServiceInstance), [this](Call& c) {
     c.allow_query({"purge"});
     json found = find("service_instance", c.param(0), "Service instance");
     if (found["type"] == "managed") return delete_managed(c, found);
@@ -222,7 +222,7 @@ void Controller::Impl::add_service_routes() {
   });
 
   // Credential bindings
-  add("POST", "/v3/service_credential_bindings", true, [this](Call& c) {
+  add("POST", "/v3/service_credential_bindings", write_in(On::App, "/relationships/app/data/guid"), [this](Call& c) {
     json body = c.body({"type", "name", "relationships", "parameters", "metadata"});
     if (body.value("type", "") != "app") throw unprocessable("Type must be 'app'; service keys need a managed service");
     std::string instance = rel_guid(body, "service_instance"), app_guid = rel_guid(body, "app");
@@ -230,6 +230,13 @@ void Controller::Impl::add_service_routes() {
     json binding;
     std::string binding_guid = auth::new_guid();
     json managed_credentials;  // a user made by the broker, outside the store's transaction
+    // The instance must be in the app's space before the broker makes anything for it (an
+    // instance of a space the caller cannot see must not get a user made in its database).
+    if (auto si = store.get("service_instance", instance), app = store.get("app", app_guid); si && app) {
+      if ((*app)["_space"] != (*si)["_space"]) throw unprocessable("The service instance and the app are in different spaces");
+    } else if (!si) {
+      throw unprocessable("The service instance could not be found: " + instance);
+    }
     if (auto si = store.get("service_instance", instance); si && (*si)["type"] == "managed") {
       for (const auto& b : store.list("binding"))
         if (b["_app"] == app_guid && b["_instance"] == instance)
@@ -256,7 +263,7 @@ void Controller::Impl::add_service_routes() {
     });
     return http::Response::json(201, present_binding(c, binding));
   });
-  add("GET", "/v3/service_credential_bindings", true, [this](Call& c) {
+  add("GET", "/v3/service_credential_bindings", signed_in, [this](Call& c) {
     c.allow_query({"app_guids", "service_instance_guids", "type", "include", "names", "guids", "label_selector",
                    "app_names", "service_instance_names"});
     auto list = store.list("binding");
@@ -264,7 +271,7 @@ void Controller::Impl::add_service_routes() {
     filter_in(list, c, "service_instance_guids", "/_instance");
     filter_in(list, c, "type", "/type");
     filter_in(list, c, "guids", "/guid");
-    auto res = paginate(c, list, "/v3/service_credential_bindings", [&](const json& b) { return present_binding(c, b); });
+    auto res = paginate(c, list, "/v3/service_credential_bindings", Visible::App, [&](const json& b) { return present_binding(c, b); });
     if (auto inc = c.query("include")) {
       json body = json::parse(res.body);
       json included = json::object();
@@ -286,11 +293,11 @@ void Controller::Impl::add_service_routes() {
     }
     return res;
   });
-  add("GET", "/v3/service_credential_bindings/:guid", true, [this](Call& c) {
+  add("GET", "/v3/service_credential_bindings/:guid", read(On::Binding), [this](Call& c) {
     c.allow_query({"include"});
     return http::Response::json(200, present_binding(c, find("binding", c.param(0), "Service credential binding")));
   });
-  add("GET", "/v3/service_credential_bindings/:guid/details", true, [this](Call& c) {
+  add("GET", "/v3/service_credential_bindings/:guid/details", secrets(On::Binding), [this](Call& c) {
     c.allow_query({});
     json b = find("binding", c.param(0), "Service credential binding");
     auto si = store.get("service_instance", b["_instance"]);
@@ -298,7 +305,7 @@ void Controller::Impl::add_service_routes() {
                                       {"syslog_drain_url", si ? (*si).value("syslog_drain_url", json(nullptr)) : json(nullptr)},
                                       {"volume_mounts", json::array()}});
   });
-  add("DELETE", "/v3/service_credential_bindings/:guid", true, [this](Call& c) {
+  add("DELETE", "/v3/service_credential_bindings/:guid", write(On::Binding), [this](Call& c) {
     c.allow_query({});
     json b = find("binding", c.param(0), "Service credential binding");
     unbind_managed(b);

@@ -21,6 +21,7 @@
 #include <regex>
 #include <thread>
 
+#include "controller/access.hpp"
 #include "runner/env.hpp"
 
 namespace kato::exec {
@@ -195,17 +196,20 @@ struct Exec::Impl {
       co_await refuse(stream, req, 401, "CF-InvalidAuthToken", "Invalid Auth Token");
       co_return;
     }
+    // The controller's rules (controller/access.hpp): an app the caller cannot see is not
+    // there (404); running commands in it is a change (space developers and admins).
+    auto caller = controller::load_caller(store, verified.user->guid);
+    if (!caller) {
+      co_await refuse(stream, req, 401, "CF-InvalidAuthToken", "Invalid Auth Token");
+      co_return;
+    }
     auto app = target ? store.get("app", target->app) : std::nullopt;
-    if (!app) {
+    auto place = app ? controller::place_of(store, controller::On::App, target->app) : std::nullopt;
+    if (!app || !place || !caller->sees_space(place->space, place->org)) {
       co_await refuse(stream, req, 404, "CF-ResourceNotFound", "App not found");
       co_return;
     }
-    // Admins, and users of the app's space.
-    auto user = store.get("user", verified.user->guid);
-    json spaces = user ? user->value("_spaces", json::array()) : json::array();
-    bool allowed = user && (user->value("_admin", true) ||
-                            std::find(spaces.begin(), spaces.end(), (*app)["_space"]) != spaces.end());
-    if (!allowed) {
+    if (!caller->develops(place->space)) {
       co_await refuse(stream, req, 403, "CF-NotAuthorized", "You are not authorized to perform the requested action");
       co_return;
     }

@@ -1,7 +1,8 @@
 #pragma once
 // kato's command-execution endpoint, a WebSocket next to the V3 API:
 //   GET /v3/apps/:guid/processes/web/instances/:index/exec   (Authorization: bearer TOKEN)
-// Allowed to admins and to users of the app's space (403 otherwise). The first message (text)
+// Allowed to admins and space developers of the app's space; 404 for a caller who cannot see
+// the app, 403 for one who sees it but may not change it (controller/access.hpp). The first message (text)
 // is {"command": "...", "tty": false}; the command runs with /bin/sh -c in the instance's
 // directory and environment, in a sandbox of its own like the instance's (the instance's
 // directory and volumes writable), with kato's helpers (dbshell, dbexport) on PATH. Then:

@@ -1,0 +1,98 @@
+#include "controller/access.hpp"
+
+#include "store/store.hpp"
+
+namespace kato::controller {
+
+using json = nlohmann::json;
+
+bool Caller::sees_space(const std::string& space, const std::string& org) const {
+  if (admin || space_roles.count(space)) return true;
+  auto it = org_roles.find(org);
+  return it != org_roles.end() && it->second.count("organization_manager");
+}
+
+bool Caller::develops(const std::string& space) const {
+  if (admin) return true;
+  auto it = space_roles.find(space);
+  return it != space_roles.end() && it->second.count("space_developer");
+}
+
+std::optional<Caller> load_caller(store::Store& store, const std::string& user_guid) {
+  auto user = store.get("user", user_guid);
+  if (!user) return std::nullopt;
+  Caller c;
+  c.guid = user_guid;
+  c.name = user->value("name", "");
+  // The first user (made at kato's first start) has no flag: it is the admin.
+  c.admin = user->value("_admin", true);
+  for (const auto& s : user->value("_spaces", json::array()))
+    if (s.is_string()) c.space_roles[s.get<std::string>()].insert("space_developer");
+  for (const auto& r : store.list("role")) {
+    if (r.value("_user", "") != user_guid) continue;
+    std::string type = r.value("type", "");
+    if (auto s = r.value("_space", std::string()); !s.empty()) c.space_roles[s].insert(type);
+    if (auto o = r.value("_org", std::string()); !o.empty()) c.org_roles[o].insert(type);
+  }
+  for (const auto& [org, roles] : c.org_roles) c.orgs_seen.insert(org);
+  for (const auto& [space, roles] : c.space_roles)
+    if (auto s = store.get("space", space)) c.orgs_seen.insert(s->value("_org", ""));
+  return c;
+}
+
+namespace {
+
+std::optional<Place> place_of_app(store::Store& store, const std::string& app_guid) {
+  auto app = store.get("app", app_guid);
+  if (!app) return std::nullopt;
+  return place_of(store, On::Space, app->value("_space", ""));
+}
+
+}  // namespace
+
+std::optional<Place> place_of(store::Store& store, On on, const std::string& guid) {
+  auto via = [&](const char* type, const char* field, On next) -> std::optional<Place> {
+    auto doc = store.get(type, guid);
+    if (!doc) return std::nullopt;
+    return next == On::App ? place_of_app(store, doc->value(field, "")) : place_of(store, next, doc->value(field, ""));
+  };
+  switch (on) {
+    case On::Nothing: return Place{};
+    case On::Org:
+      if (!store.get("organization", guid)) return std::nullopt;
+      return Place{"", guid};
+    case On::Space: {
+      auto s = store.get("space", guid);
+      if (!s) return std::nullopt;
+      return Place{guid, s->value("_org", "")};
+    }
+    case On::App: return place_of_app(store, guid);
+    case On::Process: return via("process", "_app", On::App);
+    case On::Route: return via("route", "_space", On::Space);
+    case On::Package: return via("package", "_app", On::App);
+    case On::Build: return via("build", "_app", On::App);
+    case On::Droplet: return via("droplet", "_app", On::App);
+    case On::ServiceInstance: return via("service_instance", "_space", On::Space);
+    case On::Binding: return via("binding", "_app", On::App);
+  }
+  return std::nullopt;
+}
+
+std::string kind_name(On on) {
+  switch (on) {
+    case On::Nothing: return "Resource";
+    case On::Org: return "Organization";
+    case On::Space: return "Space";
+    case On::App: return "App";
+    case On::Process: return "Process";
+    case On::Route: return "Route";
+    case On::Package: return "Package";
+    case On::Build: return "Build";
+    case On::Droplet: return "Droplet";
+    case On::ServiceInstance: return "Service instance";
+    case On::Binding: return "Service credential binding";
+  }
+  return "Resource";
+}
+
+}  // namespace kato::controller

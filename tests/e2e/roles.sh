@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Users kept in their spaces (issue 15): an admin; dev, a developer of space "dev"; mallory, a
+# developer of space "other"; aud, an auditor of "other". Apps with a bound service in both
+# spaces. For each endpoint family, each caller gets what Cloud Controller would answer: lists
+# show only what the caller may see, a resource it may not see is a 404 (no existence leak), one
+# it sees but may not change a 403; auditors see no credentials; a hostname held by another
+# space cannot be taken, nor any path under it.
+set -u
+kato=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d)
+data=$work/data
+fails=0
+pass=0
+trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+source "$here/lib.sh"
+kato_up
+admin_token=$token
+
+# --- spaces, users -----------------------------------------------------------------------------
+req GET /v3/organizations
+org=$(j '.resources[0].guid')
+req POST /v3/spaces "{\"name\":\"other\",\"relationships\":{\"organization\":{\"data\":{\"guid\":\"$org\"}}}}"
+expect 201 '.name == "other"' "an admin creates a space"
+other=$(j .guid)
+dev_space=$space
+printf 'dev-password\n' | "$kato" --data "$data" add-user dev --space dev >/dev/null && ok || bad "add-user dev"
+printf 'mallory-password\n' | "$kato" --data "$data" add-user mallory --space other >/dev/null && ok || bad "add-user mallory"
+printf 'aud-password\n' | "$kato" --data "$data" add-user aud --auditor other >/dev/null && ok || bad "add-user aud --auditor"
+printf 'x-password\n' | "$kato" --data "$data" add-user nobody-here --auditor nosuch >/dev/null 2>"$work/err"
+[ $? = 1 ] && grep -q "no space named 'nosuch'" "$work/err" && ok || bad "add-user with an unknown space: one line, exit 1"
+login() {  # login NAME PASSWORD: prints the access token
+  printf '%s' "$2" | curl -s --cacert "$ca" -H 'Authorization: Basic Y2Y6' -d grant_type=password -d "username=$1" \
+    --data-urlencode password@- "$api/oauth/token" | jq -r .access_token
+}
+dev=$(login dev dev-password)
+mallory=$(login mallory mallory-password)
+aud=$(login aud aud-password)
+scopes() { cut -d. -f2 <<<"$1" | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r '.scope | join(" ")'; }
+[[ "$(scopes "$admin_token")" == *cloud_controller.admin* ]] && ok || bad "the admin's token has cloud_controller.admin"
+[[ "$(scopes "$dev")" != *cloud_controller.admin* ]] && ok || bad "a developer's token has no cloud_controller.admin: $(scopes "$dev")"
+
+# --- an app with a bound service in each space (made by the admin) ------------------------------
+(cd "$here/../../examples/hello" && zip -q "$work/hello.zip" app.py)
+(cd "$here/apps/hello" && zip -q "$work/hello.zip" manifest.yml)
+ups() {  # ups NAME SPACE APP: a user-provided service with a secret, bound to APP; sets $binding
+  req POST /v3/service_instances "{\"type\":\"user-provided\",\"name\":\"$1\",\"credentials\":{\"password\":\"s3cret-$1\"},\"relationships\":{\"space\":{\"data\":{\"guid\":\"$2\"}}}}"
+  local si; si=$(j .guid)
+  req POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$3\"}},\"service_instance\":{\"data\":{\"guid\":\"$si\"}}}}"
+  binding=$(j .guid)
+}
+PUSH_ENV='{"SECRET":"victim-env"}' push victim "$work/hello.zip"
+victim=$app victim_proc=$proc victim_route=$route
+ups victimdb "$dev_space" "$victim"
+victim_binding=$binding
+req GET "/v3/service_credential_bindings/$victim_binding"
+victim_si=$(j .relationships.service_instance.data.guid)
+space=$other
+push otherapp "$work/hello.zip"
+otherapp=$app other_route=$route
+ups otherdb "$other" "$otherapp"
+other_binding=$binding
+req GET "/v3/apps/$victim/packages"
+victim_pkg=$(j '.resources[0].guid')
+
+# as CALLER: METHOD PATH [BODY] -> $status, body in $work/body
+as() {
+  local who=$1
+  shift
+  token=$who
+  req "$@"
+  token=$admin_token
+}
+want() {  # want STATUS DESCRIPTION
+  if [ "$status" = "$1" ]; then ok; else bad "$2: $status (want $1)"; fi
+}
+
+# --- mallory, a developer of "other": dev's app is not there for her ---------------------------
+as "$mallory" GET /v3/apps
+[ "$(j '[.resources[].name] | join(",")')" = otherapp ] && ok || bad "mallory lists only her space's apps: $(j '[.resources[].name]')"
+as "$mallory" GET "/v3/apps/$victim"; want 404 "mallory GET another space's app"
+[ "$(j '.errors[0].title')" = CF-ResourceNotFound ] && ok || bad "a 404 is CF-ResourceNotFound"
+as "$mallory" GET "/v3/apps/$victim/env"; want 404 "mallory reads another space's env"
+as "$mallory" GET "/v3/apps/$victim/environment_variables"; want 404 "mallory reads another space's env vars"
+as "$mallory" PATCH "/v3/apps/$victim" '{"name":"pwned"}'; want 404 "mallory renames another space's app"
+as "$mallory" DELETE "/v3/apps/$victim"; want 404 "mallory deletes another space's app"
+as "$mallory" POST "/v3/apps/$victim/actions/stop"; want 404 "mallory stops another space's app"
+as "$mallory" GET "/v3/processes/$victim_proc"; want 404 "mallory reads another space's process"
+as "$mallory" POST "/v3/processes/$victim_proc/actions/scale" '{"instances":0}'; want 404 "mallory scales another space's process"
+as "$mallory" GET "/v3/packages/$victim_pkg"; want 404 "mallory reads another space's package"
+as "$mallory" GET "/v3/service_credential_bindings/$victim_binding/details"; want 404 "mallory reads another space's credentials"
+as "$mallory" GET "/v3/service_instances/$victim_si"; want 404 "mallory reads another space's service instance"
+as "$mallory" DELETE "/v3/service_instances/$victim_si"; want 404 "mallory deletes another space's service instance"
+as "$mallory" GET "/api/v1/read/$victim"; want 404 "mallory reads another space's logs"
+as "$mallory" GET /v3/service_credential_bindings
+[ "$(j '[.resources[].guid] | join(",")')" = "$other_binding" ] && ok || bad "mallory lists only her bindings"
+as "$mallory" GET /v3/service_instances
+[ "$(j '[.resources[].name] | join(",")')" = otherdb ] && ok || bad "mallory lists only her service instances"
+as "$mallory" GET /v3/routes
+[ "$(j '[.resources[].host] | join(",")')" = otherapp ] && ok || bad "mallory lists only her routes: $(j '[.resources[].host]')"
+as "$mallory" GET /v3/spaces
+[ "$(j '[.resources[].name] | join(",")')" = other ] && ok || bad "mallory lists only her space"
+as "$mallory" GET /v3/organizations
+[ "$(j '[.resources[].name] | join(",")')" = kato ] && ok || bad "mallory sees her organization"
+as "$mallory" GET "/v3/spaces/$dev_space"; want 404 "mallory reads another space"
+as "$mallory" POST /v3/apps "{\"name\":\"intruder\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$dev_space\"}}}}"; want 422 "mallory creates an app in another space"
+as "$mallory" POST /v3/spaces "{\"name\":\"mine\",\"relationships\":{\"organization\":{\"data\":{\"guid\":\"$org\"}}}}"; want 403 "a developer creates a space"
+# The route hijack: the victim's host, and any path under it.
+as "$mallory" POST /v3/routes "{\"host\":\"victim\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$other\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"
+want 422 "mallory takes victim.localhost"
+[[ "$(j '.errors[0].detail')" == *"reserved for another space"* ]] && ok || bad "the hijack's reason: $(j '.errors[0].detail')"
+as "$mallory" POST /v3/routes "{\"host\":\"victim\",\"path\":\"/login\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$other\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"
+want 422 "mallory takes victim.localhost/login"
+as "$mallory" POST "/v3/routes/$other_route/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$victim\"}}]}"; want 422 "mallory maps another space's app to her route"
+as "$mallory" POST "/v3/routes/$victim_route/destinations" "{\"destinations\":[{\"app\":{\"guid\":\"$otherapp\"}}]}"; want 404 "mallory maps her app to the victim's route"
+as "$mallory" POST /v3/service_credential_bindings "{\"type\":\"app\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$otherapp\"}},\"service_instance\":{\"data\":{\"guid\":\"$victim_si\"}}}}"
+want 422 "mallory binds another space's service to her app"
+# Her own space works as before.
+as "$mallory" GET "/v3/apps/$otherapp/env"; want 200 "mallory reads her own app's env"
+as "$mallory" POST "/v3/apps/$otherapp/actions/restart"; want 200 "mallory restarts her own app"
+# The victim still serves.
+status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' "https://victim.localhost:$port/")
+[ "$status" = 200 ] && [ "$(j .name)" = victim ] && ok || bad "the victim app still serves: $status"
+
+# --- aud, an auditor of "other": sees, but no credentials and no changes ------------------------
+as "$aud" GET "/v3/apps/$otherapp"; want 200 "an auditor reads an app of its space"
+as "$aud" GET "/v3/apps/$otherapp/env"; want 403 "an auditor reads env"
+[ "$(j '.errors[0].title')" = CF-NotAuthorized ] && ok || bad "a 403 is CF-NotAuthorized"
+as "$aud" GET "/v3/apps/$otherapp/environment_variables"; want 403 "an auditor reads env vars"
+as "$aud" GET "/v3/service_credential_bindings/$other_binding/details"; want 403 "an auditor reads binding details"
+as "$aud" GET "/v3/service_credential_bindings/$other_binding"; want 200 "an auditor reads a binding"
+as "$aud" PATCH "/v3/apps/$otherapp" '{"name":"renamed"}'; want 403 "an auditor renames an app"
+as "$aud" POST "/v3/apps/$otherapp/actions/stop"; want 403 "an auditor stops an app"
+as "$aud" DELETE "/v3/routes/$other_route"; want 403 "an auditor deletes a route"
+as "$aud" GET "/api/v1/read/$otherapp"; want 200 "an auditor reads logs"
+as "$aud" GET "/v3/apps/$victim"; want 404 "an auditor of another space"
+exec_status() {  # exec_status TOKEN APP
+  curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: bearer $1" -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$api/v3/apps/$2/processes/web/instances/0/exec"
+}
+[ "$(exec_status "$aud" "$otherapp")" = 403 ] && ok || bad "an auditor runs a command: $(exec_status "$aud" "$otherapp")"
+[ "$(exec_status "$mallory" "$victim")" = 404 ] && ok || bad "mallory runs a command in another space's app"
+
+# --- dev, a developer of "dev": the victim's owner -------------------------------------------
+as "$dev" GET "/v3/apps/$victim/env"; want 200 "dev reads its app's env"
+[ "$(j .environment_variables.SECRET)" = victim-env ] && ok || bad "dev sees its env"
+as "$dev" GET "/v3/service_credential_bindings/$victim_binding/details"; want 200 "dev reads its binding's credentials"
+as "$dev" POST "/v3/processes/$victim_proc/actions/scale" '{"instances":1}'; [[ "$status" == 20* ]] && ok || bad "dev scales its app: $status"
+as "$dev" GET "/v3/apps/$otherapp"; want 404 "dev and another space"
+
+# --- the admin sees everything ------------------------------------------------------------------
+req GET /v3/apps
+[ "$(j '.resources | length')" = 2 ] && ok || bad "the admin lists every app"
+
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]
