@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <fstream>
 #include <iostream>
 
 #include "admin/admin.hpp"
@@ -20,8 +21,11 @@ int main(int argc, char** argv) {
   s->add_option("--listen", start.listen, "Address to listen on")->default_val("127.0.0.1");
   s->add_option("--domain", start.domain, "Shared domain; apps get NAME.DOMAIN")->default_val("localhost");
   s->add_flag("--foreground", start.foreground, "Stay in the foreground");
-  s->add_option("--admin-password", start.admin_password,
-                "First start only: the admin password (better: KATO_ADMIN_PASSWORD)");
+  // Never the password itself on the command line: every user can read argv (ps).
+  std::string password_file;
+  s->add_option("--admin-password-file", password_file,
+                "First start only: a file holding the admin password (its first line; - for stdin); "
+                "else KATO_ADMIN_PASSWORD, else one is generated");
   s->add_option("--token-ttl", start.token_ttl, "Access token lifetime in seconds")->default_val(3600);
   s->add_option("--memory-limits", start.memory_limits,
                 "How app memory is limited: auto (a memory cgroup where kato can make one, else RLIMIT_AS), "
@@ -52,6 +56,17 @@ int main(int argc, char** argv) {
   try {
     if (s->parsed()) {
       start.data = data;
+      if (!password_file.empty()) {
+        std::ifstream file;
+        if (password_file != "-") file.open(password_file);
+        std::istream& in = password_file == "-" ? std::cin : file;
+        std::string line;
+        if ((password_file != "-" && !file) || !std::getline(in, line) || line.empty()) {
+          std::cerr << "kato: --admin-password-file: cannot read a password from " << password_file << "\n";
+          return 2;
+        }
+        start.admin_password = line;
+      }
       return kato::admin::start(start);
     }
     if (stop->parsed()) return kato::admin::stop(data);

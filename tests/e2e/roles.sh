@@ -148,9 +148,49 @@ as "$dev" GET "/v3/service_credential_bindings/$victim_binding/details"; want 20
 as "$dev" POST "/v3/processes/$victim_proc/actions/scale" '{"instances":1}'; [[ "$status" == 20* ]] && ok || bad "dev scales its app: $status"
 as "$dev" GET "/v3/apps/$otherapp"; want 404 "dev and another space"
 
+# --- users and roles through the API -----------------------------------------------------------
+req POST /v3/users '{"username":"carol","password":"carol-password"}'
+expect 201 '.username == "carol"' "an admin creates a user"
+carol_guid=$(j .guid)
+as "$mallory" POST /v3/users '{"username":"eve","password":"eve-password"}'; want 403 "a developer creates a user"
+carol=$(login carol carol-password)
+as "$carol" GET /v3/apps
+[ "$(j '.resources | length')" = 0 ] && ok || bad "a user without roles sees no app"
+role_body="{\"type\":\"space_auditor\",\"relationships\":{\"user\":{\"data\":{\"guid\":\"$carol_guid\"}},\"space\":{\"data\":{\"guid\":\"$other\"}}}}"
+as "$mallory" POST /v3/roles "$role_body"; want 403 "a developer gives a role"
+req POST /v3/roles "$role_body"
+expect 201 '.type == "space_auditor"' "an admin gives carol space_auditor in other"
+carol_role=$(j .guid)
+req POST /v3/roles "$role_body"; want 422 "the same role twice"
+as "$carol" GET "/v3/apps/$otherapp"; want 200 "carol sees the app of her new space"
+as "$carol" GET "/v3/apps/$otherapp/env"; want 403 "carol, an auditor, reads env"
+as "$mallory" GET /v3/roles
+[ "$(j '[.resources[] | .relationships.space.data.guid] | unique | join(",")')" = "$other" ] && ok || bad "mallory lists only the roles of her space"
+as "$mallory" GET /v3/users
+[ "$(j '[.resources[].username] | sort | join(",")')" = "aud,carol,mallory" ] && ok || bad "mallory lists the users of her space: $(j '[.resources[].username]')"
+dev_guid=$(printf '%s' "$dev" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r .user_id)
+as "$mallory" GET "/v3/users/$dev_guid"; want 404 "mallory reads a user she shares nothing with"
+req DELETE "/v3/roles/$carol_role"; want 202 "an admin takes the role back"
+as "$carol" GET "/v3/apps/$otherapp"; want 404 "carol no longer sees it"
+req DELETE "/v3/users/$carol_guid"; want 202 "an admin deletes carol"
+as "$carol" GET /v3/apps; want 401 "carol's token stops working at once"
+req GET /v3/users
+admin_guid=$(j '[.resources[] | select(.username == "admin")][0].guid')
+req DELETE "/v3/users/$admin_guid"; want 422 "the last admin cannot be deleted"
+
 # --- the admin sees everything ------------------------------------------------------------------
 req GET /v3/apps
 [ "$(j '.resources | length')" = 2 ] && ok || bad "the admin lists every app"
+
+# --- the admin password never on the command line ------------------------------------------------
+printf 'from-a-file\n' > "$work/pw"
+"$kato" --data "$work/second" start --port 0 --admin-password-file "$work/pw" >/dev/null && ok || bad "start --admin-password-file"
+[ "$(cat "$work/second/admin-password")" = from-a-file ] && ok || bad "the password came from the file"
+"$kato" --data "$work/second" stop >/dev/null
+"$kato" --data "$work/third" start --port 0 --admin-password-file "$work/nosuch" >/dev/null 2>"$work/err"
+[ $? = 2 ] && grep -q "cannot read a password from" "$work/err" && ok || bad "an unreadable password file: exit 2, one line"
+"$kato" --data "$work/third" start --admin-password x >/dev/null 2>&1
+[ $? = 2 ] && ok || bad "--admin-password (in argv) is gone"
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

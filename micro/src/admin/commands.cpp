@@ -178,13 +178,15 @@ int add_user(const fs::path& data, const std::string& name, const std::vector<st
   }
   std::string user_guid = auth::new_guid(), now = controller::now_iso();
   store.transaction([&] {
-    // --space: space developers, kept as the membership list older katos wrote (read as
-    // space_developer roles); --auditor: space_auditor roles.
+    // --space: space_developer roles; --auditor: space_auditor roles.
     store.put("user", {{"guid", user_guid}, {"name", name}, {"_password", auth::hash_password(password)},
-                       {"_admin", false}, {"_spaces", members}, {"created_at", now}});
-    for (const auto& space : audited)
-      store.put("role", {{"guid", auth::new_guid()}, {"type", "space_auditor"}, {"_user", user_guid}, {"_space", space},
+                       {"_admin", false}, {"created_at", now}});
+    auto grant = [&](const std::string& type, const std::string& space) {
+      store.put("role", {{"guid", auth::new_guid()}, {"type", type}, {"_user", user_guid}, {"_space", space},
                          {"created_at", now}, {"updated_at", now}});
+    };
+    for (const auto& space : members) grant("space_developer", space);
+    for (const auto& space : audited) grant("space_auditor", space);
   });
   std::cout << "Added user " << name << (members.empty() && audited.empty() ? " (no space)" : "") << "\n";
   return 0;

@@ -74,6 +74,9 @@ std::optional<Place> place_of(store::Store& store, On on, const std::string& gui
     case On::Droplet: return via("droplet", "_app", On::App);
     case On::ServiceInstance: return via("service_instance", "_space", On::Space);
     case On::Binding: return via("binding", "_app", On::App);
+    // Users and roles are seen through the roles they hold (Visible::TheUser, Visible::Role).
+    case On::User: return store.get("user", guid) ? std::optional<Place>(Place{}) : std::nullopt;
+    case On::Role: return store.get("role", guid) ? std::optional<Place>(Place{}) : std::nullopt;
   }
   return std::nullopt;
 }
@@ -91,6 +94,8 @@ std::string kind_name(On on) {
     case On::Droplet: return "Droplet";
     case On::ServiceInstance: return "Service instance";
     case On::Binding: return "Service credential binding";
+    case On::User: return "User";
+    case On::Role: return "Role";
   }
   return "Resource";
 }

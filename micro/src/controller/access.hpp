@@ -39,7 +39,7 @@ enum class Need {
 };
 
 // What the target is: the kind of the first path parameter (or of the guid at `body`).
-enum class On { Nothing, Org, Space, App, Process, Route, Package, Build, Droplet, ServiceInstance, Binding };
+enum class On { Nothing, Org, Space, App, Process, Route, Package, Build, Droplet, ServiceInstance, Binding, User, Role };
 
 struct Access {
   Need need;
@@ -57,7 +57,15 @@ constexpr Access write(On on) { return {Need::Write, on}; }
 constexpr Access write_in(On on, const char* pointer) { return {Need::Write, on, pointer}; }
 
 // How a list finds an item's space, for filtering it (paginate).
-enum class Visible { All, Space /* _space */, App /* _app */, TheSpace /* guid */, TheOrg /* guid */ };
+enum class Visible {
+  All,
+  Space,     // the item's _space
+  App,       // the item's _app
+  TheSpace,  // the item is a space
+  TheOrg,    // the item is an organization
+  TheUser,   // a user: itself, or one holding a role where the caller sees
+  Role,      // a role: the caller's own, or in a space or org the caller sees
+};
 
 // The roles of a signed-in user, loaded once per request.
 struct Caller {

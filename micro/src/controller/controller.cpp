@@ -16,6 +16,7 @@ Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
   add_job_routes();
   add_package_routes();
   add_service_routes();
+  add_user_routes();
   register_offerings();
 }
 
@@ -34,6 +35,20 @@ void Controller::Impl::add(const char* method, const char* pattern, Access acces
   routes.push_back({method, pattern, std::regex("^" + re + "/?$"), access, std::move(h)});
 }
 
+// Users see themselves and the users who hold a role where they can see it (as on CF).
+bool Controller::Impl::sees_user(const Caller& who, const std::string& user_guid) {
+  if (who.admin || who.guid == user_guid) return true;
+  auto other = load_caller(store, user_guid);
+  if (!other) return false;
+  for (const auto& [space, roles] : other->space_roles) {
+    auto place = place_of(store, On::Space, space);
+    if (place && who.sees_space(place->space, place->org)) return true;
+  }
+  for (const auto& [org, roles] : other->org_roles)
+    if (who.sees_org(org)) return true;
+  return false;
+}
+
 void Controller::Impl::authorize(const Route& r, Call& c) {
   const Access& a = r.access;
   if (a.need == Need::Public) return;
@@ -50,6 +65,15 @@ void Controller::Impl::authorize(const Route& r, Call& c) {
   const Caller& who = *c.caller;
   c.sees = [this, &who](Visible visible, const json& item) {
     if (who.admin) return true;
+    if (visible == Visible::TheUser) return sees_user(who, item.value("guid", ""));
+    if (visible == Visible::Role) {
+      if (item.value("_user", "") == who.guid) return true;
+      if (auto s = item.value("_space", std::string()); !s.empty()) {
+        auto place = place_of(store, On::Space, s);
+        return place && who.sees_space(place->space, place->org);
+      }
+      return who.sees_org(item.value("_org", ""));
+    }
     On on = visible == Visible::Space ? On::Space : visible == Visible::App ? On::App
             : visible == Visible::TheSpace ? On::Space : On::Org;
     std::string guid = visible == Visible::Space ? item.value("_space", "")
@@ -77,14 +101,17 @@ void Controller::Impl::authorize(const Route& r, Call& c) {
   }
   auto place = place_of(store, a.on, guid);
   if (!place) return;  // the handler answers that it does not exist
-  bool sees = a.on == On::Org ? who.sees_org(place->org) : who.sees_space(place->space, place->org);
+  bool sees = a.on == On::User   ? c.sees(Visible::TheUser, json{{"guid", guid}})
+              : a.on == On::Role ? c.sees(Visible::Role, *store.get("role", guid))
+              : a.on == On::Org  ? who.sees_org(place->org)
+                                 : who.sees_space(place->space, place->org);
   if (!sees) {
     if (a.body)
       throw unprocessable("Invalid " + kind_name(a.on) + ". Ensure that the " + kind_name(a.on) +
                           " exists and you have access to it.");
     throw not_found(kind_name(a.on));
   }
-  bool allowed = a.need == Need::Read || (a.on != On::Org && who.develops(place->space));
+  bool allowed = a.need == Need::Read || (a.on != On::Org && !place->space.empty() && who.develops(place->space));
   if (!allowed) throw ApiError(403, 10003, "CF-NotAuthorized", "You are not authorized to perform the requested action");
 }
 
@@ -171,6 +198,19 @@ void Controller::bootstrap(store::Store& store, const Config& config, const std:
     if (store.list("space").empty())
       store.put("space", {{"guid", auth::new_guid()}, {"name", "dev"}, {"_org", org_guid}, {"created_at", now},
                           {"updated_at", now}, {"metadata", metadata()}});
+    // Migration 1 -> 2: the space membership older katos kept on the user (`_spaces`, from
+    // `kato add-user --space`) becomes space_developer roles, which /v3/roles lists.
+    if (store.setting("schema_version").value_or("1") == "1") {
+      for (auto u : store.list("user")) {
+        if (!u.contains("_spaces")) continue;
+        for (const auto& space : u["_spaces"])
+          store.put("role", {{"guid", auth::new_guid()}, {"type", "space_developer"}, {"_user", u["guid"]},
+                             {"_space", space}, {"created_at", now}, {"updated_at", now}});
+        u.erase("_spaces");
+        store.put("user", u);
+      }
+      store.set_setting("schema_version", "2");
+    }
     bool have_domain = false;
     for (const auto& d : store.list("domain")) have_domain |= d["name"] == config.domain;
     if (!have_domain)

@@ -31,6 +31,7 @@ struct Controller::Impl {
   http::Response handle(http::Request& req);
   // The one place authorization happens: the token, the caller's roles, the target's place.
   void authorize(const Route& r, Call& c);
+  bool sees_user(const Caller& who, const std::string& user_guid);
 
   // root.cpp: /, /v3, /v3/info, /oauth/token, /login, log-cache
   void add_root_routes();
@@ -42,6 +43,8 @@ struct Controller::Impl {
   void add_route_routes();
   // jobs.cpp
   void add_job_routes();
+  // users.cpp: users and roles
+  void add_user_routes();
   // packages.cpp: packages, upload, resource matches, builds
   void add_package_routes();
   // services.cpp: offerings, plans, service instances, credential bindings
