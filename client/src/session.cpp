@@ -100,6 +100,18 @@ void Session::refresh() {
   });
 }
 
+void Session::revoke_refresh() {
+  auto files = config_.read();
+  std::string rt = files.adjuncts.contains(target_) ? files.adjuncts[target_].value("refresh", "") : "";
+  if (rt.empty()) return;
+  try {
+    const json& links = root()["links"];
+    std::string login = links.contains("login") && links["login"].is_object() ? links["login"].value("href", target_) : target_;
+    http_->request("DELETE", login + "/oauth/token/revoke/" + url_escape(rt), "", {"Accept: application/json"});
+  } catch (const std::exception&) {
+  }
+}
+
 json Session::list_all(std::string path) {
   json out = json::array();
   for (;;) {

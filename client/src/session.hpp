@@ -40,6 +40,9 @@ class Session {
   // An authenticated multipart POST (package upload); file parts are streamed from disk, so the
   // replay after a 401 re-reads them.
   nlohmann::json post_form(const std::string& path, const std::vector<FormPart>& parts, const Progress& progress = {});
+  // Revokes the target's refresh token at its token endpoint (logout), best effort: an
+  // unreachable target is not an error, the token is forgotten locally all the same.
+  void revoke_refresh();
   // Every resource of a paginated list, following pagination.next.
   nlohmann::json list_all(std::string path);
   // Throws "Login Required" when there is no token for the target.

@@ -133,8 +133,13 @@ run 1 "failed to start: every instance crashed" "a crashing app fails to start" 
 grep -q "APP/PROC/WEB/0 boom-before-dying" "$work/out" && grep -q "exited with status 3" "$work/out" && ok ||
   { cat "$work/out"; bad "the failure shows the app's last log lines"; }
 
+t1_refresh=$(jq -r --arg t "$t1" '.[$t].refresh' "$STACKATO_HOME/token2")
 run 0 "" "logout" -- "$stackato" logout
 run 1 "Login Required" "logged out" -- "$stackato" orgs
+# A copy of the refresh token taken before the logout gets nothing any more: it was revoked.
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/k1/tls/ca.pem" -H 'Authorization: Basic Y2Y6' -d grant_type=refresh_token \
+  --data-urlencode "refresh_token=$t1_refresh" "$t1/oauth/token")
+[ -n "$t1_refresh" ] && [ "$t1_refresh" != null ] && [ "$code" = 401 ] && ok || { rc=-; bad "the refresh token still works after logout: $code"; }
 run 0 "dev" "the other target is still logged in" -- "$stackato" --target "$t2" spaces
 run 0 "" "logout --all" -- "$stackato" logout --all
 run 1 "Login Required" "logged out everywhere" -- "$stackato" --target "$t2" orgs

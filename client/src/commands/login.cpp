@@ -77,6 +77,7 @@ void add_login(CLI::App& app, Globals& globals) {
   out->add_flag("--all", *all, "Forget every target's login");
   out->callback([all, &globals] {
     Session s(globals);
+    s.revoke_refresh();  // a copy of the refresh token taken before must not outlive the logout
     s.config().update([&](ConfigFiles& f) {
       for (auto& [url, adj] : f.adjuncts.items())
         if (*all || url == s.target()) adj.erase("refresh");

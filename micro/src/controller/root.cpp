@@ -65,6 +65,14 @@ void Controller::Impl::add_root_routes() {
                                       {"prompts", {{"username", {"text", "Email"}}, {"password", {"password", "Password"}}}}});
   });
 
+  // UAA's revocation by token id; kato's refresh tokens are opaque and are their own id. Holding
+  // the token is the proof (as RFC 7009 has it for public clients): the client's logout sends
+  // it, so that a copy taken before cannot get new access tokens afterwards.
+  add("DELETE", "/oauth/token/revoke/:token", anyone, [this](Call& c) {
+    if (!store.remove("refresh_token", auth::sha256_hex(c.param(0))))
+      return oauth_error(404, "invalid_token", "Unknown token");
+    return http::Response::json(200, json::object());
+  });
   add("POST", "/oauth/token", anyone, [this](Call& c) {
     const std::string* type = c.req.header("content-type");
     if (!type || type->find("application/x-www-form-urlencoded") == std::string::npos)
