@@ -149,33 +149,27 @@ int add_user(const fs::path& data, const std::string& name, const std::vector<st
     return 2;
   }
   store::Store store(data / "kato.db");
-  nlohmann::json members = nlohmann::json::array();
-  for (const auto& wanted : spaces) {
-    std::string guid;
-    for (const auto& sp : store.list("space"))
-      if (sp["name"] == wanted) guid = sp["guid"];
-    if (guid.empty()) {
-      std::cerr << "kato: no space named '" << wanted << "'\n";
-      return 1;
+  // Space names to guids; an unknown name is the error (no user is made).
+  auto guids_of = [&](const std::vector<std::string>& names, std::vector<std::string>& out) {
+    for (const auto& wanted : names) {
+      std::string guid;
+      for (const auto& sp : store.list("space"))
+        if (sp["name"] == wanted) guid = sp["guid"];
+      if (guid.empty()) {
+        std::cerr << "kato: no space named '" << wanted << "'\n";
+        return false;
+      }
+      out.push_back(guid);
     }
-    members.push_back(guid);
-  }
+    return true;
+  };
+  std::vector<std::string> members, audited;
+  if (!guids_of(spaces, members) || !guids_of(auditor_of, audited)) return 1;
   for (const auto& u : store.list("user"))
     if (u["name"] == name) {
       std::cerr << "kato: a user named '" << name << "' exists\n";
       return 1;
     }
-  std::vector<std::string> audited;
-  for (const auto& wanted : auditor_of) {
-    std::string guid;
-    for (const auto& sp : store.list("space"))
-      if (sp["name"] == wanted) guid = sp["guid"];
-    if (guid.empty()) {
-      std::cerr << "kato: no space named '" << wanted << "'\n";
-      return 1;
-    }
-    audited.push_back(guid);
-  }
   std::string user_guid = auth::new_guid(), now = controller::now_iso();
   store.transaction([&] {
     // --space: space_developer roles; --auditor: space_auditor roles.
