@@ -12,7 +12,7 @@ work=$(mktemp -d)
 data=$work/data
 fails=0
 pass=0
-trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap 'for d in "$data" "$work/second" "$work/fourth"; do "$kato" --data "$d" stop >/dev/null 2>&1; done; rm -rf "$work"' EXIT
 source "$here/lib.sh"
 kato_up
 admin_token=$token
@@ -187,6 +187,9 @@ printf 'from-a-file\n' > "$work/pw"
 "$kato" --data "$work/second" start --port 0 --admin-password-file "$work/pw" >/dev/null && ok || bad "start --admin-password-file"
 [ "$(cat "$work/second/admin-password")" = from-a-file ] && ok || bad "the password came from the file"
 "$kato" --data "$work/second" stop >/dev/null
+printf 'from-stdin-pw\n' | "$kato" --data "$work/fourth" start --port 0 --admin-password-file - >/dev/null && ok || bad "start --admin-password-file -"
+[ "$(cat "$work/fourth/admin-password")" = from-stdin-pw ] && ok || bad "the password came from stdin"
+"$kato" --data "$work/fourth" stop >/dev/null
 "$kato" --data "$work/third" start --port 0 --admin-password-file "$work/nosuch" >/dev/null 2>"$work/err"
 [ $? = 2 ] && grep -q "cannot read a password from" "$work/err" && ok || bad "an unreadable password file: exit 2, one line"
 "$kato" --data "$work/third" start --admin-password x >/dev/null 2>&1
