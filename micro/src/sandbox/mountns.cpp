@@ -79,9 +79,13 @@ bool apply_exposure(const Exposure& e) {
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
   // Opened in the new namespace (a bind from another namespace's mount is refused) and
   // before the covers hide them.
-  constexpr std::size_t kMax = 64;
+  constexpr std::size_t kMax = 64;  // binds of one sandbox: its directories and the app's volumes
+  if (e.shown.size() > kMax) {
+    errno = E2BIG;
+    return false;
+  }
   int fds[kMax];
-  std::size_t n = std::min(e.shown.size(), kMax);
+  std::size_t n = e.shown.size();
   for (std::size_t i = 0; i < n; ++i) {
     fds[i] = ::open(e.shown[i].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fds[i] < 0) return false;

@@ -89,7 +89,7 @@ Sandbox Sandbox::bubblewrap(std::vector<fs::path> hidden, uid_t uid) {
 
 void Sandbox::probe() const {
   if (!enabled_) return;
-  // The probe's own directory is the kind of place apps get: inside the first hidden dir.
+  // The whole path an app's start takes (uid switch, namespaces, the filter), with nothing bound.
   Policy policy;
   policy.workdir = "/";
   Launch l = prepare(policy, "exec true");
