@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   CLI::App app{"kato: a single-node micro cloud that speaks the Cloud Foundry V3 API", "kato"};
   app.set_version_flag("-v,--version", std::string("kato ") + stackato::kVersion);
   app.require_subcommand(1);
+  // Global options anywhere on the line: `kato start --data D` as well as `kato --data D start`.
+  app.fallthrough();
   std::string data = kato::admin::default_data_dir().string();
   app.add_option("--data", data, "Data directory (default: $KATO_DATA or ~/.kato)");
 

@@ -12,7 +12,7 @@ work=$(mktemp -d)
 data=$work/data
 fails=0
 pass=0
-trap 'for d in "$data" "$work/second" "$work/fourth"; do "$kato" --data "$d" stop >/dev/null 2>&1; done; rm -rf "$work"' EXIT
+trap 'for d in "$data" "$work/second" "$work/fourth" "$work/fifth"; do "$kato" --data "$d" stop >/dev/null 2>&1; done; rm -rf "$work"' EXIT
 source "$here/lib.sh"
 kato_up
 admin_token=$token
@@ -192,6 +192,10 @@ printf 'from-stdin-pw\n' | "$kato" --data "$work/fourth" start --port 0 --admin-
 "$kato" --data "$work/fourth" stop >/dev/null
 "$kato" --data "$work/third" start --port 0 --admin-password-file "$work/nosuch" >/dev/null 2>"$work/err"
 [ $? = 2 ] && grep -q "cannot read a password from" "$work/err" && ok || bad "an unreadable password file: exit 2, one line"
+# Global options after the subcommand too (issue 19): kato start --data D.
+"$kato" start --data "$work/fifth" --port 0 >/dev/null && [ -f "$work/fifth/kato.json" ] && ok || bad "kato start --data D"
+"$kato" status --data "$work/fifth" | grep -q "kato running ($work/fifth)" && ok || bad "kato status --data D"
+"$kato" stop --data "$work/fifth" >/dev/null && ok || bad "kato stop --data D"
 "$kato" --data "$work/third" start --admin-password x >/dev/null 2>&1
 [ $? = 2 ] && ok || bad "--admin-password (in argv) is gone"
 
