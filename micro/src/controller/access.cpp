@@ -26,8 +26,6 @@ std::optional<Caller> load_caller(store::Store& store, const std::string& user_g
   c.name = user->value("name", "");
   // The first user (made at kato's first start) has no flag: it is the admin.
   c.admin = user->value("_admin", true);
-  for (const auto& s : user->value("_spaces", json::array()))
-    if (s.is_string()) c.space_roles[s.get<std::string>()].insert("space_developer");
   for (const auto& r : store.list("role")) {
     if (r.value("_user", "") != user_guid) continue;
     std::string type = r.value("type", "");

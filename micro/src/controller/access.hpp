@@ -80,8 +80,9 @@ struct Caller {
   bool develops(const std::string& space) const;
 };
 
-// The caller's roles: the user's `_admin` flag, its role documents, and the legacy `_spaces`
-// membership of `kato add-user --space` (space_developer). nullopt: the user is gone.
+// The caller's roles: the user's `_admin` flag and its role documents (the space membership
+// older katos kept on the user becomes roles at start: Controller::bootstrap). nullopt: the
+// user is gone.
 std::optional<Caller> load_caller(store::Store& store, const std::string& user_guid);
 
 // Where a resource lives: its space (empty for an organization) and organization. nullopt when

@@ -38,7 +38,7 @@ TEST_CASE("access: every endpoint declares who may call it; only discovery and t
                                          "DELETE /oauth/token/revoke/:token", "GET /api/v1/info"});
 }
 
-TEST_CASE("access: roles from the user's flag, role documents and the legacy membership", "[access]") {
+TEST_CASE("access: roles from the user's flag and role documents", "[access]") {
   test::TempDir tmp;
   kato::store::Store store(tmp.path() / "kato.db");
   store.put("organization", {{"guid", "o1"}, {"name", "kato"}});
@@ -47,7 +47,8 @@ TEST_CASE("access: roles from the user's flag, role documents and the legacy mem
   store.put("space", {{"guid", "s2"}, {"name", "prod"}, {"_org", "o1"}});
   store.put("space", {{"guid", "s3"}, {"name", "x"}, {"_org", "o2"}});
   store.put("user", {{"guid", "admin"}, {"name", "admin"}});
-  store.put("user", {{"guid", "dev"}, {"name", "dev"}, {"_admin", false}, {"_spaces", {"s1"}}});
+  store.put("user", {{"guid", "dev"}, {"name", "dev"}, {"_admin", false}});
+  store.put("role", {{"guid", "r0"}, {"type", "space_developer"}, {"_user", "dev"}, {"_space", "s1"}});
   store.put("user", {{"guid", "aud"}, {"name", "aud"}, {"_admin", false}});
   store.put("role", {{"guid", "r1"}, {"type", "space_auditor"}, {"_user", "aud"}, {"_space", "s2"}});
   store.put("role", {{"guid", "r2"}, {"type", "organization_manager"}, {"_user", "aud"}, {"_org", "o2"}});
@@ -78,4 +79,21 @@ TEST_CASE("access: roles from the user's flag, role documents and the legacy mem
   CHECK(place->space == "s2");
   CHECK(place->org == "o1");
   CHECK_FALSE(place_of(store, On::App, "nope"));
+}
+
+TEST_CASE("access: an older data dir's space membership becomes space_developer roles at start", "[access]") {
+  test::TempDir tmp;
+  kato::store::Store store(tmp.path() / "kato.db");
+  Controller::bootstrap(store, Config{}, "admin", "admin-password");
+  std::string space = store.list("space").front()["guid"];
+  store.set_setting("schema_version", "1");  // as an older kato left it
+  store.put("user", {{"guid", "old"}, {"name", "old"}, {"_admin", false}, {"_spaces", {space}}});
+  Controller::bootstrap(store, Config{}, "admin", "admin-password");
+  auto old = load_caller(store, "old");
+  REQUIRE(old);
+  CHECK(old->develops(space));
+  CHECK_FALSE(store.get("user", "old")->contains("_spaces"));
+  CHECK(store.setting("schema_version") == "2");
+  Controller::bootstrap(store, Config{}, "admin", "admin-password");  // idempotent
+  CHECK(store.list("role").size() == 1);
 }
