@@ -18,6 +18,18 @@ bool Caller::develops(const std::string& space) const {
   return it != space_roles.end() && it->second.count("space_developer");
 }
 
+bool Caller::manages_org(const std::string& org) const {
+  if (admin) return true;
+  auto it = org_roles.find(org);
+  return it != org_roles.end() && it->second.count("organization_manager");
+}
+
+bool Caller::manages_space(const std::string& space, const std::string& org) const {
+  if (manages_org(org)) return true;
+  auto it = space_roles.find(space);
+  return it != space_roles.end() && it->second.count("space_manager");
+}
+
 std::optional<Caller> load_caller(store::Store& store, const std::string& user_guid) {
   auto user = store.get("user", user_guid);
   if (!user) return std::nullopt;
@@ -72,9 +84,17 @@ std::optional<Place> place_of(store::Store& store, On on, const std::string& gui
     case On::Droplet: return via("droplet", "_app", On::App);
     case On::ServiceInstance: return via("service_instance", "_space", On::Space);
     case On::Binding: return via("binding", "_app", On::App);
-    // Users and roles are seen through the roles they hold (Visible::TheUser, Visible::Role).
+    // Users are seen through the roles they hold (Visible::TheUser).
     case On::User: return store.get("user", guid) ? std::optional<Place>(Place{}) : std::nullopt;
-    case On::Role: return store.get("role", guid) ? std::optional<Place>(Place{}) : std::nullopt;
+    case On::Role: {
+      auto r = store.get("role", guid);
+      if (!r) return std::nullopt;
+      if (auto space = r->value("_space", std::string()); !space.empty()) {
+        auto in = place_of(store, On::Space, space);
+        return in ? in : std::optional<Place>(Place{});
+      }
+      return Place{"", r->value("_org", "")};
+    }
   }
   return std::nullopt;
 }

@@ -11,9 +11,9 @@
 //   role                   sees                         reads env, credentials   changes
 //   admin                  everything                   yes                      everything
 //   space_developer        its space                    yes                      its space's apps, routes, services
-//   space_manager          its space                    no                       (roles: not yet)
+//   space_manager          its space                    no                       its space's name and roles
 //   space_auditor          its space                    no                       nothing
-//   organization_manager   its org and all its spaces   no                       (spaces, roles: not yet)
+//   organization_manager   its org and all its spaces   no                       its org's name, spaces and roles
 //   organization_user      its org                      no                       nothing
 
 #include <map>
@@ -35,6 +35,9 @@ enum class Need {
   Read,     // see the target
   Secrets,  // read its environment or credentials
   Write,    // change it
+  Manage,   // manage it: a space's manager or its org's manager; an org's manager
+  ManageOrg,  // an org manager of the target's organization (create or delete a space)
+  Self,     // the target user itself (its password), or an admin
   Admin,    // an admin only
 };
 
@@ -45,6 +48,10 @@ struct Access {
   Need need;
   On on = On::Nothing;
   const char* body = nullptr;  // JSON pointer to the target's guid in the body (creates)
+  // A second target when the body does not name the first (a role is given in a space or in
+  // an organization).
+  On alt_on = On::Nothing;
+  const char* alt_body = nullptr;
 };
 
 inline constexpr Access anyone{Need::Public};
@@ -55,6 +62,7 @@ constexpr Access secrets(On on) { return {Need::Secrets, on}; }
 constexpr Access write(On on) { return {Need::Write, on}; }
 // A create: the caller must be able to change the resource named in the body.
 constexpr Access write_in(On on, const char* pointer) { return {Need::Write, on, pointer}; }
+constexpr Access manage(On on) { return {Need::Manage, on}; }
 
 // How a list finds an item's space, for filtering it (paginate).
 enum class Visible {
@@ -78,6 +86,9 @@ struct Caller {
   bool sees_org(const std::string& org) const { return admin || orgs_seen.count(org); }
   bool sees_space(const std::string& space, const std::string& org) const;
   bool develops(const std::string& space) const;
+  bool manages_org(const std::string& org) const;
+  // A space_manager of the space, or an organization_manager of its org.
+  bool manages_space(const std::string& space, const std::string& org) const;
 };
 
 // The caller's roles: the user's `_admin` flag and its role documents (the space membership
@@ -86,7 +97,7 @@ struct Caller {
 std::optional<Caller> load_caller(store::Store& store, const std::string& user_guid);
 
 // Where a resource lives: its space (empty for an organization) and organization. nullopt when
-// it does not exist.
+// it does not exist. A role lives where it is given; a user lives nowhere (Place{}).
 struct Place {
   std::string space, org;
 };

@@ -144,23 +144,7 @@ void Controller::Impl::add_app_routes() {
   add("DELETE", "/v3/apps/:guid", write(On::App), [this](Call& c) {
     c.allow_query({});
     std::string guid = c.param(0);
-    store.transaction([&] {
-      find("app", guid, "App");
-      for (const auto& p : store.list("process"))
-        if (p["_app"] == guid) store.remove("process", p["guid"]);
-      // Destinations of the app go; its routes stay (as on CC).
-      for (auto r : store.list("route")) {
-        auto& d = r["destinations"];
-        auto before = d.size();
-        d.erase(std::remove_if(d.begin(), d.end(), [&](const json& x) { return x["app"]["guid"] == guid; }), d.end());
-        if (d.size() != before) store.put("route", r);
-      }
-      for (const auto& b : store.list("binding"))
-        if (b["_app"] == guid) store.remove("binding", b["guid"]);
-      store.remove("app", guid);
-    });
-    reconcile(guid);  // the app is gone: its instances stop
-    store.drop_logs(guid);
+    delete_app(guid);
     return done_job(c, "app.delete", guid);
   });
 

@@ -17,6 +17,7 @@ Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
   add_package_routes();
   add_service_routes();
   add_user_routes();
+  add_space_routes();
   register_offerings();
 }
 
@@ -48,6 +49,27 @@ bool Controller::Impl::sees_user(const Caller& who, const std::string& user_guid
     if (who.sees_org(org)) return true;
   return false;
 }
+
+namespace {
+
+// What a visible target's place lets the caller do (access.hpp has the table).
+bool allowed(const Caller& who, Need need, const Place& place, const std::string& target) {
+  bool in_space = !place.space.empty();
+  switch (need) {
+    case Need::Public:
+    case Need::Signed:
+    case Need::Read: return true;
+    case Need::Secrets:
+    case Need::Write: return in_space && who.develops(place.space);
+    case Need::Manage: return in_space ? who.manages_space(place.space, place.org) : who.manages_org(place.org);
+    case Need::ManageOrg: return who.manages_org(place.org);
+    case Need::Self: return who.admin || who.guid == target;
+    case Need::Admin: return who.admin;
+  }
+  return false;
+}
+
+}  // namespace
 
 void Controller::Impl::authorize(const Route& r, Call& c) {
   const Access& a = r.access;
@@ -86,33 +108,36 @@ void Controller::Impl::authorize(const Route& r, Call& c) {
     throw ApiError(403, 10003, "CF-NotAuthorized", "You are not authorized to perform the requested action");
   if (a.on == On::Nothing || who.admin) return;
   // The target: the first path parameter, or the guid the body names (a create).
+  On on = a.on;
   std::string guid;
   if (a.body) {
     json body = json::parse(c.req.body, nullptr, false);
-    const json* g = body.is_object() ? &body : nullptr;
-    if (g) {
-      json::json_pointer ptr(a.body);
-      g = body.contains(ptr) ? &body[ptr] : nullptr;
-    }
-    if (!g || !g->is_string()) return;  // the handler answers the malformed body
+    auto at = [&](const char* pointer) -> const json* {
+      if (!pointer || !body.is_object()) return nullptr;
+      json::json_pointer ptr(pointer);
+      return body.contains(ptr) && body[ptr].is_string() ? &body[ptr] : nullptr;
+    };
+    const json* g = at(a.body);
+    if (!g && (g = at(a.alt_body))) on = a.alt_on;
+    if (!g) return;  // the handler answers the malformed body
     guid = *g;
   } else if (!c.params.empty()) {
     guid = c.params.front();
   }
-  auto place = place_of(store, a.on, guid);
+  auto place = place_of(store, on, guid);
   if (!place) return;  // the handler answers that it does not exist
-  bool sees = a.on == On::User   ? c.sees(Visible::TheUser, json{{"guid", guid}})
-              : a.on == On::Role ? c.sees(Visible::Role, *store.get("role", guid))
-              : a.on == On::Org  ? who.sees_org(place->org)
-                                 : who.sees_space(place->space, place->org);
+  bool sees = on == On::User   ? c.sees(Visible::TheUser, json{{"guid", guid}})
+              : on == On::Role ? c.sees(Visible::Role, *store.get("role", guid))
+              : on == On::Org  ? who.sees_org(place->org)
+                               : who.sees_space(place->space, place->org);
   if (!sees) {
     if (a.body)
-      throw unprocessable("Invalid " + kind_name(a.on) + ". Ensure that the " + kind_name(a.on) +
+      throw unprocessable("Invalid " + kind_name(on) + ". Ensure that the " + kind_name(on) +
                           " exists and you have access to it.");
-    throw not_found(kind_name(a.on));
+    throw not_found(kind_name(on));
   }
-  bool allowed = a.need == Need::Read || (a.on != On::Org && !place->space.empty() && who.develops(place->space));
-  if (!allowed) throw ApiError(403, 10003, "CF-NotAuthorized", "You are not authorized to perform the requested action");
+  if (!allowed(who, a.need, *place, guid))
+    throw ApiError(403, 10003, "CF-NotAuthorized", "You are not authorized to perform the requested action");
 }
 
 http::Response Controller::Impl::handle(http::Request& req) {
@@ -169,7 +194,7 @@ Controller::~Controller() = default;
 http::Response Controller::handle(http::Request& request) { return impl_->handle(request); }
 
 std::vector<Controller::Endpoint> Controller::endpoints() const {
-  static const char* needs[] = {"public", "signed in", "read", "secrets", "write", "admin"};
+  static const char* needs[] = {"public", "signed in", "read", "secrets", "write", "manage", "manage org", "self", "admin"};
   std::vector<Endpoint> out;
   for (const auto& r : impl_->routes)
     out.push_back({r.method, r.path, needs[static_cast<int>(r.access.need)],

@@ -10,6 +10,11 @@
 
 namespace kato::controller {
 
+// Presenters shared between files: the CAPI shape of a stored document.
+json present_org(const Call& c, const json& org);      // orgs.cpp
+json present_space(const Call& c, const json& space);  // orgs.cpp
+json present_user(const Call& c, const json& user);    // users.cpp
+
 struct Controller::Impl {
   store::Store& store;
   auth::Tokens& tokens;
@@ -43,8 +48,12 @@ struct Controller::Impl {
   void add_route_routes();
   // jobs.cpp
   void add_job_routes();
-  // users.cpp: users and roles
+  // users.cpp: users, roles, UAA's password change
   void add_user_routes();
+  // spaces.cpp: creating, renaming and deleting organizations and spaces; their users
+  void add_space_routes();
+  void delete_app(const std::string& guid);
+  http::Response delete_space(Call& c, const std::string& space_guid);
   // packages.cpp: packages, upload, resource matches, builds
   void add_package_routes();
   // services.cpp: offerings, plans, service instances, credential bindings

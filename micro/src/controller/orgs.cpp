@@ -4,8 +4,6 @@
 
 namespace kato::controller {
 
-namespace {
-
 json present_org(const Call& c, const json& o) {
   json out = public_view(o);
   std::string self = c.api + "/v3/organizations/" + o["guid"].get<std::string>();
@@ -21,6 +19,8 @@ json present_space(const Call& c, const json& s) {
                   {"organization", link(c.api + "/v3/organizations/" + s["_org"].get<std::string>())}};
   return out;
 }
+
+namespace {
 
 json present_domain(const Call& c, const json& d) {
   json out = public_view(d);
@@ -136,8 +136,8 @@ void Controller::Impl::add_org_routes() {
     }
     return res;
   });
-  // Creating a space: admins (organization managers, with roles management, later).
-  add("POST", "/v3/spaces", write_in(On::Org, "/relationships/organization/data/guid"), [this](Call& c) {
+  // Creating a space: admins and the organization's managers.
+  add("POST", "/v3/spaces", {Need::ManageOrg, On::Org, "/relationships/organization/data/guid"}, [this](Call& c) {
     json body = c.body({"name", "relationships", "metadata"});
     if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
       throw unprocessable("Name must be a non-empty string");

@@ -11,12 +11,16 @@ const std::set<std::string> kSpaceRoles = {"space_developer", "space_manager", "
 const std::set<std::string> kOrgRoles = {"organization_user", "organization_manager", "organization_auditor",
                                          "organization_billing_manager"};
 
+}  // namespace
+
 json present_user(const Call& c, const json& u) {
   std::string name = u.value("name", "");
   return {{"guid", u["guid"]}, {"username", name}, {"presentation_name", name}, {"origin", "uaa"},
           {"created_at", u.value("created_at", "")}, {"updated_at", u.value("updated_at", u.value("created_at", ""))},
           {"metadata", metadata()}, {"links", {{"self", link(c.api + "/v3/users/" + u["guid"].get<std::string>())}}}};
 }
+
+namespace {
 
 json present_role(const Call& c, const json& r) {
   json out = public_view(r);
@@ -101,15 +105,24 @@ void Controller::Impl::add_user_routes() {
     c.allow_query({});
     return http::Response::json(200, present_role(c, find("role", c.param(0), "Role")));
   });
-  // Giving roles: admins (organization and space managers, as on CF, later).
-  add("POST", "/v3/roles", admin_only, [this](Call& c) {
+  // Giving roles: admins, an organization's managers (in it and its spaces), a space's managers
+  // (in it), as on CF. Unlike CAPI, which refuses a space role to a user with no role in the
+  // space's organization, kato gives that user organization_user too: one step, not two.
+  constexpr Access role_place{Need::Manage, On::Space, "/relationships/space/data/guid", On::Org,
+                              "/relationships/organization/data/guid"};
+  add("POST", "/v3/roles", role_place, [this](Call& c) {
     json body = c.body({"type", "relationships", "metadata"});
     std::string type = body.value("type", "");
     bool space_role = kSpaceRoles.count(type), org_role = kOrgRoles.count(type);
     if (!space_role && !org_role) throw unprocessable("Type must be one of the space or organization role types");
     const json* user_guid = at(body, "/relationships/user/data/guid");
     const json* username = at(body, "/relationships/user/data/username");
-    const json* target = at(body, space_role ? "/relationships/space/data/guid" : "/relationships/organization/data/guid");
+    const json* space = at(body, "/relationships/space/data/guid");
+    const json* org = at(body, "/relationships/organization/data/guid");
+    // Authorization looked at the space first: a body naming both must not pass on one and
+    // act on the other.
+    if (space && org) throw unprocessable("A role belongs to a space or to an organization, not both");
+    const json* target = space_role ? space : org;
     if (!target) throw unprocessable(std::string(space_role ? "Space" : "Organization") + " must be a to-one relationship");
     json role;
     store.transaction([&] {
@@ -128,16 +141,65 @@ void Controller::Impl::add_user_routes() {
                               (space_role ? "space '" : "organization '") + (*place)["name"].get<std::string>() + "'.",
                               10008, "CF-UnprocessableEntity");
       std::string now = now_iso();
+      if (space_role) {
+        std::string in_org = (*place).value("_org", "");
+        bool has_org_role = false;
+        for (const auto& r : store.list("role"))
+          has_org_role |= r.value("_user", "") == (*user)["guid"] && r.value("_org", "") == in_org;
+        if (!has_org_role)
+          store.put("role", {{"guid", auth::new_guid()}, {"type", "organization_user"}, {"created_at", now},
+                             {"updated_at", now}, {"_user", (*user)["guid"]}, {"_org", in_org}});
+      }
       role = {{"guid", auth::new_guid()}, {"type", type}, {"created_at", now}, {"updated_at", now},
               {"_user", (*user)["guid"]}, {field, *target}};
       store.put("role", role);
     });
     return http::Response::json(201, present_role(c, role));
   });
-  add("DELETE", "/v3/roles/:guid", {Need::Admin, On::Role}, [this](Call& c) {
+  add("DELETE", "/v3/roles/:guid", manage(On::Role), [this](Call& c) {
     c.allow_query({});
-    if (!store.remove("role", c.param(0))) throw not_found("Role");
+    store.transaction([&] {
+      json role = find("role", c.param(0), "Role");
+      // As CAPI: a user keeps its organization role while it holds roles in the org's spaces.
+      if (role.value("type", "") == "organization_user") {
+        std::string org = role.value("_org", ""), user = role.value("_user", "");
+        for (const auto& r : store.list("role")) {
+          if (r.value("_user", "") != user || r.value("_space", "").empty()) continue;
+          auto space = store.get("space", r["_space"]);
+          if (space && space->value("_org", "") == org)
+            throw unprocessable("Cannot delete organization_user role while user has roles in spaces of the organization.");
+        }
+      }
+      store.remove("role", role["guid"]);
+    });
     return done_job(c, "role.delete", c.param(0));
+  });
+
+  // UAA's password change (what the original client's `passwd` calls): users change their own,
+  // proving the old one; an admin may set anyone's. The user's refresh tokens are revoked, so
+  // that a session opened with the old password does not outlive it.
+  add("PUT", "/Users/:guid/password", {Need::Self, On::User}, [this](Call& c) {
+    json body = json::parse(c.req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("password") || !body["password"].is_string())
+      return http::Response::json(400, {{"error", "invalid_password"}, {"message", "The password is required"}});
+    std::string password = body["password"];
+    if (password.size() < 8)
+      return http::Response::json(422, {{"error", "invalid_password"}, {"message", "Password must be at least 8 characters"}});
+    json user = find("user", c.param(0), "User");
+    if (c.caller->guid == user["guid"]) {
+      std::string old = body.value("oldPassword", "");
+      if (!auth::check_password(old, user["_password"]))
+        return http::Response::json(401, {{"error", "unauthorized"}, {"message", "Old password is incorrect"}});
+    }
+    store.transaction([&] {
+      json fresh = find("user", c.param(0), "User");
+      fresh["_password"] = auth::hash_password(password);
+      fresh["updated_at"] = now_iso();
+      store.put("user", fresh);
+      for (const auto& t : store.list("refresh_token"))
+        if (t.value("_user", "") == fresh["guid"]) store.remove("refresh_token", t["guid"]);
+    });
+    return http::Response::json(200, {{"status", "ok"}, {"message", "password updated"}});
   });
 }
 
