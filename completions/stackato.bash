@@ -11,7 +11,7 @@ _stackato() {
   local globals='--help -h --version -v --target --non-interactive --no-prompt -n --color --cafile --skip-ssl-validation --trace --timeout'
   if [[ -z $cmd ]]; then
     if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$globals" -- "$cur"))
-    else COMPREPLY=($(compgen -W 'help manifest target targets login logout orgs spaces switch-org switch-space apps map unmap delete start stop restart push rollback info app scale env set-env unset-env logs stats instances routes domains curl marketplace services service create-service create-user-provided-service bind-service unbind-service delete-service rename-service tunnel run dbshell dbexport completion' -- "$cur")); fi
+    else COMPREPLY=($(compgen -W 'help manifest target targets login logout orgs spaces switch-org switch-space create-org rename-org delete-org create-space rename-space delete-space users org-users space-users create-user delete-user passwd set-org-role set-space-role unset-org-role unset-space-role apps map unmap delete start stop restart push rollback info app scale env set-env unset-env logs stats instances routes domains curl marketplace services service create-service create-user-provided-service bind-service unbind-service delete-service rename-service tunnel run dbshell dbexport completion' -- "$cur")); fi
     return
   fi
   local opts= kind=
@@ -26,6 +26,22 @@ _stackato() {
     spaces) opts='--help -h --json' ;;
     switch-org) opts='--help -h' ;;
     switch-space) opts='--help -h' ;;
+    create-org) opts='--help -h' ;;
+    rename-org) opts='--help -h' ;;
+    delete-org) opts='--help -h --force -f' ;;
+    create-space) opts='--help -h --organization -o' ;;
+    rename-space) opts='--help -h' ;;
+    delete-space) opts='--help -h --organization -o --force -f --recursive -r' ;;
+    users) opts='--help -h --json' ;;
+    org-users) opts='--help -h --json' ;;
+    space-users) opts='--help -h --json' ;;
+    create-user) opts='--help -h --password-stdin' ;;
+    delete-user) opts='--help -h --force -f' ;;
+    passwd) opts='--help -h --password-stdin' ;;
+    set-org-role) opts='--help -h' ;;
+    set-space-role) opts='--help -h' ;;
+    unset-org-role) opts='--help -h' ;;
+    unset-space-role) opts='--help -h' ;;
     apps) opts='--help -h --json' ;;
     map) opts='--help -h'; kind=app ;;
     unmap) opts='--help -h'; kind=app ;;

@@ -23,13 +23,29 @@ complete -c stackato -n '__fish_use_subcommand' -a orgs -d 'List the organizatio
 complete -c stackato -n '__fish_use_subcommand' -a spaces -d 'List the spaces of the current organization'
 complete -c stackato -n '__fish_use_subcommand' -a switch-org -d 'Make ORG (and a space in it) current for the target'
 complete -c stackato -n '__fish_use_subcommand' -a switch-space -d 'Make SPACE of the current organization current'
+complete -c stackato -n '__fish_use_subcommand' -a create-org -d 'Create an organization (an admin'\''s command)'
+complete -c stackato -n '__fish_use_subcommand' -a rename-org -d 'Rename an organization (its managers may)'
+complete -c stackato -n '__fish_use_subcommand' -a delete-org -d 'Delete an organization with its spaces, apps and services (an admin'\''s command)'
+complete -c stackato -n '__fish_use_subcommand' -a create-space -d 'Create a space in the current organization (or -o ORG)'
+complete -c stackato -n '__fish_use_subcommand' -a rename-space -d 'Rename a space of the current organization'
+complete -c stackato -n '__fish_use_subcommand' -a delete-space -d 'Delete a space of the current organization (or -o ORG); with apps or services in it, --recursive'
+complete -c stackato -n '__fish_use_subcommand' -a users -d 'List the users you can see, with their roles'
+complete -c stackato -n '__fish_use_subcommand' -a org-users -d 'List the users of ORG (default: the current one) by role'
+complete -c stackato -n '__fish_use_subcommand' -a space-users -d 'List the users of a space by role: [ORG SPACE], [SPACE] of the current org, or the current space'
+complete -c stackato -n '__fish_use_subcommand' -a create-user -d 'Create a user (an admin'\''s command); the password is asked for'
+complete -c stackato -n '__fish_use_subcommand' -a delete-user -d 'Delete a user and its roles (an admin'\''s command)'
+complete -c stackato -n '__fish_use_subcommand' -a passwd -d 'Change your password (then log in again with it)'
+complete -c stackato -n '__fish_use_subcommand' -a set-org-role -d 'Give USER a role in ORG'
+complete -c stackato -n '__fish_use_subcommand' -a set-space-role -d 'Give USER a role in SPACE of ORG'
+complete -c stackato -n '__fish_use_subcommand' -a unset-org-role -d 'Take a role in ORG from USER'
+complete -c stackato -n '__fish_use_subcommand' -a unset-space-role -d 'Take a role in SPACE of ORG from USER'
 complete -c stackato -n '__fish_use_subcommand' -a apps -d 'List the applications of the current space'
 complete -c stackato -n '__fish_use_subcommand' -a map -d 'Map a URL to an application (no restart)'
 complete -c stackato -n '__fish_use_subcommand' -a unmap -d 'Unmap a URL from an application (the route stays)'
 complete -c stackato -n '__fish_use_subcommand' -a delete -d 'Delete applications (with --routes, their routes no other app uses)'
 complete -c stackato -n '__fish_use_subcommand' -a start -d 'Start an application and wait until it runs'
 complete -c stackato -n '__fish_use_subcommand' -a stop -d 'Stop an application'
-complete -c stackato -n '__fish_use_subcommand' -a restart -d 'Sestart an application and wait until it runs'
+complete -c stackato -n '__fish_use_subcommand' -a restart -d 'Restart an application and wait until it runs'
 complete -c stackato -n '__fish_use_subcommand' -a push -d 'Create or update applications from the manifest, upload, stage and start them'
 complete -c stackato -n '__fish_use_subcommand' -a rollback -d 'Move APP'\''s routes back to APP-previous (kept by push --zero-downtime --keep-previous)'
 complete -c stackato -n '__fish_use_subcommand' -a info -d 'Show the target, its API version and who is logged in'
@@ -97,6 +113,55 @@ complete -c stackato -n '__fish_seen_subcommand_from switch-org' -l help
 complete -c stackato -n '__fish_seen_subcommand_from switch-org' -s h
 complete -c stackato -n '__fish_seen_subcommand_from switch-space' -l help
 complete -c stackato -n '__fish_seen_subcommand_from switch-space' -s h
+complete -c stackato -n '__fish_seen_subcommand_from create-org' -l help
+complete -c stackato -n '__fish_seen_subcommand_from create-org' -s h
+complete -c stackato -n '__fish_seen_subcommand_from rename-org' -l help
+complete -c stackato -n '__fish_seen_subcommand_from rename-org' -s h
+complete -c stackato -n '__fish_seen_subcommand_from delete-org' -l help
+complete -c stackato -n '__fish_seen_subcommand_from delete-org' -s h
+complete -c stackato -n '__fish_seen_subcommand_from delete-org' -l force
+complete -c stackato -n '__fish_seen_subcommand_from delete-org' -s f
+complete -c stackato -n '__fish_seen_subcommand_from create-space' -l help
+complete -c stackato -n '__fish_seen_subcommand_from create-space' -s h
+complete -c stackato -n '__fish_seen_subcommand_from create-space' -l organization
+complete -c stackato -n '__fish_seen_subcommand_from create-space' -s o
+complete -c stackato -n '__fish_seen_subcommand_from rename-space' -l help
+complete -c stackato -n '__fish_seen_subcommand_from rename-space' -s h
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -l help
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -s h
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -l organization
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -s o
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -l force
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -s f
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -l recursive
+complete -c stackato -n '__fish_seen_subcommand_from delete-space' -s r
+complete -c stackato -n '__fish_seen_subcommand_from users' -l help
+complete -c stackato -n '__fish_seen_subcommand_from users' -s h
+complete -c stackato -n '__fish_seen_subcommand_from users' -l json
+complete -c stackato -n '__fish_seen_subcommand_from org-users' -l help
+complete -c stackato -n '__fish_seen_subcommand_from org-users' -s h
+complete -c stackato -n '__fish_seen_subcommand_from org-users' -l json
+complete -c stackato -n '__fish_seen_subcommand_from space-users' -l help
+complete -c stackato -n '__fish_seen_subcommand_from space-users' -s h
+complete -c stackato -n '__fish_seen_subcommand_from space-users' -l json
+complete -c stackato -n '__fish_seen_subcommand_from create-user' -l help
+complete -c stackato -n '__fish_seen_subcommand_from create-user' -s h
+complete -c stackato -n '__fish_seen_subcommand_from create-user' -l password-stdin
+complete -c stackato -n '__fish_seen_subcommand_from delete-user' -l help
+complete -c stackato -n '__fish_seen_subcommand_from delete-user' -s h
+complete -c stackato -n '__fish_seen_subcommand_from delete-user' -l force
+complete -c stackato -n '__fish_seen_subcommand_from delete-user' -s f
+complete -c stackato -n '__fish_seen_subcommand_from passwd' -l help
+complete -c stackato -n '__fish_seen_subcommand_from passwd' -s h
+complete -c stackato -n '__fish_seen_subcommand_from passwd' -l password-stdin
+complete -c stackato -n '__fish_seen_subcommand_from set-org-role' -l help
+complete -c stackato -n '__fish_seen_subcommand_from set-org-role' -s h
+complete -c stackato -n '__fish_seen_subcommand_from set-space-role' -l help
+complete -c stackato -n '__fish_seen_subcommand_from set-space-role' -s h
+complete -c stackato -n '__fish_seen_subcommand_from unset-org-role' -l help
+complete -c stackato -n '__fish_seen_subcommand_from unset-org-role' -s h
+complete -c stackato -n '__fish_seen_subcommand_from unset-space-role' -l help
+complete -c stackato -n '__fish_seen_subcommand_from unset-space-role' -s h
 complete -c stackato -n '__fish_seen_subcommand_from apps' -l help
 complete -c stackato -n '__fish_seen_subcommand_from apps' -s h
 complete -c stackato -n '__fish_seen_subcommand_from apps' -l json

@@ -88,6 +88,8 @@ int run(int argc, char** argv) {
   add_target(app, globals);
   add_login(app, globals);
   add_orgs(app, globals);
+  add_org_admin(app, globals);
+  add_users(app, globals);
   add_apps(app, globals);
   add_routes(app, globals);
   add_lifecycle(app, globals);

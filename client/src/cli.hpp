@@ -45,6 +45,8 @@ void add_manifest(CLI::App& app, Globals& globals);
 void add_target(CLI::App& app, Globals& globals);
 void add_login(CLI::App& app, Globals& globals);
 void add_orgs(CLI::App& app, Globals& globals);
+void add_org_admin(CLI::App& app, Globals& globals);
+void add_users(CLI::App& app, Globals& globals);
 void add_apps(CLI::App& app, Globals& globals);
 void add_routes(CLI::App& app, Globals& globals);
 void add_lifecycle(CLI::App& app, Globals& globals);

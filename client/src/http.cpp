@@ -37,7 +37,7 @@ std::string redact(const std::string& text) {
   static const std::regex auth("(Authorization:\\s*)(\\S+)(\\s+)?\\S*", std::regex::icase);
   static const std::regex tunnel_auth("(X-Tunnel-Auth:\\s*)\\S+", std::regex::icase);
   static const std::regex json_secret(
-      "(\"(?:access_token|refresh_token|id_token|password|secret|credentials|token|TUNNEL_AUTH)\"\\s*:\\s*)(\"(?:[^\"\\\\]|\\\\.)*\"|\\{[^}]*\\})",
+      "(\"(?:access_token|refresh_token|id_token|password|oldPassword|newPassword|secret|credentials|token|TUNNEL_AUTH)\"\\s*:\\s*)(\"(?:[^\"\\\\]|\\\\.)*\"|\\{[^}]*\\})",
       std::regex::icase);
   static const std::regex form_secret("((?:^|&)(?:password|refresh_token|passcode|access_token)=)[^&\\s]*",
                                       std::regex::icase);

@@ -36,6 +36,58 @@ json app_named(Session& s, const std::string& name) {
   throw ApiError(404, "App '" + name + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
 }
 
+namespace {
+template <class T>
+T named(const std::vector<T>& found, const std::vector<std::string>& all, const std::string& what, const std::string& name,
+        const std::string& where = "") {
+  for (const auto& item : found)
+    if constexpr (requires { item.username; }) {
+      if (item.username == name) return item;
+    } else {
+      if (item.name == name) return item;
+    }
+  std::string hint = closest(name, all);
+  throw ApiError(404, what + " '" + name + "' not found" + where + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+}
+}  // namespace
+
+api::Organization org_named(api::CloudController& cc, const std::string& name) {
+  auto found = cc.organizations(name);
+  if (!found.empty()) return named(found, {}, "organization", name);
+  std::vector<std::string> all;
+  for (const auto& o : cc.organizations()) all.push_back(o.name);
+  return named(found, all, "organization", name);
+}
+
+api::Space space_named(api::CloudController& cc, const api::Organization& org, const std::string& name) {
+  auto found = cc.spaces(org.guid, name);
+  if (!found.empty()) return named(found, {}, "space", name);
+  std::vector<std::string> all;
+  for (const auto& sp : cc.spaces(org.guid)) all.push_back(sp.name);
+  return named(found, all, "space", name, " in organization '" + org.name + "'");
+}
+
+api::User user_named(api::CloudController& cc, const std::string& name) {
+  auto found = cc.users(name);
+  if (!found.empty()) return named(found, {}, "user", name);
+  std::vector<std::string> all;
+  for (const auto& u : cc.users()) all.push_back(u.username);
+  return named(found, all, "user", name);
+}
+
+api::Organization current_org(Session& s, api::CloudController& cc) {
+  json adj = s.config().read().adjuncts.value(s.target(), json::object());
+  std::string guid = adj.value("organization", "");
+  if (guid.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
+  return cc.organization(guid);
+}
+
+bool confirmed(const Globals& globals, const std::string& question) {
+  if (globals.non_interactive || !stdin_is_tty()) return true;
+  std::string answer = ask_line(question + " [y/N] ", false);
+  return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
 json choose_named(Session& s, const std::string& what, const std::string& path, const std::string& wanted, bool interactive) {
   json list = s.list_all(path);
   std::vector<std::string> names;

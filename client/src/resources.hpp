@@ -7,9 +7,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/cloud_controller.hpp"
 #include "session.hpp"
 
 namespace stackato::client {
+
+// By name, exactly; not found says so, with a suggestion (exit 1).
+api::Organization org_named(api::CloudController& cc, const std::string& name);
+api::Space space_named(api::CloudController& cc, const api::Organization& org, const std::string& name);
+api::User user_named(api::CloudController& cc, const std::string& name);
+// The current organization (chosen at login or with switch-org); a UsageError when there is none.
+api::Organization current_org(Session& s, api::CloudController& cc);
+// A yes/no question on a terminal; true without asking when -n or no terminal.
+bool confirmed(const Globals& globals, const std::string& question);
 
 // The current space's guid (chosen at login); a UsageError when there is none.
 std::string space_of(Session& s);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 
 #include "stackato/manifest/manifest.hpp"
 
@@ -27,13 +28,27 @@ long long token_exp(const std::string& bearer) {
   return claims.is_object() && claims["exp"].is_number() ? claims["exp"].get<long long>() : 0;
 }
 
+json token_claims(const std::string& bearer) {
+  auto d1 = bearer.find('.'), d2 = bearer.rfind('.');
+  if (d1 == std::string::npos || d2 == d1) return json::object();
+  auto payload = base64url_decode(bearer.substr(d1 + 1, d2 - d1 - 1));
+  json claims = payload ? json::parse(*payload, nullptr, false) : json();
+  return claims.is_object() ? claims : json::object();
+}
+
 std::string cf_error(const Reply& r) {
   json body = json::parse(r.body, nullptr, false);
+  auto str = [](const json& j, const char* key) -> std::string {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+  };
   if (body.is_object() && body.contains("errors") && body["errors"].is_array() && !body["errors"].empty()) {
     const json& e = body["errors"][0];
-    return e.value("detail", e.value("title", std::string("error")));
+    if (auto d = str(e, "detail"); !d.empty()) return d;
+    if (auto t = str(e, "title"); !t.empty()) return t;
   }
-  if (body.is_object() && body.contains("error_description")) return body["error_description"];
+  // UAA: OAuth's error_description, or SCIM's message (a password change).
+  if (auto d = str(body, "error_description"); !d.empty()) return d;
+  if (auto m = str(body, "message"); !m.empty()) return m;
   return "HTTP " + std::to_string(r.status) + (r.body.empty() ? "" : ": " + r.body.substr(0, 200));
 }
 
@@ -80,6 +95,37 @@ std::string Session::token() {
     t = config_.read().tokens[target_];
   }
   return t;
+}
+
+void Session::log_in(const std::string& user, const std::string& password) {
+  const json& links = root()["links"];
+  std::string login = links.contains("login") && links["login"].is_object() ? links["login"].value("href", target_) : target_;
+  Reply r = http_->request("POST", login + "/oauth/token",
+                           "grant_type=password&username=" + url_escape(user) + "&password=" + url_escape(password),
+                           {"Authorization: Basic Y2Y6", "Accept: application/json",
+                            "Content-Type: application/x-www-form-urlencoded"});
+  json body = json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !body.is_object() || !body.contains("access_token") || !body["access_token"].is_string())
+    throw ApiError(r.status, "login failed: " + (body.is_object() && body.contains("error_description") &&
+                                                         body["error_description"].is_string()
+                                                     ? body["error_description"].get<std::string>()
+                                                     : std::string("bad credentials")));
+  config_.update([&](ConfigFiles& f) {
+    f.tokens[target_] = "bearer " + body["access_token"].get<std::string>();
+    f.adjuncts[target_]["refresh"] = body.contains("refresh_token") && body["refresh_token"].is_string()
+                                         ? body["refresh_token"].get<std::string>() : std::string();
+    f.adjuncts[target_]["user"] = user;
+    // TLS options that worked are kept for the target, as `target` keeps them.
+    if (!globals_.cafile.empty()) f.adjuncts[target_]["cafile"] = std::filesystem::absolute(globals_.cafile).string();
+    if (globals_.skip_ssl_validation) f.adjuncts[target_]["skip-ssl-validation"] = true;
+  });
+}
+
+std::string Session::user_guid() {
+  json claims = token_claims(token());
+  if (!claims.contains("user_id") || !claims["user_id"].is_string())
+    throw ApiError(401, "the token for " + target_ + " names no user: please use 'stackato login'");
+  return claims["user_id"];
 }
 
 void Session::refresh() {

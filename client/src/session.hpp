@@ -47,6 +47,11 @@ class Session {
   nlohmann::json list_all(std::string path);
   // Throws "Login Required" when there is no token for the target.
   std::string token();
+  // The password grant at the target's login server; keeps the tokens (and the TLS options
+  // that worked) for the target. A refused login throws ApiError with the server's reason.
+  void log_in(const std::string& user, const std::string& password);
+  // The logged-in user's guid (the token's user_id claim).
+  std::string user_guid();
 
  private:
   void refresh();

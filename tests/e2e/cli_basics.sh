@@ -26,6 +26,7 @@ export STACKATO_HOME=$work/home
 check "version" 0 '^stackato [0-9]+\.[0-9]+\.[0-9]+$' -- "$bin" --version
 check "help lists commands" 0 'Usage: stackato' -- "$bin" help
 check "help COMMAND" 0 '\-\-manifest' -- "$bin" help manifest
+check "help says what restart does (it said \"Sestart\")" 0 "restart +Restart an application" -- "$bin" help
 check "no command prints help" 0 'Usage' -- "$bin"
 check "global options after the command" 1 "cannot reach https://api.localhost:1/" -- "$bin" info --target https://api.localhost:1 --timeout 5
 check "unknown option after the command, with a suggestion" 2 "unknown option .--nostrt. for .push.; did you mean .--nostart.\?" -- "$bin" push --nostrt

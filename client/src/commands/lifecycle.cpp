@@ -18,8 +18,9 @@ void add_lifecycle(CLI::App& app, Globals& globals) {
   for (const char* verb : {"start", "stop", "restart"}) {
     auto args = std::make_shared<Args>();
     std::string v = verb;
-    auto* cmd = app.add_subcommand(v, v == "stop" ? "Stop an application"
-                                                  : "S" + v.substr(1) + " an application and wait until it runs");
+    auto* cmd = app.add_subcommand(v, v == "stop"    ? "Stop an application"
+                                      : v == "start" ? "Start an application and wait until it runs"
+                                                     : "Restart an application and wait until it runs");
     cmd->add_option("app", args->app, "Application")->required();
     if (v != "stop") cmd->add_option("--wait", args->wait_s, "Seconds to wait for RUNNING (default 120)");
     cmd->callback([args, v, &globals] {

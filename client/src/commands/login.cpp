@@ -36,24 +36,7 @@ void run_login(const LoginOptions& o, Globals& globals) {
     if (!interactive) throw UsageError("no password: use --password-stdin, or log in on a terminal");
     password = ask_line("Password: ", true);
   }
-  const json& links = s.root()["links"];
-  std::string login = links.contains("login") && links["login"].is_object() ? links["login"].value("href", s.target()) : s.target();
-  Reply r = s.http().request("POST", login + "/oauth/token",
-                             "grant_type=password&username=" + url_escape(user) + "&password=" + url_escape(password),
-                             {"Authorization: Basic Y2Y6", "Accept: application/json",
-                              "Content-Type: application/x-www-form-urlencoded"});
-  json body = json::parse(r.body, nullptr, false);
-  if (r.status != 200 || !body.is_object() || !body.contains("access_token"))
-    throw ApiError(r.status, "login failed: " + (body.is_object() ? body.value("error_description", std::string("bad credentials"))
-                                                                  : std::string("bad credentials")));
-  s.config().update([&](ConfigFiles& f) {
-    f.tokens[s.target()] = "bearer " + body["access_token"].get<std::string>();
-    f.adjuncts[s.target()]["refresh"] = body.value("refresh_token", "");
-    f.adjuncts[s.target()]["user"] = user;
-    // TLS options that worked are kept for the target, as `target` keeps them.
-    if (!globals.cafile.empty()) f.adjuncts[s.target()]["cafile"] = std::filesystem::absolute(globals.cafile).string();
-    if (globals.skip_ssl_validation) f.adjuncts[s.target()]["skip-ssl-validation"] = true;
-  });
+  s.log_in(user, password);
   json org = choose_named(s, "organization", "/v3/organizations", o.org, interactive);
   json space = choose_named(s, "space", "/v3/spaces?organization_guids=" + org["guid"].get<std::string>(), o.space, interactive);
   std::cerr << "Successfully logged in as " << user << "\n";

@@ -1,0 +1,67 @@
+#pragma once
+// One typed call per Cloud Controller endpoint (cf CLI's api/cloudcontroller/ccv3), over a
+// Session (target, token, TLS, refresh). Lists follow pagination to the end. Async answers (202)
+// are followed to the job's end, so a call returns when its work is done; a FAILED job throws
+// ApiError with the job's detail.
+//
+// Organizations, spaces, users and roles so far; the rest of the client moves here (issue 16).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/model.hpp"
+#include "session.hpp"
+
+namespace stackato::client::api {
+
+class CloudController {
+ public:
+  explicit CloudController(Session& session) : s_(session) {}
+
+  // GET /v3/organizations[?names=]
+  std::vector<Organization> organizations(const std::string& name = "");
+  Organization organization(const std::string& guid);
+  Organization create_organization(const std::string& name);
+  Organization rename_organization(const std::string& guid, const std::string& name);
+  void delete_organization(const std::string& guid);
+
+  // GET /v3/spaces?organization_guids=[&names=]
+  std::vector<Space> spaces(const std::string& org_guid, const std::string& name = "");
+  Space create_space(const std::string& org_guid, const std::string& name);
+  Space rename_space(const std::string& guid, const std::string& name);
+  void delete_space(const std::string& guid);
+  // How many apps and service instances a space holds (one small request each).
+  long count_apps(const std::string& space_guid);
+  long count_service_instances(const std::string& space_guid);
+
+  // GET /v3/users[?usernames=]
+  std::vector<User> users(const std::string& username = "");
+  User create_user(const std::string& username, const std::string& password);
+  void delete_user(const std::string& guid);
+  std::vector<User> space_users(const std::string& space_guid);
+  std::vector<User> organization_users(const std::string& org_guid);
+
+  struct RoleFilter {
+    std::string user_guid, space_guid, org_guid, type;
+  };
+  std::vector<Role> roles(const RoleFilter& filter);
+  // POST /v3/roles by username, as cf does (the user's guid may not be visible to the caller).
+  Role create_space_role(const std::string& type, const std::string& username, const std::string& space_guid);
+  Role create_org_role(const std::string& type, const std::string& username, const std::string& org_guid);
+  void delete_role(const std::string& guid);
+
+ private:
+  // GET of a list: every page's resources.
+  nlohmann::json list(const std::string& path);
+  // A call whose 202 names a job: wait for it.
+  void follow(const std::string& method, const std::string& path);
+  long total(const std::string& path);
+  Session& s_;
+};
+
+// UAA (the target's `uaa` link; kato is its own): PUT /Users/:guid/password.
+void change_password(Session& session, const std::string& user_guid, const std::string& old_password,
+                     const std::string& new_password);
+
+}  // namespace stackato::client::api
