@@ -18,14 +18,27 @@ run() {
 has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
 hasnt() { if grep -qE -- "$1" "$work/out"; then rc=-; bad "$2"; else ok; fi; }
 
-# kato_login: a kato in $work/k (password $KATO_ADMIN_PASSWORD), targeted with its CA and logged
-# into as admin in $STACKATO_HOME; sets $port and $ca.
+# kato_login: a kato in $work/k (admin password $KATO_ADMIN_PASSWORD), targeted with its CA and
+# logged into in $STACKATO_HOME as a space developer of `dev` (issue 15: the seed's flows work
+# for a developer, not only for the admin); E2E_AS=admin logs in as the admin. Sets $port, $ca.
 kato_login() {
   "$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
   port=$(jq -r .port "$work/k/kato.json")
   ca=$work/k/tls/ca.pem
   "$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1 || exit 1
-  printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+  kato_login_as "${E2E_AS:-developer}"
+}
+# kato_login_as admin|developer: logs the client in as that user (made the first time).
+kato_login_as() {
+  if [ "$1" = admin ]; then
+    printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null 2>&1 || exit 1
+    return
+  fi
+  if [ ! -f "$work/.e2e-developer" ]; then
+    printf 'developer-e2e-pw\n' | "$kato" --data "$work/k" add-user developer --space dev >/dev/null || exit 1
+    touch "$work/.e2e-developer"
+  fi
+  printf 'developer-e2e-pw\n' | "$stackato" login developer --password-stdin >/dev/null 2>&1 || exit 1
 }
 
 # After failures: what a sanitizer said in the katos' logs (a kato that died says why there).

@@ -28,7 +28,7 @@ t=https://api.localhost:$port
 export STACKATO_HOME=$work/home TMPDIR=$work/tmp
 mkdir -p "$TMPDIR"
 "$stackato" --cafile "$ca" target "$t" >/dev/null || exit 1
-printf '%s\n' "$KATO_ADMIN_PASSWORD" | "$stackato" login admin --password-stdin >/dev/null || exit 1
+kato_login_as developer  # the seed's flows as a space developer (issue 15)
 
 # --- create, then update with changes applied and reported
 cp -r "$here/../../examples/hello" "$work/hello"

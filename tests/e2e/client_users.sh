@@ -14,7 +14,7 @@ source "$here/client_lib.sh"
 
 export KATO_ADMIN_PASSWORD=users-admin-pw
 export STACKATO_HOME=$work/admin
-kato_login
+E2E_AS=admin kato_login
 target=https://api.localhost:$port
 as_dev() { STACKATO_HOME=$work/dev "$stackato" "$@"; }
 # pipe INPUT EXPECTED-RC PATTERN DESCRIPTION -- command...: with INPUT on standard input
