@@ -32,6 +32,8 @@ packages=(
   # services and their clients (kato brokers, end-to-end tests)
   postgresql postgresql-client mariadb-server mariadb-client redis-server redis-tools
   libdbi-perl libdbd-mysql-perl libjson-perl e2fsprogs
+  # the state database's own shell (operators; the schema test)
+  sqlite3
   # shells for completion tests, tools for tests and benchmarks
   python3 zip bash zsh fish curl jq unzip openssh-server openssh-client wrk hyperfine procps
 )

@@ -167,9 +167,12 @@ as "$carol" GET "/v3/apps/$otherapp/env"; want 403 "carol, an auditor, reads env
 as "$mallory" GET /v3/roles
 [ "$(j '[.resources[] | select(.relationships.space.data) | .relationships.space.data.guid] | unique | join(",")')" = "$other" ] && ok || bad "mallory lists only the space roles of her space"
 as "$mallory" GET /v3/users
-[ "$(j '[.resources[].username] | sort | join(",")')" = "aud,carol,mallory" ] && ok || bad "mallory lists the users of her space: $(j '[.resources[].username]')"
+# The users of her org (every space role brings organization_user), not the admin, who holds none.
+[ "$(j '[.resources[].username] | sort | join(",")')" = "aud,carol,dev,mallory" ] && ok || bad "mallory lists the users of her org: $(j '[.resources[].username]')"
 dev_guid=$(printf '%s' "$dev" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r .user_id)
-as "$mallory" GET "/v3/users/$dev_guid"; want 404 "mallory reads a user she shares nothing with"
+req POST /v3/users '{"username":"loner","password":"loner-password"}'
+loner_guid=$(j .guid)
+as "$mallory" GET "/v3/users/$loner_guid"; want 404 "mallory reads a user she shares nothing with"
 req DELETE "/v3/roles/$carol_role"; want 202 "an admin takes the role back"
 as "$carol" GET "/v3/apps/$otherapp"; want 404 "carol no longer sees it"
 req DELETE "/v3/users/$carol_guid"; want 202 "an admin deletes carol"
@@ -276,6 +279,11 @@ printf 'from-stdin-pw\n' | "$kato" --data "$work/fourth" start --port 0 --admin-
 "$kato" start --data "$work/fifth" --port 0 >/dev/null && [ -f "$work/fifth/kato.json" ] && ok || bad "kato start --data D"
 "$kato" status --data "$work/fifth" | grep -q "kato running ($work/fifth)" && ok || bad "kato status --data D"
 "$kato" stop --data "$work/fifth" >/dev/null && ok || bad "kato stop --data D"
+# A data dir of a newer kato (model/schema.hpp) is refused with one line, and left as it was.
+sqlite3 "$work/fifth/kato.db" "update settings set value='99' where key='schema_version'"
+"$kato" start --data "$work/fifth" --port 0 >/dev/null 2>"$work/err"
+[ $? = 1 ] && grep -q "written by a newer kato (schema version 99" "$work/err" && ok || bad "a newer data dir is refused: $(cat "$work/err")"
+[ "$(sqlite3 "$work/fifth/kato.db" "select value from settings where key='schema_version'")" = 99 ] && ok || bad "and left as it was"
 "$kato" --data "$work/third" start --admin-password x >/dev/null 2>&1
 [ $? = 2 ] && ok || bad "--admin-password (in argv) is gone"
 

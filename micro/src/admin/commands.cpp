@@ -18,6 +18,7 @@
 #include "admin/admin.hpp"
 #include "auth/tokens.hpp"
 #include "controller/api.hpp"
+#include "model/schema.hpp"
 #include "store/store.hpp"
 #include "admin/state.hpp"
 #include "runner/process.hpp"
@@ -181,6 +182,7 @@ int add_user(const fs::path& data, const std::string& name, const std::vector<st
     };
     for (const auto& space : members) grant("space_developer", space);
     for (const auto& space : audited) grant("space_auditor", space);
+    model::add_org_users_for_space_roles(store);  // as POST /v3/roles does
   });
   std::cout << "Added user " << name << (members.empty() && audited.empty() ? " (no space)" : "") << "\n";
   return 0;

@@ -1,5 +1,6 @@
 #include "controller/access.hpp"
 
+#include "model/model.hpp"
 #include "store/store.hpp"
 
 namespace kato::controller {
@@ -31,22 +32,20 @@ bool Caller::manages_space(const std::string& space, const std::string& org) con
 }
 
 std::optional<Caller> load_caller(store::Store& store, const std::string& user_guid) {
-  auto user = store.get("user", user_guid);
+  model::Model m(store);
+  auto user = m.user(user_guid);
   if (!user) return std::nullopt;
   Caller c;
   c.guid = user_guid;
-  c.name = user->value("name", "");
-  // The first user (made at kato's first start) has no flag: it is the admin.
-  c.admin = user->value("_admin", true);
-  for (const auto& r : store.list("role")) {
-    if (r.value("_user", "") != user_guid) continue;
-    std::string type = r.value("type", "");
-    if (auto s = r.value("_space", std::string()); !s.empty()) c.space_roles[s].insert(type);
-    if (auto o = r.value("_org", std::string()); !o.empty()) c.org_roles[o].insert(type);
+  c.name = user->name;
+  c.admin = user->admin;
+  for (const auto& r : m.roles_of(user_guid)) {
+    if (!r.space_guid.empty()) c.space_roles[r.space_guid].insert(r.type);
+    if (!r.org_guid.empty()) c.org_roles[r.org_guid].insert(r.type);
   }
   for (const auto& [org, roles] : c.org_roles) c.orgs_seen.insert(org);
   for (const auto& [space, roles] : c.space_roles)
-    if (auto s = store.get("space", space)) c.orgs_seen.insert(s->value("_org", ""));
+    if (auto s = m.space(space)) c.orgs_seen.insert(s->org_guid);
   return c;
 }
 

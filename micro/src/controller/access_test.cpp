@@ -82,20 +82,3 @@ TEST_CASE("access: roles from the user's flag and role documents", "[access]") {
   CHECK(place->org == "o1");
   CHECK_FALSE(place_of(store, On::App, "nope"));
 }
-
-TEST_CASE("access: an older data dir's space membership becomes space_developer roles at start", "[access]") {
-  test::TempDir tmp;
-  kato::store::Store store(tmp.path() / "kato.db");
-  Controller::bootstrap(store, Config{}, "admin", "admin-password");
-  std::string space = store.list("space").front()["guid"];
-  store.set_setting("schema_version", "1");  // as an older kato left it
-  store.put("user", {{"guid", "old"}, {"name", "old"}, {"_admin", false}, {"_spaces", {space}}});
-  Controller::bootstrap(store, Config{}, "admin", "admin-password");
-  auto old = load_caller(store, "old");
-  REQUIRE(old);
-  CHECK(old->develops(space));
-  CHECK_FALSE(store.get("user", "old")->contains("_spaces"));
-  CHECK(store.setting("schema_version") == "2");
-  Controller::bootstrap(store, Config{}, "admin", "admin-password");  // idempotent
-  CHECK(store.list("role").size() == 1);
-}

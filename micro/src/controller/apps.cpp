@@ -211,7 +211,7 @@ void Controller::Impl::add_app_routes() {
   add("GET", "/v3/apps/:guid/env", secrets(On::App), [this](Call& c) {
     c.allow_query({});
     json app = find("app", c.param(0), "App");
-    json vcap_app = runner::vcap_application(store, app, c.api);
+    json vcap_app = runner::vcap_application(store, model::parse_app(app), c.api);
     return http::Response::json(200, {{"environment_variables", app["_env"]},
                                       {"staging_env_json", json::object()},
                                       {"running_env_json", json::object()},
@@ -309,7 +309,7 @@ void Controller::Impl::add_app_routes() {
   });
 
   auto stats = [this](const json& p) {
-    if (backends.runner) return http::Response::json(200, {{"resources", backends.runner->stats(p)}});
+    if (backends.runner) return http::Response::json(200, {{"resources", backends.runner->stats(model::parse_process(p))}});
     json resources = json::array();
     for (long i = 0; i < p["instances"].get<long>(); ++i)
       resources.push_back({{"type", p["type"]}, {"index", i}, {"state", "DOWN"}, {"routable", nullptr},

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "controller/handlers.hpp"
+#include "model/schema.hpp"
 #include "runner/runner.hpp"
 
 namespace kato::controller {
@@ -204,6 +205,8 @@ std::vector<Controller::Endpoint> Controller::endpoints() const {
 
 void Controller::bootstrap(store::Store& store, const Config& config, const std::string& admin_user,
                            const std::string& admin_password) {
+  // An older data dir becomes today's first (model/schema.hpp); a newer one is refused.
+  model::migrate(store);
   store.transaction([&] {
     std::string now = now_iso();
     if (store.list("user").empty())
@@ -223,19 +226,6 @@ void Controller::bootstrap(store::Store& store, const Config& config, const std:
     if (store.list("space").empty())
       store.put("space", {{"guid", auth::new_guid()}, {"name", "dev"}, {"_org", org_guid}, {"created_at", now},
                           {"updated_at", now}, {"metadata", metadata()}});
-    // Migration 1 -> 2: the space membership older katos kept on the user (`_spaces`, from
-    // `kato add-user --space`) becomes space_developer roles, which /v3/roles lists.
-    if (store.setting("schema_version").value_or("1") == "1") {
-      for (auto u : store.list("user")) {
-        if (!u.contains("_spaces")) continue;
-        for (const auto& space : u["_spaces"])
-          store.put("role", {{"guid", auth::new_guid()}, {"type", "space_developer"}, {"_user", u["guid"]},
-                             {"_space", space}, {"created_at", now}, {"updated_at", now}});
-        u.erase("_spaces");
-        store.put("user", u);
-      }
-      store.set_setting("schema_version", "2");
-    }
     bool have_domain = false;
     for (const auto& d : store.list("domain")) have_domain |= d["name"] == config.domain;
     if (!have_domain)

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "controller/access.hpp"
+#include "model/model.hpp"
 #include "runner/env.hpp"
 
 namespace kato::exec {
@@ -203,7 +204,7 @@ struct Exec::Impl {
       co_await refuse(stream, req, 401, "CF-InvalidAuthToken", "Invalid Auth Token");
       co_return;
     }
-    auto app = target ? store.get("app", target->app) : std::nullopt;
+    auto app = target ? model::Model(store).app(target->app) : std::nullopt;
     auto place = app ? controller::place_of(store, controller::On::App, target->app) : std::nullopt;
     if (!app || !place || !caller->sees_space(place->space, place->org)) {
       co_await refuse(stream, req, 404, "CF-ResourceNotFound", "App not found");

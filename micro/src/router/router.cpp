@@ -21,6 +21,7 @@
 
 #include "router/wire.hpp"
 #include "runner/runner.hpp"
+#include "model/model.hpp"
 #include "store/store.hpp"
 
 namespace kato::router {
@@ -100,13 +101,14 @@ struct Router::Impl {
     if (seen != changes) {
       // Read the counter before the rows: a change in between only causes one more rebuild.
       seen = changes;
+      model::Model m(store);
       std::map<std::string, std::string> domain_names;
-      for (const auto& d : store.list("domain")) domain_names[d["guid"]] = d["name"];
+      for (const auto& d : m.domains()) domain_names[d.guid] = d.name;
       auto fresh = std::make_shared<Routes>();
-      for (const auto& r : store.list("route")) {
-        if (domain_names[r["_domain"]] != domain) continue;
-        Route route{r["guid"], r["host"], r["path"], {}};
-        for (const auto& d : r["destinations"]) route.destinations.emplace_back(d["app"]["guid"], d["app"]["process"]["type"]);
+      for (const auto& r : m.routes()) {
+        if (domain_names[r.domain_guid] != domain) continue;
+        Route route{r.guid, r.host, r.path, {}};
+        for (const auto& d : r.destinations) route.destinations.emplace_back(d.app_guid, d.process_type);
         fresh->push_back(std::move(route));
       }
       routes = std::move(fresh);

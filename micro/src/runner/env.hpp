@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/model.hpp"
 #include "runner/process.hpp"
 
 namespace kato::store {
@@ -27,11 +28,11 @@ struct ServiceEnv {
 };
 ServiceEnv service_env(store::Store& store, const std::string& app_guid);
 
-// VCAP_APPLICATION for an app (its document), as /v3/apps/GUID/env and its processes see it.
-nlohmann::json vcap_application(store::Store& store, const nlohmann::json& app, const std::string& api_url);
+// VCAP_APPLICATION for an app, as /v3/apps/GUID/env and its processes see it.
+nlohmann::json vcap_application(store::Store& store, const model::App& app, const std::string& api_url);
 
-// For an app (its document): the same at staging, in pre-running hooks and at run time.
-Env app_env(store::Store& store, const nlohmann::json& app, const std::string& domain, const std::string& home);
+// For an app: the same at staging, in pre-running hooks and at run time.
+Env app_env(store::Store& store, const model::App& app, const std::string& domain, const std::string& home);
 
 // Runs a prepared command (Sandbox::prepare) with exactly `env`; each output line goes to
 // `line(text, is_stderr)`. Returns the exit status (128+signal when killed). Kills the process

@@ -27,6 +27,7 @@
 #include "blobs/blobs.hpp"
 #include "runner/env.hpp"
 #include "runner/process.hpp"
+#include "model/model.hpp"
 #include "store/store.hpp"
 
 namespace kato::runner {
@@ -275,24 +276,20 @@ struct Runner::Impl {
 
   // Called with the lock held; lets go of it while the droplet is copied and the process
   // spawned (terminate() waits for that to end, the monitor leaves the instance alone).
-  void launch(const std::shared_ptr<Instance>& inst, const json& app, const json& process, const json& droplet,
-              std::unique_lock<std::mutex>& lock) {
+  void launch(const std::shared_ptr<Instance>& inst, const model::App& app, const model::Process& process,
+              const model::Droplet& droplet, std::unique_lock<std::mutex>& lock) {
     inst->state = "STARTING";
     inst->replaced = false;
     inst->since = std::chrono::system_clock::now();
     inst->started = Clock::now();
-    auto hc = process["health_check"];
-    inst->health_type = hc.value("type", "port");
-    auto data = hc.value("data", json::object());
-    inst->endpoint = data.value("endpoint", json("/")).is_string() ? data.value("endpoint", "/") : "/";
-    int timeout = data.contains("timeout") && data["timeout"].is_number_integer() ? data["timeout"].get<int>() : kDefaultStartTimeoutS;
-    inst->invocation_timeout = data.contains("invocation_timeout") && data["invocation_timeout"].is_number_integer()
-                                   ? data["invocation_timeout"].get<int>() : 1;
-    inst->deadline = inst->started + std::chrono::seconds(timeout);
-    inst->droplet = droplet["guid"];
+    inst->health_type = process.health.type;
+    inst->endpoint = process.health.endpoint;
+    inst->invocation_timeout = process.health.invocation_timeout_s;
+    inst->deadline = inst->started + std::chrono::seconds(process.health.timeout_s.value_or(kDefaultStartTimeoutS));
+    inst->droplet = droplet.guid;
     inst->dir = root / inst->app / std::to_string(inst->index);
     inst->port = free_port();
-    inst->memory_mb = process.value("memory_in_mb", 256L);
+    inst->memory_mb = process.memory_mb;
     inst->launching = true;
     lock.unlock();
 
@@ -326,7 +323,8 @@ struct Runner::Impl {
   // The slow part of launch(), without the lock: a fresh copy of the droplet, the memory
   // group, the process. Reads only fields launch() set. Returns the command; throws with the
   // reason the instance cannot start.
-  std::string spawn_instance(const Instance& inst, const json& app, const json& process, const json& droplet, Child& child,
+  std::string spawn_instance(const Instance& inst, const model::App& app, const model::Process& process,
+                             const model::Droplet& droplet, Child& child,
                              long& oom_kills) {
     std::error_code ec;
     fs::remove_all(inst.dir, ec);
@@ -342,13 +340,11 @@ struct Runner::Impl {
 
     // pre-running hooks, then the command; all in the instance's process group.
     std::string script;
-    for (const auto& h : droplet.value("_pre_running", json::array())) {
-      std::string hook = h;
+    for (const auto& hook : droplet.pre_running) {
       bool tolerant = !hook.empty() && hook[0] == '-';
       script += (tolerant ? "(" + hook.substr(1) + ") || true" : "(" + hook + ") || exit $?") + "\n";
     }
-    std::string command = process["command"].is_string() ? process["command"].get<std::string>()
-                                                          : droplet["process_types"].value("web", "");
+    std::string command = process.command.value_or(droplet.process_types.count("web") ? droplet.process_types.at("web") : "");
     // A simple command replaces the shell (signals reach it directly); a compound one
     // ("a; b", "a && b") must keep the shell, or only its first part would run.
     bool compound = command.find_first_of(";&|\n") != std::string::npos;
@@ -438,23 +434,21 @@ struct Runner::Impl {
 
   // Desired instances of an app: (web process, its instance count, the droplet) or nothing.
   void reconcile_locked(const std::string& app_guid, std::unique_lock<std::mutex>& lock, bool restart_all) {
-    auto app = store.get("app", app_guid);
-    json process, droplet;
+    model::Model m(store);
+    auto app = m.app(app_guid);
+    std::optional<model::Process> process;
+    std::optional<model::Droplet> droplet;
     long want = 0;
-    if (app && (*app)["state"] == "STARTED" && !(*app)["_droplet"].get<std::string>().empty()) {
-      for (const auto& p : store.list("process"))
-        if (p["_app"] == app_guid && p["type"] == "web") process = p;
-      auto d = store.get("droplet", (*app)["_droplet"]);
-      if (!process.is_null() && d) {
-        droplet = *d;
-        want = process["instances"];
-      }
+    if (app && app->runnable()) {
+      process = m.web_process(app_guid);
+      droplet = m.droplet(app->droplet_guid);
+      if (process && droplet) want = process->instances;
     }
     auto& list = apps[app_guid];
     // Stop instances beyond the count, of another droplet, or all of them on restart.
     std::vector<std::shared_ptr<Instance>> keep, stale;
     for (auto& inst : list) {
-      bool old = restart_all || inst->index >= want || (want > 0 && inst->droplet != droplet["guid"]);
+      bool old = restart_all || inst->index >= want || (want > 0 && inst->droplet != droplet->guid);
       (old ? stale : keep).push_back(inst);
       if (old) inst->want = false;
     }
@@ -465,10 +459,10 @@ struct Runner::Impl {
       if (have) continue;
       auto inst = std::make_shared<Instance>();
       inst->app = app_guid;
-      inst->process_guid = process["guid"];
+      inst->process_guid = process->guid;
       inst->index = static_cast<int>(i);
       list.push_back(inst);
-      launch(inst, *app, process, droplet, lock);
+      launch(inst, *app, *process, *droplet, lock);
     }
     if (list.empty()) apps.erase(app_guid);
   }
@@ -546,9 +540,10 @@ struct Runner::Impl {
     }
     for (const auto& inst : relaunch) {
       if (inst->state != "CRASHED" || !inst->want || inst->launching) continue;  // stopped meanwhile
-      auto app = store.get("app", inst->app);
-      auto droplet = app ? store.get("droplet", (*app)["_droplet"]) : std::nullopt;
-      auto process = store.get("process", inst->process_guid);
+      model::Model m(store);
+      auto app = m.app(inst->app);
+      auto droplet = app ? m.droplet(app->droplet_guid) : std::nullopt;
+      auto process = m.process(inst->process_guid);
       if (app && droplet && process) launch(inst, *app, *process, *droplet, lock);
     }
   }
@@ -635,7 +630,7 @@ std::string Runner::memory_limits() const {
                               : "RLIMIT_AS (address space: no writable memory cgroup)";
 }
 
-json Runner::stats(const json& process) {
+json Runner::stats(const model::Process& process) {
   // /proc and the instance directories are read without the lock: the router needs it.
   struct Sample {
     std::shared_ptr<Instance> inst;
@@ -648,7 +643,7 @@ json Runner::stats(const json& process) {
   auto now = Clock::now();
   {
     std::lock_guard lock(impl_->mutex);
-    if (auto it = impl_->apps.find(process["_app"]); it != impl_->apps.end())
+    if (auto it = impl_->apps.find(process.app_guid); it != impl_->apps.end())
       for (auto& inst : it->second)
         if (inst->pgid > 0) {
           samples.push_back({inst, inst->pgid, now - inst->disk_at > std::chrono::seconds(10) ? inst->dir : fs::path()});
@@ -661,15 +656,15 @@ json Runner::stats(const json& process) {
 
   std::lock_guard lock(impl_->mutex);
   json out = json::array();
-  long desired = process["instances"];
-  auto it = impl_->apps.find(process["_app"]);
+  long desired = process.instances;
+  auto it = impl_->apps.find(process.app_guid);
   static const long hz = ::sysconf(_SC_CLK_TCK);
   for (long i = 0; i < desired; ++i) {
-    json entry = {{"type", process["type"]}, {"index", i}, {"state", "DOWN"}, {"routable", nullptr},
+    json entry = {{"type", process.type}, {"index", i}, {"state", "DOWN"}, {"routable", nullptr},
                   {"usage", json::object()}, {"host", ""}, {"instance_internal_ip", "127.0.0.1"},
                   {"instance_ports", json::array()}, {"uptime", 0},
-                  {"mem_quota", process["memory_in_mb"].get<long>() << 20},
-                  {"disk_quota", process["disk_in_mb"].get<long>() << 20}, {"log_rate_limit", -1},
+                  {"mem_quota", process.memory_mb << 20},
+                  {"disk_quota", process.disk_mb << 20}, {"log_rate_limit", -1},
                   {"fds_quota", 16384}, {"isolation_segment", nullptr}, {"details", nullptr}};
     if (it != impl_->apps.end())
       for (auto& inst : it->second) {

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/model.hpp"
+
 #include "sandbox/sandbox.hpp"
 
 namespace kato::store {
@@ -44,7 +46,7 @@ class Runner {
   void stop_all();
 
   // V3 stats entries for a process, one per desired instance.
-  nlohmann::json stats(const nlohmann::json& process);
+  nlohmann::json stats(const model::Process& process);
   // How instance memory limits are enforced: "cgroup v2 (DIR)", "cgroup v1 (DIR)" or RLIMIT_AS.
   std::string memory_limits() const;
   // Ports of the app's RUNNING instances of a process type, for the router.

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "model/model.hpp"
 #include "store/store.hpp"
 
 namespace kato::stager {
@@ -22,18 +23,18 @@ std::uintmax_t tree_size(const fs::path& dir, std::size_t* files = nullptr) {
 }
 }  // namespace
 
-std::optional<StagingCache> StagingCache::find(store::Store& store, const json& app) {
-  std::string wanted = app["name"].get<std::string>() + "-cache";
-  for (const auto& b : store.list("binding")) {
-    if (b["_app"] != app["guid"]) continue;
-    auto si = store.get("service_instance", b["_instance"]);
-    if (!si || (*si)["name"] != wanted || (*si).value("_label", "") != "filesystem") continue;
-    const json& creds = b.value("_credentials", json::object());
-    if (!creds.contains("dir")) continue;
+std::optional<StagingCache> StagingCache::find(store::Store& store, const model::App& app) {
+  model::Model m(store);
+  std::string wanted = app.name + "-cache";
+  for (const auto& b : m.bindings_of(app.guid)) {
+    auto si = m.service_instance(b.instance_guid);
+    if (!si || si->name != wanted || si->label != "filesystem") continue;
+    if (!b.credentials.contains("dir") || !b.credentials["dir"].is_string()) continue;
     StagingCache c;
     c.name_ = wanted;
-    c.kept_ = fs::path(creds["dir"].get<std::string>()) / "staging-cache";
-    c.limit_mb_ = creds.value("size_mb", 100L);
+    c.kept_ = fs::path(b.credentials["dir"].get<std::string>()) / "staging-cache";
+    c.limit_mb_ = b.credentials.contains("size_mb") && b.credentials["size_mb"].is_number_integer()
+                      ? b.credentials["size_mb"].get<long>() : 100L;
     return c;
   }
   return std::nullopt;

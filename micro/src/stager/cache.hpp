@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/model.hpp"
+
 #include "runner/process.hpp"
 
 namespace kato::store {
@@ -22,7 +24,7 @@ namespace kato::stager {
 class StagingCache {
  public:
   // The app's "<name>-cache" filesystem binding, if it has one.
-  static std::optional<StagingCache> find(store::Store& store, const nlohmann::json& app);
+  static std::optional<StagingCache> find(store::Store& store, const model::App& app);
   // Throws std::runtime_error naming the limit when app_dir is larger than the service.
   void check_fits(const std::filesystem::path& app_dir) const;
   // Copies the kept cache into `work` (created empty the first time) and points the hooks at it.

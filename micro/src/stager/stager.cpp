@@ -17,6 +17,7 @@
 #include "blobs/zip.hpp"
 #include "runner/env.hpp"
 #include "stager/cache.hpp"
+#include "model/model.hpp"
 #include "store/store.hpp"
 
 namespace kato::stager {
@@ -198,12 +199,12 @@ struct Stager::Impl {
     fs::path work = blobs.droplet(build_guid + ".staging");
     std::string droplet_guid = auth::new_guid();
     try {
-      auto app = store.get("app", app_guid);
+      auto app = model::Model(store).app(app_guid);
       if (!app) throw Failure("StagingError", "the app was deleted while staging");
       std::string pkg = build["package"]["guid"];
       fs::remove_all(work);
       fs::path app_dir = work / "app";
-      log(app_guid, "Staging " + (*app)["name"].get<std::string>() + " (build " + build_guid + ")", false);
+      log(app_guid, "Staging " + app->name + " (build " + build_guid + ")", false);
       if (fs::file_size(blobs.package_zip(pkg)) > 0) blobs::unpack(blobs.package_zip(pkg), app_dir);
       fs::create_directories(app_dir);
       // Matched resources go in the way zip entries do: never through a link the zip planted.
