@@ -27,6 +27,8 @@ packages=(
   # libraries
   libcurl4-openssl-dev libboost-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libssl-dev catch2 libsqlite3-dev libarchive-dev libseccomp-dev
+  # Prometheus's text format for GET /metrics
+  prometheus-cpp-dev
   # the sandbox kato runs apps, hooks and remote commands in
   bubblewrap
   # services and their clients (kato brokers, end-to-end tests)
@@ -34,6 +36,8 @@ packages=(
   libdbi-perl libdbd-mysql-perl libjson-perl e2fsprogs
   # the state database's own shell (operators; the schema test)
   sqlite3
+  # monitoring: Nagios 4 (the config check), the standard plugins, Prometheus's parser (tests)
+  nagios4-core monitoring-plugins-basic python3-prometheus-client
   # shells for completion tests, tools for tests and benchmarks
   python3 zip bash zsh fish curl jq unzip openssh-server openssh-client wrk hyperfine procps
 )

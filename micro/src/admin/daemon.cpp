@@ -28,6 +28,7 @@
 #include "runner/runner.hpp"
 #include "stager/stager.hpp"
 #include "controller/controller.hpp"
+#include "metrics/metrics.hpp"
 #include "stackato/net/tls_stream.hpp"
 #include "http/server.hpp"
 #include "pki/pki.hpp"
@@ -44,6 +45,19 @@ void write_private(const fs::path& path, const std::string& text) {
   if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
     throw std::runtime_error("cannot write " + path.string());
   ::close(fd);
+}
+
+// The token a Prometheus scraper (and `kato check`) sends for GET /metrics: made at the first
+// start, kept 0600 in the data dir beside the admin password.
+std::string metrics_token(const fs::path& data) {
+  fs::path file = data / "metrics-token";
+  std::string token;
+  if (std::ifstream in(file); in) std::getline(in, token);
+  if (token.size() < 32) {
+    token = auth::random_hex(24);
+    write_private(file, token + "\n");
+  }
+  return token;
 }
 
 // Everything from "the data dir exists" to "serving"; `ready` is told the outcome.
@@ -133,11 +147,15 @@ int serve(const StartOptions& o, int ready_fd) {
                           : o.memory_limits == "rlimit" ? runner::MemoryLimits::Rlimit
                                                         : runner::MemoryLimits::Auto,
                           sandbox);
+    metrics::Metrics metrics;
     stager::Stager stager(store, blobs, o.domain, sandbox);
-    router::Router router(store, runner, o.domain);
+    stager.set_metrics(&metrics);
+    router::Router router(store, runner, o.domain, &metrics);
     runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });
     brokers::Brokers brokers(o.data / "services");
-    controller::Controller api(store, tokens, config, {&blobs, &stager, &runner, &brokers});
+    config.data_dir = o.data.string();
+    config.metrics_token = metrics_token(o.data);
+    controller::Controller api(store, tokens, config, {&blobs, &stager, &runner, &brokers, &metrics});
     exec::install_helpers(o.data / "helpers");
     exec::Exec exec(store, tokens, o.domain, o.data / "instances", o.data / "helpers", sandbox);
     http::Server server(workers, tls, o.listen, o.port, [&](http::Request& req) {

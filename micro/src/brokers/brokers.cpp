@@ -1,11 +1,14 @@
 #include "brokers/brokers.hpp"
 
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -97,6 +100,39 @@ std::string ServerBroker::state() {
   if (external_) return "external (" + external_->host + ":" + std::to_string(external_->port) + ")";
   std::lock_guard lock(mu_);
   return server_ ? server_->state() : "not started (starts on first use)";
+}
+
+bool ServerBroker::started() {
+  if (external_) return true;
+  std::lock_guard lock(mu_);
+  return server_ != nullptr;
+}
+
+bool ServerBroker::answers() { return probe(host(), server_port(), probe_hello(), 2000); }
+
+bool probe(const std::string& host, unsigned short port, const std::string& hello, int timeout_ms) {
+  addrinfo hints{}, *found = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || !found) return false;
+  int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  bool ok = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto wait = [&](short events) {
+    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+    pollfd p{fd, events, 0};
+    return left > 0 && ::poll(&p, 1, left) == 1 && (p.revents & events);
+  };
+  if (fd >= 0 && (::connect(fd, found->ai_addr, found->ai_addrlen) == 0 || errno == EINPROGRESS) && wait(POLLOUT)) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    bool sent = err == 0 && (hello.empty() || ::send(fd, hello.data(), hello.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(hello.size()));
+    char byte;
+    ok = sent && wait(POLLIN) && ::recv(fd, &byte, 1, 0) == 1;
+  }
+  if (fd >= 0) ::close(fd);
+  ::freeaddrinfo(found);
+  return ok;
 }
 
 void ServerBroker::stop() {

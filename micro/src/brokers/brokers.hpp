@@ -37,6 +37,10 @@ class Broker {
   virtual void resume(const nlohmann::json& /*data*/) {}
   virtual std::string state() = 0;
   virtual void stop() {}
+  // For monitoring: whether its server was started (servers start on first use), and whether
+  // it answers a probe within 2 s now. Brokers without a server are always both.
+  virtual bool started() { return true; }
+  virtual bool answers() { return true; }
 };
 
 class Brokers {

@@ -32,8 +32,13 @@ class ServerBroker : public Broker {
   std::string state() override;
   void stop() override;
   void resume(const nlohmann::json&) override { start(); }
+  bool started() override;
+  bool answers() override;
 
  protected:
+  // Where the server listens, and the bytes that make it answer (MariaDB greets first).
+  virtual unsigned short server_port() = 0;
+  virtual std::string probe_hello() { return ""; }
   // Once, before the first start: the server's directories and data; returns how to run it.
   virtual Server::Spec prepare() = 0;
   // Whether the server answers its admin (for an external one, instead of starting it).
@@ -48,6 +53,10 @@ class ServerBroker : public Broker {
   std::mutex mu_;
   std::unique_ptr<Server> server_;
 };
+
+// Whether host:port accepts a connection and sends at least one byte (after `hello`, if any)
+// within `timeout_ms`: a stopped (SIGSTOP) or wedged server does not.
+bool probe(const std::string& host, unsigned short port, const std::string& hello, int timeout_ms);
 
 // "d" or "u" and 16 hex digits of the guid: a name every server accepts unquoted.
 std::string short_name(char prefix, const std::string& guid);

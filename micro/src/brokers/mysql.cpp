@@ -60,6 +60,7 @@ class MySql : public ServerBroker {
 
  private:
   unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "mysql"); }
+  unsigned short server_port() override { return port(); }
   bool ping() override { return mysql("SELECT 1").status == 0; }
   fs::path socket() const { return dir_ / "run" / "mysqld.sock"; }
 

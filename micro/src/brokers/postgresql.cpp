@@ -80,6 +80,9 @@ class Postgres : public ServerBroker {
 
  private:
   unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "postgresql"); }
+  unsigned short server_port() override { return port(); }
+  // SSLRequest: the server answers S or N at once.
+  std::string probe_hello() override { return std::string("\x00\x00\x00\x08\x04\xd2\x16\x2f", 8); }
   bool ping() override { return psql("SELECT 1").status == 0; }
 
   Server::Spec prepare() override {

@@ -80,6 +80,8 @@ class Redis : public ServerBroker {
 
  private:
   unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "redis"); }
+  unsigned short server_port() override { return port(); }
+  std::string probe_hello() override { return "PING\r\n"; }
   bool ping() override { return cli({"PING"}).output.find("PONG") != std::string::npos; }
 
   void save(const std::set<int>& used) {

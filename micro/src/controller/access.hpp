@@ -38,6 +38,7 @@ enum class Need {
   Manage,   // manage it: a space's manager or its org's manager; an org's manager
   ManageOrg,  // an org manager of the target's organization (create or delete a space)
   Self,     // the target user itself (its password), or an admin
+  Scrape,   // kato's scrape token (<data>/metrics-token), or an admin's token: GET /metrics
   Admin,    // an admin only
 };
 

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <openssl/crypto.h>
+
 #include "controller/handlers.hpp"
 #include "model/schema.hpp"
 #include "runner/runner.hpp"
@@ -19,6 +21,7 @@ Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
   add_service_routes();
   add_user_routes();
   add_space_routes();
+  add_metrics_routes();
   register_offerings();
 }
 
@@ -65,6 +68,7 @@ bool allowed(const Caller& who, Need need, const Place& place, const std::string
     case Need::Manage: return in_space ? who.manages_space(place.space, place.org) : who.manages_org(place.org);
     case Need::ManageOrg: return who.manages_org(place.org);
     case Need::Self: return who.admin || who.guid == target;
+    case Need::Scrape:
     case Need::Admin: return who.admin;
   }
   return false;
@@ -79,6 +83,9 @@ void Controller::Impl::authorize(const Route& r, Call& c) {
   if (!h || h->empty()) throw ApiError(401, 10002, "CF-NotAuthenticated", "Authentication error");
   std::string token = *h;
   if (token.size() > 7 && (token.compare(0, 7, "bearer ") == 0 || token.compare(0, 7, "Bearer ") == 0)) token = token.substr(7);
+  if (a.need == Need::Scrape && !config.metrics_token.empty() && token.size() == config.metrics_token.size() &&
+      CRYPTO_memcmp(token.data(), config.metrics_token.data(), token.size()) == 0)
+    return;
   auto v = tokens.verify(token);
   if (!v.user) throw ApiError(401, 1000, "CF-InvalidAuthToken", "Invalid Auth Token");
   // A deleted user's token stops working at once, not at its expiry.
@@ -105,7 +112,7 @@ void Controller::Impl::authorize(const Route& r, Call& c) {
     if (!place) return false;
     return on == On::Org ? who.sees_org(place->org) : who.sees_space(place->space, place->org);
   };
-  if (a.need == Need::Admin && !who.admin)
+  if ((a.need == Need::Admin || a.need == Need::Scrape) && !who.admin)
     throw ApiError(403, 10003, "CF-NotAuthorized", "You are not authorized to perform the requested action");
   if (a.on == On::Nothing || who.admin) return;
   // The target: the first path parameter, or the guid the body names (a create).
@@ -195,7 +202,7 @@ Controller::~Controller() = default;
 http::Response Controller::handle(http::Request& request) { return impl_->handle(request); }
 
 std::vector<Controller::Endpoint> Controller::endpoints() const {
-  static const char* needs[] = {"public", "signed in", "read", "secrets", "write", "manage", "manage org", "self", "admin"};
+  static const char* needs[] = {"public", "signed in", "read", "secrets", "write", "manage", "manage org", "self", "scrape", "admin"};
   std::vector<Endpoint> out;
   for (const auto& r : impl_->routes)
     out.push_back({r.method, r.path, needs[static_cast<int>(r.access.need)],

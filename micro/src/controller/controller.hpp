@@ -19,6 +19,9 @@ class Stager;
 namespace kato::runner {
 class Runner;
 }
+namespace kato::metrics {
+class Metrics;
+}
 namespace kato::brokers {
 class Brokers;
 }
@@ -31,12 +34,15 @@ struct Backends {
   stager::Stager* stager = nullptr;
   runner::Runner* runner = nullptr;
   brokers::Brokers* brokers = nullptr;
+  metrics::Metrics* metrics = nullptr;
 };
 
 struct Config {
   std::string domain = "localhost";
   long default_memory_mb = 256;
   long default_disk_mb = 1024;
+  std::string data_dir;       // its filesystem's free space, for /metrics
+  std::string metrics_token;  // what a Prometheus scraper sends instead of an admin's token
 };
 
 class Controller {

@@ -50,6 +50,8 @@ struct Controller::Impl {
   void add_job_routes();
   // users.cpp: users, roles, UAA's password change
   void add_user_routes();
+  // metrics.cpp: GET /metrics for Prometheus
+  void add_metrics_routes();
   // spaces.cpp: creating, renaming and deleting organizations and spaces; their users
   void add_space_routes();
   void delete_app(const std::string& guid);

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "controller/handlers.hpp"
+#include "metrics/metrics.hpp"
 
 namespace kato::controller {
 
@@ -89,12 +90,17 @@ void Controller::Impl::add_root_routes() {
     if (grant == "password") {
       for (const auto& u : store.list("user"))
         if (u["name"] == form["username"] && auth::check_password(form["password"], u["_password"])) user = u;
-      if (user.is_null()) return oauth_error(401, "unauthorized", "Bad credentials");
+      if (user.is_null()) {
+        if (backends.metrics) backends.metrics->token_failure();
+        return oauth_error(401, "unauthorized", "Bad credentials");
+      }
     } else if (grant == "refresh_token") {
       auto rt = store.get("refresh_token", auth::sha256_hex(form["refresh_token"]));
       auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-      if (!rt || (*rt)["_exp"].get<std::int64_t>() < now)
+      if (!rt || (*rt)["_exp"].get<std::int64_t>() < now) {
+        if (backends.metrics) backends.metrics->token_failure();
         return oauth_error(401, "invalid_token", "Invalid refresh token (expired or unknown)");
+      }
       auto u = store.get("user", (*rt)["_user"]);
       if (!u) return oauth_error(401, "invalid_token", "Invalid refresh token (user gone)");
       user = *u;

@@ -21,6 +21,7 @@
 
 #include "router/wire.hpp"
 #include "runner/runner.hpp"
+#include "metrics/metrics.hpp"
 #include "model/model.hpp"
 #include "store/store.hpp"
 
@@ -67,10 +68,16 @@ bool is_websocket(const http::RawRequest& req) {
 }  // namespace
 
 struct Router::Impl {
-  Impl(store::Store& s, runner::Runner& r, std::string d) : store(s), runner(r), domain(std::move(d)) {}
+  Impl(store::Store& s, runner::Runner& r, std::string d, metrics::Metrics* m)
+      : store(s), runner(r), domain(std::move(d)), metrics(m) {}
   store::Store& store;
   runner::Runner& runner;
   std::string domain;
+  metrics::Metrics* metrics;  // may be null (tests)
+  void count(const std::string& app, unsigned status, std::chrono::steady_clock::time_point started) {
+    if (metrics)
+      metrics->request(app, status, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
 
   // The route table is rebuilt when the store changes and shared as an immutable snapshot;
   // each io thread keeps the last one it saw, so matching a request takes no lock.
@@ -361,6 +368,7 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
       out = {asio::buffer(up->head), asio::buffer(res.body())};
       co_await asio::async_write(client, out, stackato::net::transfer_whole, asio::redirect_error(use_awaitable, ec));
       if (backend_keep) r.give_back(b.port, std::move(up));
+      r.count(*b.app, res.result_int(), started);
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
       if (r.admit(*b.app))
         r.access(*b.app, std::string(host) + " - \"" + std::string(req.method_string()) + " " + std::string(target) + " HTTP/" +
@@ -370,6 +378,7 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
       co_return !ec && keep;
     }
   }
+  r.count(*backends.front().app, 502, started);
   co_await write_plain(client, version, keep, bhttp::status::bad_gateway,
                        "502 Bad Gateway: Registered endpoint failed to handle the request.");
   co_return keep;
@@ -377,8 +386,8 @@ awaitable<bool> proxy(Router::Impl& r, Client& client, beast::flat_buffer& buffe
 
 }  // namespace
 
-Router::Router(store::Store& store, runner::Runner& runner, std::string domain)
-    : impl_(std::make_unique<Impl>(store, runner, std::move(domain))) {
+Router::Router(store::Store& store, runner::Runner& runner, std::string domain, metrics::Metrics* metrics)
+    : impl_(std::make_unique<Impl>(store, runner, std::move(domain), metrics)) {
   impl_->log_thread = std::thread([this] { impl_->flush_logs(); });
 }
 

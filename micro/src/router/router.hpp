@@ -16,11 +16,16 @@ namespace kato::runner {
 class Runner;
 }
 
+namespace kato::metrics {
+class Metrics;
+}
+
 namespace kato::router {
 
 class Router : public http::Proxy {
  public:
-  Router(store::Store& store, runner::Runner& runner, std::string domain);
+  // `metrics` (may be null) counts each request per app.
+  Router(store::Store& store, runner::Runner& runner, std::string domain, metrics::Metrics* metrics = nullptr);
   ~Router() override;
 
   bool wants(const std::string& host) const override;

@@ -164,6 +164,7 @@ struct Runner::Impl {
   std::mutex mutex;
   std::condition_variable wake;   // the monitor's tick; also a launch finishing
   std::map<std::string, std::vector<std::shared_ptr<Instance>>> apps;  // app guid -> instances
+  std::map<std::string, long> restarts;  // app guid -> crashes since kato started (monitoring)
   std::function<int(unsigned short)> inflight;
   std::atomic<bool> quit{false};
   std::thread monitor;
@@ -267,6 +268,7 @@ struct Runner::Impl {
   std::chrono::seconds crashed(Instance& inst) {
     if (std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - inst.started).count() > 60) inst.crashes = 0;
     ++inst.crashes;
+    ++restarts[inst.app];
     inst.state = "CRASHED";
     inst.since = std::chrono::system_clock::now();
     auto backoff = std::chrono::seconds(std::min(30, 1 << std::min(inst.crashes - 1, 5)));
@@ -628,6 +630,23 @@ std::string Runner::memory_limits() const {
   if (impl_->groups) return impl_->groups->describe();
   return impl_->rlimit_chosen ? "RLIMIT_AS (address space: --memory-limits rlimit)"
                               : "RLIMIT_AS (address space: no writable memory cgroup)";
+}
+
+std::vector<Runner::Census> Runner::census() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<Census> out;
+  for (const auto& [app, list] : impl_->apps) {
+    Census c{app};
+    for (const auto& inst : list) {
+      if (!inst->want) continue;
+      c.running += inst->state == "RUNNING" && !inst->replaced ? 1 : 0;
+      c.crashed += inst->state == "CRASHED" ? 1 : 0;
+    }
+    out.push_back(c);
+  }
+  for (auto& c : out)
+    if (auto it = impl_->restarts.find(c.app); it != impl_->restarts.end()) c.restarts = it->second;
+  return out;
 }
 
 json Runner::stats(const model::Process& process) {

@@ -45,6 +45,14 @@ class Runner {
   // Stops every instance at once (SIGTERM to all, then the grace period); for shutdown.
   void stop_all();
 
+  // For monitoring: per app with instances, how many run and how many crashed now, and the
+  // crashes since kato started. Only map lookups under the lock.
+  struct Census {
+    std::string app;
+    long running = 0, crashed = 0, restarts = 0;
+  };
+  std::vector<Census> census();
+
   // V3 stats entries for a process, one per desired instance.
   nlohmann::json stats(const model::Process& process);
   // How instance memory limits are enforced: "cgroup v2 (DIR)", "cgroup v1 (DIR)" or RLIMIT_AS.

@@ -17,6 +17,7 @@
 #include "blobs/zip.hpp"
 #include "runner/env.hpp"
 #include "stager/cache.hpp"
+#include "metrics/metrics.hpp"
 #include "model/model.hpp"
 #include "store/store.hpp"
 
@@ -141,6 +142,7 @@ struct Stager::Impl {
   blobs::Blobs& blobs;
   std::string domain;
   sandbox::Sandbox sandbox;
+  metrics::Metrics* metrics = nullptr;
   std::mutex mutex;
   std::condition_variable idle;
   int running = 0;  // builds in progress; the destructor waits for them
@@ -196,6 +198,7 @@ struct Stager::Impl {
     if (!b) return;
     json build = *b;
     std::string app_guid = build["_app"];
+    auto started = std::chrono::steady_clock::now();
     fs::path work = blobs.droplet(build_guid + ".staging");
     std::string droplet_guid = auth::new_guid();
     try {
@@ -269,8 +272,13 @@ struct Stager::Impl {
     fs::remove_all(work, ec);
     build["updated_at"] = now_iso();
     store.put("build", build);
+    if (metrics)
+      metrics->staged(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                      build["state"] == "STAGED");
   }
 };
+
+void Stager::set_metrics(metrics::Metrics* metrics) { impl_->metrics = metrics; }
 
 Stager::Stager(store::Store& store, blobs::Blobs& blobs, std::string domain, sandbox::Sandbox sandbox)
     : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(sandbox))) {

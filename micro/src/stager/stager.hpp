@@ -16,6 +16,10 @@ namespace kato::blobs {
 class Blobs;
 }
 
+namespace kato::metrics {
+class Metrics;
+}
+
 namespace kato::stager {
 
 class Stager {
@@ -23,6 +27,8 @@ class Stager {
   Stager(store::Store& store, blobs::Blobs& blobs, std::string domain,
          sandbox::Sandbox sandbox = sandbox::Sandbox::none());
   ~Stager();  // waits for running builds
+  // Counts each staging's duration and outcome (for /metrics); set before the first build.
+  void set_metrics(metrics::Metrics* metrics);
   void stage(const std::string& build_guid);
 
  private:
