@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "admin/admin.hpp"
+#include "monitor/checks.hpp"
+#include "monitor/nagios.hpp"
 #include "stackato/version.hpp"
 
 int main(int argc, char** argv) {
@@ -50,9 +52,33 @@ int main(int argc, char** argv) {
   std::vector<std::string> user_audits;
   add_user->add_option("--auditor", user_audits, "A space the user may only look at: the space_auditor role (repeatable)");
 
+  // Monitoring: Nagios plugin conventions (monitor/plugin.hpp).
+  kato::monitor::CheckOptions check_options;
+  std::string check_name;
+  auto* check = app.add_subcommand("check", "A Nagios check of kato: disk, load, api, router, services, apps or all");
+  check->add_option("name", check_name, "disk, load, api, router, services, apps or all")->required();
+  check->add_option("-w,--warning", check_options.warning,
+                    "Warning threshold: disk, free percent below (20); load, one or three ranges (2 per core); "
+                    "api and router, seconds (1)");
+  check->add_option("-c,--critical", check_options.critical,
+                    "Critical threshold: disk (10), load (4 per core), api and router (5)");
+  kato::monitor::NagiosOptions nagios;
+  auto* nagios_cmd = app.add_subcommand("nagios-config", "Print Nagios 4 host, service and command definitions for kato");
+  nagios_cmd->add_option("--host", nagios.host, "host_name")->default_val("kato");
+  nagios_cmd->add_option("--address", nagios.address, "The host's address")->default_val("127.0.0.1");
+  nagios_cmd->add_option("--via", nagios.via, "How Nagios reaches kato check: ssh (check_by_ssh) or nrpe")
+      ->check(CLI::IsMember({"ssh", "nrpe"}))
+      ->default_val("ssh");
+  nagios_cmd->add_option("--ssh-user", nagios.ssh_user, "The user check_by_ssh logs in as")->default_val("nagios");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A plugin's bad arguments are UNKNOWN (3), on one line, as Nagios reads them.
+    if (check->parsed() && e.get_exit_code() != 0) {
+      std::cout << "KATO UNKNOWN - " << e.what() << "\n";
+      return 3;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
@@ -76,6 +102,16 @@ int main(int argc, char** argv) {
     if (info->parsed()) return kato::admin::info(data);
     if (set_quota->parsed()) return kato::admin::set_quota(data, quota_mb);
     if (add_user->parsed()) return kato::admin::add_user(data, user_name, user_spaces, user_audits);
+    if (check->parsed()) {
+      check_options.data = data;
+      return kato::monitor::run_check(check_name, check_options);
+    }
+    if (nagios_cmd->parsed()) {
+      // The data dir only when it is not the default, so that the config stays short.
+      if (data != kato::admin::default_data_dir().string()) nagios.data = data;
+      std::cout << kato::monitor::nagios_config(nagios);
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::cerr << "kato: " << e.what() << "\n";
     return 1;
