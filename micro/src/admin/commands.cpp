@@ -126,7 +126,8 @@ int info(const fs::path& data) {
             << "Domain:   " << st->domain << "\n"
             << "CA file:  " << st->ca << "\n"
             << "Admin:    admin (password in " << (data / "admin-password").string() << ")\n"
-            << "Org/space: kato / dev\n";
+            << "Org/space: kato / dev\n"
+            << "Metrics:  " << st->api << "/metrics (bearer token in " << (data / "metrics-token").string() << ")\n";
   return 0;
 }
 
