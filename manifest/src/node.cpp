@@ -160,9 +160,37 @@ Node deep_merge(Node a, const Node& b) {
 }
 
 namespace {
-Node parse_stream(std::istream& in, const std::string& display_name,
+// The first byte that is not UTF-8, as line and column; yaml-cpp would pass it on, and the
+// JSON library would throw on it much later with a message of its own.
+void check_utf8(const std::string& text, const std::shared_ptr<const std::string>& file) {
+  // A UTF-16 or UTF-32 stream (with its byte order mark) is YAML too: yaml-cpp converts it.
+  if (text.size() >= 2 && ((unsigned char)text[0] == 0xFE || (unsigned char)text[0] == 0xFF || text[0] == 0)) return;
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= text.size() && !(n == 2 && c < 0xC2);
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (!ok)
+      throw make_error(Mark{file, line, column}, "The file is not UTF-8: byte 0x" +
+                                                     std::string(1, "0123456789abcdef"[c >> 4]) +
+                                                     std::string(1, "0123456789abcdef"[c & 15]) + " here");
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += n;
+  }
+}
+
+Node parse_stream(std::istream& stream, const std::string& display_name,
                   std::vector<std::string>& warnings) {
   auto file = std::make_shared<const std::string>(display_name);
+  std::string text((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
+  check_utf8(text, file);
+  std::istringstream in(text);
   YAML::Node root;
   try {
     root = YAML::Load(in);

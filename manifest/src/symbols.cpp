@@ -23,6 +23,11 @@ std::string strip_port(std::string url) {
   return std::regex_replace(url, port, "");
 }
 
+// A value may grow by substitution, but not without bound: "${v0}${v0}" forty times over is a
+// terabyte from a kilobyte of YAML. One value and the whole manifest each have a ceiling.
+constexpr std::size_t kMaxValue = 1 << 20;      // 1 MiB
+constexpr std::size_t kMaxProduced = 64 << 20;  // 64 MiB
+
 class Resolver {
  public:
   Resolver(const Node& manifest, Context& context) : manifest_(manifest), context_(context) {}
@@ -112,6 +117,11 @@ class Resolver {
           auto it = done.find(symbol);
           if (it == done.end()) it = done.emplace(symbol, lookup(symbol, contexts, seen, mark)).first;
           out += it->second;
+          produced_ += it->second.size();
+          if (out.size() > kMaxValue || produced_ > kMaxProduced)
+            throw make_error(mark, "Value too large after substitution (over " +
+                                       std::string(out.size() > kMaxValue ? "1 MiB for one value" : "64 MiB in all") +
+                                       "): does a symbol double itself, as ${" + symbol + "} here?");
           i = close + 1;
           continue;
         }
@@ -207,6 +217,7 @@ class Resolver {
   Context& context_;
   std::string current_app_;
   std::optional<std::string> space_base_;
+  std::size_t produced_ = 0;  // bytes made by substitution so far, against kMaxProduced
 };
 
 }  // namespace

@@ -78,3 +78,28 @@ TEST_CASE("a key that substitution turns into an existing key is an error", "[er
   CHECK_THAT(test::load_error("name: a\nservices:\n  a-db: mysql\n  ${name}-db: mysql\n"),
              Contains("which the same mapping already has"));
 }
+
+TEST_CASE("a substitution that doubles itself is refused with file:line:col, in bounded memory", "[errors]") {
+  // 1 KB of YAML that would expand to 10 TiB (issue 19: it took 8.7 GB, then std::bad_alloc).
+  std::string bomb = "name: x\nproperties:\n  v0: \"abcdefghij\"\n";
+  for (int i = 1; i <= 40; ++i)
+    bomb += "  v" + std::to_string(i) + ": \"${v" + std::to_string(i - 1) + "}${v" + std::to_string(i - 1) + "}\"\n";
+  bomb += "env:\n  BIG: ${v40}\n";
+  std::string e = test::load_error(bomb);
+  CHECK_THAT(e, Contains("stackato.yml:"));
+  CHECK_THAT(e, Contains("Value too large after substitution"));
+  // Large but legitimate values are fine: 512 KiB from a short chain.
+  std::string fine = "name: x\nproperties:\n  v0: \"" + std::string(1024, 'a') + "\"\n";
+  for (int i = 1; i <= 9; ++i)
+    fine += "  v" + std::to_string(i) + ": \"${v" + std::to_string(i - 1) + "}${v" + std::to_string(i - 1) + "}\"\n";
+  fine += "env:\n  BIG: ${v9}\n";
+  CHECK_NOTHROW(test::load_yaml(fine));
+}
+
+TEST_CASE("bytes that are not UTF-8 are a manifest error naming line and column", "[errors]") {
+  CHECK_THAT(test::load_error("name: x\nenv:\n  A: \"ok \xff\xfe\"\n"),
+             Catch::Matchers::EndsWith("stackato.yml:3:10: Manifest error: The file is not UTF-8: byte 0xff here"));
+  CHECK_THAT(test::load_error("name: x\n\xc3\n"), Contains("stackato.yml:2:1:"));  // a cut sequence
+  CHECK_THAT(test::load_error("name: \xc0\xaf\n"), Contains("not UTF-8"));         // an overlong '/'
+  CHECK_NOTHROW(test::load_yaml("name: caf\xc3\xa9\nenv:\n  E: \"\xe2\x82\xac \xf0\x9f\x98\x80\"\n"));
+}
