@@ -136,6 +136,18 @@ std::vector<std::string> upload_files(const App& app) {
       continue;
     }
     if (is_dir) continue;
+    // Files, and links (uploaded as links); a FIFO, socket or device has no content to send
+    // (reading a FIFO waits for a writer that never comes).
+    auto type = entry.symlink_status(ec).type();
+    if (type != fs::file_type::regular && type != fs::file_type::symlink) {
+      const char* what = type == fs::file_type::fifo       ? "a FIFO (named pipe)"
+                         : type == fs::file_type::socket    ? "a socket"
+                         : type == fs::file_type::block     ? "a block device"
+                         : type == fs::file_type::character ? "a character device"
+                                                            : "not a regular file";
+      throw Error((app.path / rel).string(), 0, 0,
+                  std::string("cannot upload ") + what + ": remove it, or list it under 'ignores:' in the manifest");
+    }
     if (!self.empty() && fs::equivalent(entry.path(), self, ec)) continue;
     files.push_back(std::move(rel));
   }

@@ -30,6 +30,14 @@ mkdir -p "$TMPDIR"
 "$stackato" --cafile "$ca" target "$t" >/dev/null || exit 1
 kato_login_as developer  # the seed's flows as a space developer (issue 15)
 
+# --- a FIFO in the app directory: refused by name before anything is created (it hung in open)
+mkdir -p "$work/fifo"
+printf 'name: fifoapp\n' >"$work/fifo/stackato.yml"
+mkfifo "$work/fifo/pipe"
+push_in "$work/fifo" 2 "cannot upload a FIFO \(named pipe\)" "push with a FIFO in the app dir: one line, exit 2"
+run 0 "" "apps" -- "$stackato" apps
+hasnt "fifoapp" "nothing was created for it"
+
 # --- create, then update with changes applied and reported
 cp -r "$here/../../examples/hello" "$work/hello"
 push_in "$work/hello" 0 "hello is RUNNING" "first push"

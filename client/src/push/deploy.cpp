@@ -188,6 +188,9 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
   manifest::check_min_version(app, kVersion, server_version);
   std::map<std::string, std::string> env = manifest::resolve_env(app, flags.env, context);
   for (const auto& [k, v] : flags.env) env.emplace(k, v);
+  // What cannot be uploaded (a FIFO would block the zip for ever) is said before anything is
+  // created on the target.
+  manifest::upload_files(app);
 
   PushResult result;
   json a;
