@@ -137,7 +137,7 @@ http::Response Controller::Impl::delete_managed(Call& c, const json& si) {
   std::string guid = si["guid"];
   std::string job = start_job("service_instance.delete", guid);
   brokers::Broker* broker = backends.brokers ? backends.brokers->find(si.value("_label", "")) : nullptr;
-  auto finish = [this, guid, job, broker, si] {
+  return queue_job(c, job, [this, guid, broker, si] {
     std::string error;
     try {
       for (const auto& b : store.list("binding"))
@@ -155,12 +155,16 @@ http::Response Controller::Impl::delete_managed(Call& c, const json& si) {
         store.put("service_instance", *doc);
       }
     }
-    finish_job(job, error);
-  };
+    return error;
+  });
+}
+
+http::Response Controller::Impl::queue_job(const Call& c, const std::string& job, std::function<std::string()> work) {
+  auto run = [this, job, work] { finish_job(job, work()); };
   if (backends.brokers)
-    backends.brokers->submit(finish);
+    backends.brokers->submit(run);
   else
-    finish();
+    run();
   return http::Response::empty(202).header("Location", c.api + "/v3/jobs/" + job);
 }
 

@@ -66,6 +66,10 @@ struct Controller::Impl {
   http::Response delete_managed(Call& c, const json& si);
   json bind_managed(const json& si, const std::string& binding_guid);
   void unbind_managed(const json& binding);
+  // Runs `work` (its error, "" for none) on the brokers' worker after what is queued there (now,
+  // without brokers), then finishes the job: 202 with the job's Location.
+  http::Response queue_job(const Call& c, const std::string& job, std::function<std::string()> work);
+  void remove_with_roles(const std::string& type, const char* field, const std::string& guid);
   // A job in progress, finished later by finish_job.
   std::string start_job(const std::string& operation, const std::string& resource_guid);
   void finish_job(const std::string& guid, const std::string& error);

@@ -79,7 +79,7 @@ http::Response Controller::Impl::delete_space(Call& c, const std::string& space_
       store.remove("service_instance", si["guid"]);
     }
   });
-  auto finish = [this, managed, space_guid, job] {
+  return queue_job(c, job, [this, managed, space_guid] {
     std::string error;
     for (const auto& si : managed) {
       brokers::Broker* broker = backends.brokers ? backends.brokers->find(si.value("_label", "")) : nullptr;
@@ -90,19 +90,18 @@ http::Response Controller::Impl::delete_space(Call& c, const std::string& space_
         error = "Deletion of service instance " + si.value("name", "") + " failed: " + e.what();
       }
     }
-    if (error.empty())
-      store.transaction([&] {
-        for (const auto& r : store.list("role"))
-          if (r.value("_space", "") == space_guid) store.remove("role", r["guid"]);
-        store.remove("space", space_guid);
-      });
-    finish_job(job, error);
-  };
-  if (backends.brokers)
-    backends.brokers->submit(finish);
-  else
-    finish();
-  return http::Response::empty(202).header("Location", c.api + "/v3/jobs/" + job);
+    if (error.empty()) remove_with_roles("space", "_space", space_guid);
+    return error;
+  });
+}
+
+// The place and the roles given in it, in one transaction.
+void Controller::Impl::remove_with_roles(const std::string& type, const char* field, const std::string& guid) {
+  store.transaction([&] {
+    for (const auto& r : store.list("role"))
+      if (r.value(field, "") == guid) store.remove("role", r["guid"]);
+    store.remove(type, guid);
+  });
 }
 
 void Controller::Impl::add_space_routes() {
@@ -150,23 +149,12 @@ void Controller::Impl::add_space_routes() {
       if (s.value("_org", "") == org_guid) delete_space(c, s["guid"]);
     std::string job = start_job("organization.delete", org_guid);
     // The brokers' worker runs work in order: this runs once the spaces' own work is done.
-    auto finish = [this, org_guid, job] {
-      std::string error;
+    return queue_job(c, job, [this, org_guid] {
       for (const auto& s : store.list("space"))
-        if (s.value("_org", "") == org_guid) error = "Space " + s.value("name", "") + " could not be deleted";
-      if (error.empty())
-        store.transaction([&] {
-          for (const auto& r : store.list("role"))
-            if (r.value("_org", "") == org_guid) store.remove("role", r["guid"]);
-          store.remove("organization", org_guid);
-        });
-      finish_job(job, error);
-    };
-    if (backends.brokers)
-      backends.brokers->submit(finish);
-    else
-      finish();
-    return http::Response::empty(202).header("Location", c.api + "/v3/jobs/" + job);
+        if (s.value("_org", "") == org_guid) return "Space " + s.value("name", "") + " could not be deleted";
+      remove_with_roles("organization", "_org", org_guid);
+      return std::string();
+    });
   });
 
   add("PATCH", "/v3/spaces/:guid", manage(On::Space), [this](Call& c) {
