@@ -1,5 +1,6 @@
 #include "logs.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -7,8 +8,10 @@ namespace stackato::client {
 
 using json = nlohmann::json;
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+std::int64_t follow_cursor(const std::vector<LogLine>& newest) {
+  std::int64_t cursor = 0;
+  for (const auto& l : newest) cursor = std::max(cursor, l.timestamp_ns + 1);
+  return cursor;
 }
 
 namespace {

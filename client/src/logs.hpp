@@ -26,7 +26,10 @@ std::vector<LogLine> read_logs(Session& s, const std::string& app_guid, std::int
 std::string format_line(const LogLine& line, bool timestamps = true);
 // The app's last n lines, formatted, for telling why a start failed (never throws).
 std::vector<std::string> last_lines(Session& s, const std::string& app_guid, int n);
-// Now, in the log's unit.
-std::int64_t now_ns();
+// Where following starts, from the server's newest line (read_logs(..., 0, 1, true)): just after
+// it, or from the beginning when there is none. Never the client's clock: lines logged while the
+// client started up would be lost, and against a server whose clock differs, lines would be lost
+// or repeated.
+std::int64_t follow_cursor(const std::vector<LogLine>& newest);
 
 }  // namespace stackato::client

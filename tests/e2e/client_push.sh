@@ -121,9 +121,11 @@ run 0 "Space: +dev" "switch-space" -- "$stackato" switch-space dev
 run 1 "space 'nope' not found" "switch-space to an unknown space" -- "$stackato" switch-space nope
 run 0 "Organization: kato" "switch-org" -- "$stackato" switch-org kato
 run 0 "localhost +\| shared" "domains" -- "$stackato" domains
-"$stackato" logs hello --follow --num 0 >"$work/follow" 2>&1 &
+# Waits for the event it needs, not for a time: the follower's first poll after its cursor (seen
+# in its --trace), then a request; the line must come (the cursor is the server's newest line).
+"$stackato" --trace logs hello --follow --num 0 >"$work/follow" 2>"$work/follow.trace" &
 follower=$!
-sleep 1
+for _ in $(seq 50); do grep -q 'envelope_types=LOG&limit=1000&start_time=' "$work/follow.trace" && break; sleep 0.1; done
 get hello /followed-request >/dev/null
 for _ in $(seq 30); do grep -q "RTR .*followed-request" "$work/follow" && break; sleep 0.2; done
 kill "$follower" 2>/dev/null

@@ -58,7 +58,7 @@ void add_logs(CLI::App& app, Globals& globals) {
       }
     std::cout << std::flush;
     if (!a->follow) return;
-    if (since == 0) since = now_ns();
+    if (since == 0) since = follow_cursor(read_logs(s, guid, 0, 1, true));
     for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       for (;;) {
