@@ -259,7 +259,25 @@ done
 ours() { for p in $(pgrep -f "^python3 app.py"); do readlink "/proc/$p/cwd"; done 2>/dev/null | grep -c "^$data/" || true; }
 n=$(ours)
 [ "$n" -eq 4 ] && ok || bad "instances after the restart: $n, want 4 (orphans left?)"
-"$kato" --data "$data" stop >/dev/null
+
+# Nothing kato started outlives it (issue 19: an app that ignores SIGTERM outlived its kato).
+# Its instances die with a kill -9 of kato (their parent-death signal), and `kato stop` waits
+# for the grace period it promised instead of killing kato in the middle of it.
+mkdir -p "$work/stubborn"
+cp "$here/../../examples/hello/app.py" "$work/stubborn/"
+printf 'applications:\n- name: stubborn\n  command: trap "" TERM; exec python3 app.py\n' >"$work/stubborn/manifest.yml"
+(cd "$work/stubborn" && zip -q "$work/stubborn.zip" app.py manifest.yml)
+push stubborn "$work/stubborn.zip"
+n=$(ours)
+[ "$n" -eq 5 ] && ok || bad "five instances with stubborn: $n"
+kill -9 "$(jq -r .pid "$data/kato.json")"
+for _ in $(seq 50); do n=$(ours); [ "$n" -eq 0 ] && break; sleep 0.1; done
+[ "$n" -eq 0 ] && ok || bad "instances outlived a kill -9 of kato: $n"
+kato_up
+for _ in $(seq 100); do n=$(ours); [ "$n" -eq 5 ] && break; sleep 0.2; done
+[ "$n" -eq 5 ] && ok || bad "the five instances back after the restart: $n"
+"$kato" --data "$data" stop >/dev/null 2>"$work/err"
+grep -q "killed" "$work/err" && bad "kato stop killed kato during the grace period: $(cat "$work/err")" || ok
 n=$(ours)
 [ "$n" -eq 0 ] && ok || bad "instances left after kato stop: $n"
 

@@ -65,10 +65,14 @@ int stop(const fs::path& data) {
     return 0;
   }
   ::kill(static_cast<pid_t>(st->pid), SIGTERM);
-  for (int i = 0; i < 100 && alive(st->pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Room for what kato promised its apps (their drains and the 10 s grace period after
+  // SIGTERM) and for the database servers' own clean stop; killed after that, kato takes its
+  // instances with it (their parent-death signal).
+  constexpr int kStopSeconds = 30;
+  for (int i = 0; i < kStopSeconds * 10 && alive(st->pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (alive(st->pid)) {
     ::kill(static_cast<pid_t>(st->pid), SIGKILL);
-    std::cerr << "kato: did not stop within 10 s; killed\n";
+    std::cerr << "kato: did not stop within " << kStopSeconds << " s; killed\n";
   }
   std::cout << "kato stopped\n";
   return 0;

@@ -182,6 +182,38 @@ struct Runner::Impl {
   bool queue_quit = false;
   std::vector<std::thread> workers;
 
+  // Instances are forked from this one thread, which ends only after stop_all has stopped them:
+  // their parent-death signal (Policy::die_with_parent) is tied to the thread that forked them,
+  // so they die with kato (a kill -9 too), and not when a worker thread ends.
+  std::mutex spawn_mutex;
+  std::condition_variable spawn_wake;
+  std::deque<std::packaged_task<Child()>> spawn_queue;
+  bool spawn_quit = false;
+  std::thread spawner;
+
+  Child spawn_on_spawner(std::function<Child()> fork_it) {
+    std::packaged_task<Child()> task(std::move(fork_it));
+    auto forked = task.get_future();
+    {
+      std::lock_guard lock(spawn_mutex);
+      spawn_queue.push_back(std::move(task));
+    }
+    spawn_wake.notify_one();
+    return forked.get();  // the spawn's exception, if any, comes out here
+  }
+
+  void spawn_loop() {
+    for (;;) {
+      std::unique_lock lock(spawn_mutex);
+      spawn_wake.wait(lock, [&] { return spawn_quit || !spawn_queue.empty(); });
+      if (spawn_queue.empty()) return;
+      auto task = std::move(spawn_queue.front());
+      spawn_queue.pop_front();
+      lock.unlock();
+      task();
+    }
+  }
+
   auto next_task() {
     return std::find_if(queue.begin(), queue.end(), [&](const auto& t) { return !busy.count(t.first); });
   }
@@ -364,10 +396,11 @@ struct Runner::Impl {
       }
     }
     try {
-      sandbox::Policy policy{inst.dir / "app", {{inst.dir / "app", true}}};
+      sandbox::Policy policy{inst.dir / "app", {{inst.dir / "app", true}}, true};
       for (const auto& v : volume_dirs(store, inst.app)) policy.binds.push_back({v, true});
-      child = spawn(sandbox.prepare(policy, script), env,
-                    procs.empty() ? std::optional<long>(inst.memory_mb + 128) : std::nullopt, procs);
+      sandbox::Launch launch = sandbox.prepare(policy, script);
+      std::optional<long> address_space = procs.empty() ? std::optional<long>(inst.memory_mb + 128) : std::nullopt;
+      child = spawn_on_spawner([&] { return spawn(launch, env, address_space, procs); });
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("cannot start the instance: ") + e.what());
     }
@@ -573,6 +606,7 @@ Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs:
         "--memory-limits cgroup: no memory cgroup kato can write (cgroup v2: the memory controller "
         "must be delegated to kato's group; cgroup v1: the memory hierarchy must be writable)");
   impl_->kill_orphans();
+  impl_->spawner = std::thread([this] { impl_->spawn_loop(); });
   impl_->monitor = std::thread([this] { impl_->loop(); });
   for (int i = 0; i < Impl::kWorkers; ++i) impl_->workers.emplace_back([this] { impl_->work(); });
 }
@@ -582,6 +616,12 @@ Runner::~Runner() {
   impl_->quit = true;
   impl_->wake.notify_all();
   impl_->monitor.join();
+  {
+    std::lock_guard lock(impl_->spawn_mutex);
+    impl_->spawn_quit = true;
+  }
+  impl_->spawn_wake.notify_all();
+  impl_->spawner.join();  // last: the instances' parent thread (all stopped by now)
 }
 
 void Runner::stop_all() {

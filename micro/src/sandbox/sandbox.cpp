@@ -1,5 +1,7 @@
 #include "sandbox/sandbox.hpp"
 
+#include <sys/prctl.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/stat.h>
@@ -106,6 +108,8 @@ std::string Sandbox::describe() const {
 
 Launch Sandbox::prepare(const Policy& policy, const std::string& script) const {
   Launch l;
+  l.die_with_parent = policy.die_with_parent;
+  l.parent = ::getpid();
   if (!enabled_) {
     l.args = {"/bin/sh", "-c", script};
     for (auto& a : l.args) l.argv.push_back(a.data());
@@ -151,8 +155,18 @@ void Sandbox::hand_over(const fs::path& dir) const {
     ::lchown(it->path().c_str(), uid_, uid_);
 }
 
+namespace {
+// After any change of uid (which clears the setting), just before exec.
+void die_with_parent(const Launch& l) {
+  if (!l.die_with_parent) return;
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail("prctl");
+  if (::getppid() != l.parent) ::_exit(126);  // kato died before the setting took
+}
+}  // namespace
+
 void exec(const Launch& l, char* const envp[]) {
   if (!l.seccomp) {  // no sandbox: the shell in the working directory
+    die_with_parent(l);
     if (::chdir(l.workdir.c_str()) != 0) fail("chdir");
     ::umask(022);
     ::execve(l.argv[0], l.argv.data(), envp);
@@ -173,6 +187,7 @@ void exec(const Launch& l, char* const envp[]) {
     if (::setresgid(l.gid, l.gid, l.gid) != 0) fail("setresgid");
     if (::setresuid(l.uid, l.uid, l.uid) != 0) fail("setresuid");
   }
+  die_with_parent(l);
   ::umask(022);
   if (::chdir("/") != 0) fail("chdir");
   ::execve(l.argv[0], l.argv.data(), envp);

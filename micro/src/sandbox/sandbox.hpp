@@ -40,8 +40,9 @@ struct Bind {
 struct Policy {
   std::filesystem::path workdir;  // its working directory, inside one of the binds
   std::vector<Bind> binds;
-  // SIGKILL when the kato thread that started it ends: for hooks and remote commands, whose
-  // threads wait for them. Not for instances: the runner's workers end before its graceful stop.
+  // SIGKILL when the kato thread that started it ends, and so when kato dies (kill -9 too):
+  // hooks and remote commands, whose threads wait for them, and instances, which the runner
+  // starts from a thread that outlives its graceful stop (runner.cpp's spawner).
   bool die_with_parent = false;
 };
 
@@ -56,6 +57,8 @@ struct Launch {
   uid_t uid = 0;
   gid_t gid = 0;
   const std::string* seccomp = nullptr;  // BPF for --seccomp 3; null without a sandbox
+  bool die_with_parent = false;  // Policy's, set in the child after the uid changes (which clear it)
+  pid_t parent = 0;              // kato's pid, to notice a parent that died before the setting
 };
 
 class Sandbox {
