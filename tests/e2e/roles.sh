@@ -278,7 +278,19 @@ printf 'from-stdin-pw\n' | "$kato" --data "$work/fourth" start --port 0 --admin-
 # Global options after the subcommand too (issue 19): kato start --data D.
 "$kato" start --data "$work/fifth" --port 0 >/dev/null && [ -f "$work/fifth/kato.json" ] && ok || bad "kato start --data D"
 "$kato" status --data "$work/fifth" | grep -q "kato running ($work/fifth)" && ok || bad "kato status --data D"
+cp "$work/fifth/kato.json" "$work/kato.json.before"
 "$kato" stop --data "$work/fifth" >/dev/null && ok || bad "kato stop --data D"
+# A kato.json whose pid is alive but is not kato (a reused pid; a killed kato not yet reaped): kato
+# runs only while it holds its data dir's lock. Status says stopped, stop leaves that process be.
+sleep 60 &
+sleeper=$!
+jq ".pid = $sleeper" "$work/kato.json.before" >"$work/fifth/kato.json"
+"$kato" status --data "$work/fifth" >"$work/out" 2>&1
+[ $? = 3 ] && grep -q "kato stopped" "$work/out" && ok || bad "status with a live pid that is not kato: $(head -1 "$work/out")"
+"$kato" stop --data "$work/fifth" >/dev/null 2>&1
+kill -0 "$sleeper" 2>/dev/null && ok || bad "kato stop killed a process that was not kato"
+kill "$sleeper" 2>/dev/null
+rm -f "$work/fifth/kato.json"
 # A data dir of a newer kato (model/schema.hpp) is refused with one line, and left as it was.
 sqlite3 "$work/fifth/kato.db" "update settings set value='99' where key='schema_version'"
 "$kato" start --data "$work/fifth" --port 0 >/dev/null 2>"$work/err"

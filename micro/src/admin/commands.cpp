@@ -6,6 +6,9 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <cstdlib>
@@ -56,11 +59,23 @@ std::optional<State> read_state(const fs::path& data) {
 namespace {
 bool alive(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0; }
 
+// kato runs while it holds its data dir's lock (daemon.cpp takes it for its whole life). A
+// process killed with -9 lets go of it as it dies, before it is reaped: its pid alone would still
+// answer kill(pid, 0) as a zombie, and `kato status` said "running" for that moment.
+bool kato_running(const fs::path& data, const std::optional<State>& st) {
+  if (!st || !alive(st->pid)) return false;
+  int fd = ::open((data / "kato.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
 }  // namespace
 
 int stop(const fs::path& data) {
   auto st = read_state(data);
-  if (!st || !alive(st->pid)) {
+  if (!kato_running(data, st)) {
     std::cout << "kato is not running (" << data.string() << ")\n";
     return 0;
   }
@@ -69,8 +84,9 @@ int stop(const fs::path& data) {
   // SIGTERM) and for the database servers' own clean stop; killed after that, kato takes its
   // instances with it (their parent-death signal).
   constexpr int kStopSeconds = 30;
-  for (int i = 0; i < kStopSeconds * 10 && alive(st->pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  if (alive(st->pid)) {
+  for (int i = 0; i < kStopSeconds * 10 && kato_running(data, st); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (kato_running(data, st)) {
     ::kill(static_cast<pid_t>(st->pid), SIGKILL);
     std::cerr << "kato: did not stop within " << kStopSeconds << " s; killed\n";
   }
@@ -88,7 +104,7 @@ std::string port_of(const fs::path& data, const std::string& server) {
 
 int status(const fs::path& data) {
   auto st = read_state(data);
-  bool running = st && alive(st->pid);
+  bool running = kato_running(data, st);
   bool serving = running && runner::tcp_answers(st->port);
   std::cout << "kato " << (running ? "running" : "stopped") << " (" << data.string() << ")\n";
   if (running) std::cout << "  pid " << st->pid << ", " << st->api << "\n";

@@ -83,7 +83,8 @@ int serve(const StartOptions& o, int ready_fd) {
     for (const char* f : {"kato.db", "kato.db-wal", "kato.db-shm", "kato.log", "kato.json"})
       if (std::error_code ec; fs::exists(o.data / f, ec))
         fs::permissions(o.data / f, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
-    int lock = ::open((o.data / "kato.lock").c_str(), O_RDWR | O_CREAT, 0600);
+    // O_CLOEXEC: a child that kept the lock (a database server) would make kato look alive.
+    int lock = ::open((o.data / "kato.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
       auto st = read_state(o.data);
       throw std::runtime_error("kato is already running on " + o.data.string() +
