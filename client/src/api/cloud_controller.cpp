@@ -60,7 +60,7 @@ Organization CloudController::rename_organization(const std::string& guid, const
 void CloudController::delete_organization(const std::string& guid) { follow("DELETE", "/v3/organizations/" + q(guid)); }
 
 std::vector<Space> CloudController::spaces(const std::string& org_guid, const std::string& name) {
-  std::string path = std::string("/v3/spaces?") + kPage + "&organization_guids=" + q(org_guid) +
+  std::string path = std::string("/v3/spaces?") + kPage + (org_guid.empty() ? "" : "&organization_guids=" + q(org_guid)) +
                      (name.empty() ? "" : "&names=" + q(name));
   return parsed<Space>(list(path), parse_space);
 }

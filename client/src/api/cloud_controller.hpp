@@ -26,7 +26,7 @@ class CloudController {
   Organization rename_organization(const std::string& guid, const std::string& name);
   void delete_organization(const std::string& guid);
 
-  // GET /v3/spaces?organization_guids=[&names=]
+  // GET /v3/spaces?organization_guids=[&names=]; every visible space when org_guid is "".
   std::vector<Space> spaces(const std::string& org_guid, const std::string& name = "");
   Space create_space(const std::string& org_guid, const std::string& name);
   Space rename_space(const std::string& guid, const std::string& name);

@@ -150,12 +150,10 @@ void add_listings(CLI::App& app, Globals& globals) {
     api::CloudController cc(s);
     auto all = cc.users();
     auto roles = cc.roles({});
-    // Space and org names: the spaces of every visible org (one request per org).
+    // Org and space names: two listings, whatever the number of orgs.
     std::map<std::string, std::string> place;
-    for (const auto& o : cc.organizations()) {
-      place[o.guid] = o.name;
-      for (const auto& sp : cc.spaces(o.guid)) place[sp.guid] = o.name + "/" + sp.name;
-    }
+    for (const auto& o : cc.organizations()) place[o.guid] = o.name;
+    for (const auto& sp : cc.spaces("")) place[sp.guid] = place[sp.org_guid] + "/" + sp.name;
     std::map<std::string, std::vector<std::string>> held;
     for (const auto& r : roles) {
       std::string where = r.in_space() ? r.space_guid : r.org_guid;

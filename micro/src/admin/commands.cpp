@@ -59,6 +59,8 @@ std::optional<State> read_state(const fs::path& data) {
 namespace {
 bool alive(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0; }
 
+}  // namespace
+
 // kato runs while it holds its data dir's lock (daemon.cpp takes it for its whole life). A
 // process killed with -9 lets go of it as it dies, before it is reaped: its pid alone would still
 // answer kill(pid, 0) as a zombie, and `kato status` said "running" for that moment.
@@ -70,8 +72,6 @@ bool kato_running(const fs::path& data, const std::optional<State>& st) {
   ::close(fd);
   return held;
 }
-
-}  // namespace
 
 int stop(const fs::path& data) {
   auto st = read_state(data);

@@ -17,5 +17,8 @@ struct State {
 
 void write_state(const std::filesystem::path& data, const State& state);
 std::optional<State> read_state(const std::filesystem::path& data);
+// Whether the kato of `state` runs: it holds the data dir's lock (a killed kato lets go of it as
+// it dies, before it is reaped; a reused pid never has it).
+bool kato_running(const std::filesystem::path& data, const std::optional<State>& state);
 
 }  // namespace kato::admin

@@ -3,6 +3,8 @@
 // (instances, service servers, disk) is asked of its owners now, outside any lock of theirs
 // that a request holds.
 
+#include <future>
+
 #include "brokers/brokers.hpp"
 #include "controller/handlers.hpp"
 #include "metrics/metrics.hpp"
@@ -20,15 +22,24 @@ void Controller::Impl::add_metrics_routes() {
     std::map<std::string, runner::Runner::Census> census;
     if (backends.runner)
       for (const auto& x : backends.runner->census()) census[x.app] = x;
-    model::Model m(store);
+    // One read of each kind, not one per app.
+    std::map<std::string, long> web_instances;  // app guid -> its web process's instances
+    for (const auto& doc : store.list("process")) {
+      model::Process p = model::parse_process(doc);
+      if (p.type == "web") web_instances[p.app_guid] = p.instances;
+    }
+    std::map<std::string, std::string> space_names;
+    for (const auto& doc : store.list("space")) {
+      model::Space sp = model::parse_space(doc);
+      space_names[sp.guid] = sp.name;
+    }
     for (const auto& doc : store.list("app")) {
       model::App app = model::parse_app(doc);
       metrics::Metrics::App a;
       a.guid = app.guid;
       a.name = app.name;
-      if (auto space = m.space(app.space_guid)) a.space = space->name;
-      if (app.runnable())
-        if (auto web = m.web_process(app.guid)) a.wanted = web->instances;
+      a.space = space_names[app.space_guid];
+      if (app.runnable()) a.wanted = web_instances[app.guid];
       if (auto it = census.find(app.guid); it != census.end()) {
         a.running = it->second.running;
         a.crashed = it->second.crashed;
@@ -36,12 +47,19 @@ void Controller::Impl::add_metrics_routes() {
       }
       now.apps.push_back(a);
     }
-    if (backends.brokers)
+    // The probes (2 s at most each) run side by side: a scrape waits 2 s, not 2 s per server.
+    if (backends.brokers) {
+      std::vector<std::pair<std::string, std::future<bool>>> probes;
       for (auto* b : backends.brokers->all()) {
         if (b->label() == "filesystem") continue;  // no server of its own
-        bool started = b->started();
-        now.services.push_back({b->label(), started, started && b->answers()});
+        if (!b->started()) {
+          now.services.push_back({b->label(), false, false});
+          continue;
+        }
+        probes.emplace_back(b->label(), std::async(std::launch::async, [b] { return b->answers(); }));
       }
+      for (auto& [label, up] : probes) now.services.push_back({label, true, up.get()});
+    }
     return http::Response{200, {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
                           backends.metrics->render(now)};
   });

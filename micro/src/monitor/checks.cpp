@@ -2,10 +2,8 @@
 
 #include <curl/curl.h>
 #include <sys/statvfs.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 
 #include <chrono>
 #include <cmath>
@@ -71,8 +69,8 @@ Reply get(const admin::State& st, const std::string& host, const std::string& pa
 admin::State running(const fs::path& data) {
   auto st = admin::read_state(data);
   if (!st) throw Unknown("kato is not running on " + data.string() + " (no kato.json)");
-  if (::kill(static_cast<pid_t>(st->pid), 0) != 0 && errno == ESRCH)
-    throw Unknown("kato is not running on " + data.string() + " (pid " + std::to_string(st->pid) + " is gone)");
+  if (!admin::kato_running(data, st))
+    throw Unknown("kato is not running on " + data.string() + " (pid " + std::to_string(st->pid) + " holds no lock)");
   return *st;
 }
 
