@@ -1,5 +1,10 @@
 #include "metrics/metrics.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <unordered_map>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -18,6 +23,11 @@ std::string status_class(unsigned status) { return std::to_string(status / 100) 
 }  // namespace
 
 struct Metrics::Impl {
+  static std::uint64_t next_id() {
+    static std::atomic<std::uint64_t> ids{0};
+    return ++ids;
+  }
+  const std::uint64_t id = next_id();
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   prometheus::Family<prometheus::Counter>& requests =
       prometheus::BuildCounter()
@@ -45,9 +55,27 @@ struct Metrics::Impl {
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
+// The router counts every request: each io thread keeps the series it has used, so that a
+// request costs a lookup in its own map and the series' own updates, not a family's lock and a
+// hash of the labels. Series live as long as their family (never removed); the cache is keyed by
+// the Metrics' id so that another Metrics at the same address never finds stale series.
 void Metrics::request(const std::string& app_guid, unsigned status, double seconds) {
-  impl_->requests.Add({{"app", app_guid}, {"status", status_class(status)}}).Increment();
-  impl_->latency.Add({{"app", app_guid}}, kLatency).Observe(seconds);
+  struct Series {
+    prometheus::Counter* by_class[6] = {};
+    prometheus::Histogram* latency = nullptr;
+  };
+  thread_local std::uint64_t owner = 0;
+  thread_local std::unordered_map<std::string, Series> cache;
+  if (owner != impl_->id) {
+    cache.clear();
+    owner = impl_->id;
+  }
+  Series& s = cache[app_guid];
+  unsigned cls = std::min(status / 100, 5u);
+  if (!s.by_class[cls]) s.by_class[cls] = &impl_->requests.Add({{"app", app_guid}, {"status", status_class(status)}});
+  if (!s.latency) s.latency = &impl_->latency.Add({{"app", app_guid}}, kLatency);
+  s.by_class[cls]->Increment();
+  s.latency->Observe(seconds);
 }
 
 void Metrics::staged(double seconds, bool ok) {
