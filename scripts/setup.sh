@@ -38,6 +38,9 @@ packages=(
   sqlite3
   # monitoring: Nagios 4 (the config check), the standard plugins, Prometheus's parser (tests)
   nagios4-core monitoring-plugins-basic python3-prometheus-client
+  # Debian packages: building (CPack runs dpkg-shlibdeps) and checking them (lintian, man,
+  # systemd-analyze; bash-completion loads the packaged completion)
+  dpkg-dev fakeroot lintian man-db systemd bash-completion
   # shells for completion tests, tools for tests and benchmarks
   python3 zip bash zsh fish curl jq unzip openssh-server openssh-client wrk hyperfine procps
 )

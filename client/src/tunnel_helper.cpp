@@ -23,12 +23,13 @@ namespace {
 
 constexpr const char* kAppName = "tunnel";
 
-// Installed next to stackato, or in the build tree's tunnel/ directory.
+// Installed by the package in /usr/libexec/stackato, next to stackato, or in the build tree.
 fs::path helper_binary() {
   if (const char* env = std::getenv("STACKATO_TUNNEL_SERVER"); env && *env) return env;
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  for (const fs::path& p : {self / "stackato-tunnel-server", self / ".." / "tunnel" / "stackato-tunnel-server"})
+  for (const fs::path& p : {self / ".." / "libexec" / "stackato" / "stackato-tunnel-server", self / "stackato-tunnel-server",
+                            self / ".." / "tunnel" / "stackato-tunnel-server"})
     if (fs::exists(p, ec)) return fs::canonical(p, ec);
   throw std::runtime_error("the tunnel helper (stackato-tunnel-server) is not installed next to " + self.string() +
                            "; set STACKATO_TUNNEL_SERVER to its path");

@@ -6,9 +6,37 @@
 #include <iostream>
 
 #include "admin/admin.hpp"
+#include "manpage.hpp"
 #include "monitor/checks.hpp"
 #include "monitor/nagios.hpp"
 #include "stackato/version.hpp"
+
+namespace {
+
+stackato::docs::ManPage kato_man_page() {
+  return {"kato",
+          "8",
+          std::string("kato ") + stackato::kVersion,
+          "a single-node micro cloud that speaks the Cloud Foundry V3 API",
+          {{"Environment",
+            {"KATO_DATA: the data directory, like --data. Without either, kato uses ~/.kato, or the kato "
+             "service's /var/lib/kato when ~/.kato does not exist and it does, so that 'sudo kato status' and "
+             "'kato check' find the service.",
+             "KATO_ADMIN_PASSWORD: the first start's admin password when --admin-password-file is not given.",
+             "KATO_THREADS: the number of I/O threads (default: one per core)."}},
+           {"Exit status",
+            {"0 on success, 1 on failure, 2 for bad arguments. 'kato check' follows the Nagios plugin "
+             "conventions: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."}},
+           {"Files",
+            {"/var/lib/kato: the data directory of the kato service (kato.service), owned by root, mode 0700.",
+             "/lib/systemd/system/kato.service: runs 'kato start --foreground' with that data directory; "
+             "'systemctl enable --now kato' starts it now and at boot.",
+             "/usr/share/doc/kato/: kato.md (running and securing kato), operations.md (monitoring), "
+             "services.md (data services)."}}},
+          {"stackato(1)", "systemctl(1)", "bwrap(1)"}};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"kato: a single-node micro cloud that speaks the Cloud Foundry V3 API", "kato"};
@@ -17,7 +45,8 @@ int main(int argc, char** argv) {
   // Global options anywhere on the line: `kato start --data D` as well as `kato --data D start`.
   app.fallthrough();
   std::string data = kato::admin::default_data_dir().string();
-  app.add_option("--data", data, "Data directory (default: $KATO_DATA or ~/.kato)");
+  app.add_option("--data", data,
+                 "Data directory (default: $KATO_DATA, else ~/.kato, else the service's /var/lib/kato when only it exists)");
 
   kato::admin::StartOptions start;
   auto* s = app.add_subcommand("start", "Start kato (first start creates the data dir, CA, admin user)");
@@ -71,6 +100,9 @@ int main(int argc, char** argv) {
       ->default_val("ssh");
   nagios_cmd->add_option("--ssh-user", nagios.ssh_user, "The user check_by_ssh logs in as")->default_val("nagios");
 
+  // Hidden: the build writes kato.8 with it (completions/README.md).
+  auto* man = app.add_subcommand("manpage", "Print the kato(8) man page")->group("");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,6 +114,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    if (man->parsed()) {
+      std::cout << stackato::docs::render_man(app, kato_man_page());
+      return 0;
+    }
     if (s->parsed()) {
       start.data = data;
       if (!password_file.empty()) {

@@ -9,7 +9,9 @@
 #include "cli.hpp"
 #include "client_context.hpp"
 #include "config.hpp"
+#include "manpage.hpp"
 #include "session.hpp"
+#include "stackato/version.hpp"
 
 namespace stackato::client {
 
@@ -193,6 +195,31 @@ void add_completion(CLI::App& app, Globals& globals) {
     if (a->shell.empty()) throw UsageError("completion needs a shell: bash, zsh or fish");
     Tree t = read_tree(app);
     std::cout << (a->shell == "bash" ? bash(t) : a->shell == "zsh" ? zsh(t) : fish(t));
+  });
+
+  // Hidden: the build writes stackato.1 with it (completions/README.md).
+  auto* man = app.add_subcommand("manpage", "Print the stackato(1) man page")->group("");
+  man->callback([&app] {
+    docs::ManPage page{
+        "stackato",
+        "1",
+        std::string("stackato ") + kVersion,
+        "deploy and manage apps on Cloud Foundry and kato",
+        {{"Environment",
+          {"STACKATO_HOME: where the client keeps its targets, tokens and caches (default ~/.stackato/client; "
+           "files are created 0600).",
+           "STACKATO_TARGET: the target for this command, like --target.",
+           "STACKATO_SKIP_SSL_VALIDATION: like --skip-ssl-validation.",
+           "STACKATO_TUNNEL_SERVER: the tunnel helper pushed by 'stackato tunnel' (default: installed beside "
+           "stackato, /usr/libexec/stackato/stackato-tunnel-server)."}},
+         {"Exit status",
+          {"0 on success; 1 when the command failed at run time (server, network); 2 for bad input (flags, "
+           "manifest). 'run' and 'tunnel' with a client pass on the exit status of the remote command or client."}},
+         {"Files",
+          {"stackato.yml, manifest.yml: the app's manifest, read by push and 'stackato manifest'.",
+           "/usr/share/doc/stackato/client.md.gz: the guide (every command with examples)."}}},
+        {"kato(8)", "cf(1)"}};
+    std::cout << docs::render_man(app, page);
   });
 }
 

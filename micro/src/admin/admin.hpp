@@ -20,6 +20,10 @@ struct StartOptions {
   bool no_sandbox = false;                    // run apps as kato's own user (sandbox/sandbox.hpp)
 };
 
+// Where the kato service of the Debian package keeps its data (packaging/kato/kato.service).
+inline constexpr const char* kPackagedDataDir = "/var/lib/kato";
+
+// $KATO_DATA, else ~/.kato, else (when ~/.kato does not exist and it does) /var/lib/kato.
 std::filesystem::path default_data_dir();
 int start(const StartOptions& options);
 int stop(const std::filesystem::path& data);

@@ -34,7 +34,12 @@ using json = nlohmann::json;
 fs::path default_data_dir() {
   if (const char* d = std::getenv("KATO_DATA"); d && *d) return d;
   const char* home = std::getenv("HOME");
-  return fs::path(home ? home : ".") / ".kato";
+  fs::path own = fs::path(home ? home : ".") / ".kato";
+  // The packaged service's data dir, so that `sudo kato status` or `kato check` from Nagios
+  // find the kato that systemd runs without being told; a kato of one's own comes first.
+  std::error_code ec;
+  if (!fs::exists(own, ec) && fs::is_directory(kPackagedDataDir, ec)) return kPackagedDataDir;
+  return own;
 }
 
 void write_state(const fs::path& data, const State& s) {

@@ -22,7 +22,8 @@ namespace fs = std::filesystem;
 RunAs RunAs::find(const std::string& preferred) {
   RunAs as;
   if (::geteuid() != 0) return as;
-  for (const std::string& name : {preferred, std::string("nobody")}) {
+  // The engine's own user, else the kato system user the Debian package makes, else nobody.
+  for (const std::string& name : {preferred, std::string("kato"), std::string("nobody")}) {
     if (passwd* pw = ::getpwnam(name.c_str())) {
       as.user = name;
       as.uid = pw->pw_uid;
