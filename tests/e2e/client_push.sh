@@ -249,6 +249,31 @@ rc=$?
 for f in token token2 names; do jq -e . "$STACKATO_HOME/$f" >/dev/null && ok || { rc=-; bad "$f is valid JSON after Ctrl-C"; }; done
 ls "$STACKATO_HOME" | grep -q '\.tmp\.' && { rc=-; bad "config temp files left"; } || ok
 
+# --- kill -9 of kato during a first push's staging (issue 19): the hook dies with kato, the next
+# start reaps the build's directory, and a plain re-push finishes the first push: it starts the
+# app (it used to leave it STOPPED and ask for --force-start).
+cp -r "$here/../../examples/hello" "$work/cutshort"
+sed -i 's/^name: hello/name: cutshort/; s|^  pre-staging: .*|  pre-staging: sleep 297|' "$work/cutshort/stackato.yml"
+(cd "$work/cutshort" && exec "$stackato" -n push) >"$work/out" 2>&1 &
+client=$!
+for _ in $(seq 600); do pgrep -f "sleep 297" >/dev/null && break; sleep 0.1; done
+pgrep -f "sleep 297" >/dev/null && ok || { rc=-; bad "the first push's staging hook runs"; }
+ls -d "$work/k/blobs/droplets/"*.staging >/dev/null 2>&1 && ok || { rc=-; bad "the build has its working directory"; }
+kill -9 "$(jq -r .pid "$work/k/kato.json")"
+for _ in $(seq 100); do kill -0 "$client" 2>/dev/null || break; sleep 0.1; done
+kill "$client" 2>/dev/null
+wait "$client"
+for _ in $(seq 50); do pgrep -f "sleep 297" >/dev/null || break; sleep 0.1; done
+pgrep -f "sleep 297" >/dev/null && { rc=-; bad "the staging hook outlived kato: $(pgrep -af 'sleep 297')"; } || ok
+"$kato" --data "$work/k" start --port "$port" >/dev/null || { rc=-; bad "kato starts again after kill -9"; }
+ls -d "$work/k/blobs/droplets/"*.staging >/dev/null 2>&1 && { rc=-; bad "the interrupted build's directory was not reaped"; } || ok
+sed -i 's|sleep 297|true|' "$work/cutshort/stackato.yml"
+push_in "$work/cutshort" 0 "cutshort is RUNNING" "a plain re-push after an interrupted first push starts the app"
+has "cutshort was never staged: finishing its first push" "the re-push says why it starts the app"
+hasnt "use --force-start" "no --force-start needed"
+[ "$(get cutshort | jq -r .name)" = cutshort ] && ok || { rc=-; bad "the finished app serves"; }
+run 0 "kato restarted during staging" "the interrupted build failed, said in the app's log" -- "$stackato" logs cutshort --num 200
+
 # --- an unreachable target, an expired login
 run 1 "cannot reach https://api.localhost:1/" "unreachable target" -- "$stackato" --target https://api.localhost:1 info
 jq --arg t "$t" '.[$t] = "bearer not.a.token"' "$STACKATO_HOME/token" >"$work/tok" && cp "$work/tok" "$STACKATO_HOME/token"

@@ -40,6 +40,16 @@ long CloudController::total(const std::string& path) {
   return (*n)["total_results"];
 }
 
+bool CloudController::has_current_droplet(const std::string& app_guid) {
+  try {
+    s_.call("GET", "/v3/apps/" + app_guid + "/droplets/current");
+    return true;
+  } catch (const ApiError& e) {
+    if (e.status == 404) return false;
+    throw;
+  }
+}
+
 std::vector<Organization> CloudController::organizations(const std::string& name) {
   std::string path = std::string("/v3/organizations?") + kPage + (name.empty() ? "" : "&names=" + q(name));
   return parsed<Organization>(list(path), parse_organization);

@@ -19,6 +19,10 @@ class CloudController {
  public:
   explicit CloudController(Session& session) : s_(session) {}
 
+  // GET /v3/apps/:guid/droplets/current: whether the app has a droplet (404: none yet, as after
+  // a first push that was cut short before its staging finished).
+  bool has_current_droplet(const std::string& app_guid);
+
   // GET /v3/organizations[?names=]
   std::vector<Organization> organizations(const std::string& name = "");
   Organization organization(const std::string& guid);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <thread>
 
+#include "api/cloud_controller.hpp"
 #include "logs.hpp"
 #include "push/hooks.hpp"
 #include "push/services.hpp"
@@ -208,6 +209,10 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
   }
   result.guid = a["guid"];
   bool was_started = a["state"] == "STARTED";
+  // An app that exists but was never staged is a first push that was cut short (kato or the
+  // client killed during staging, so nothing rolled it back): this push finishes it, start too.
+  bool unfinished = !result.created && !was_started && !api::CloudController(s).has_current_droplet(result.guid);
+  if (unfinished) std::cerr << app.name << " was never staged: finishing its first push\n";
   std::vector<std::string> new_routes;  // removed again if a new app is rolled back
 
   try {
@@ -269,7 +274,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
     throw;
   }
 
-  bool start = !flags.no_start && (result.created || was_started || flags.force_start);
+  bool start = !flags.no_start && (result.created || unfinished || was_started || flags.force_start);
   if (start) {
     std::cerr << (was_started ? "Restarting " : "Starting ") << app.name << "\n";
     s.call("POST", "/v3/apps/" + result.guid + "/actions/restart");

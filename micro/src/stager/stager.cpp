@@ -282,12 +282,23 @@ void Stager::set_metrics(metrics::Metrics* metrics) { impl_->metrics = metrics; 
 
 Stager::Stager(store::Store& store, blobs::Blobs& blobs, std::string domain, sandbox::Sandbox sandbox)
     : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(sandbox))) {
-  // Builds left STAGING by a crash cannot finish any more.
+  // Builds left STAGING by a crash cannot finish any more: they fail, and their working
+  // directories go (no build runs before this constructor returns). Their hooks died with the
+  // kato that ran them (Policy::die_with_parent).
   for (auto b : store.list("build"))
     if (b["state"] == "STAGING") {
       b["state"] = "FAILED";
       b["error"] = "StagingError - kato restarted during staging";
+      b["updated_at"] = now_iso();
       store.put("build", b);
+      impl_->log(b.value("_app", ""), "Staging failed: " + b["error"].get<std::string>(), true);
+    }
+  std::error_code ec;
+  fs::path droplets = blobs.droplet("x").parent_path();
+  for (auto it = fs::directory_iterator(droplets, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    if (it->path().extension() == ".staging") {
+      std::error_code rm;
+      fs::remove_all(it->path(), rm);
     }
 }
 
