@@ -3,9 +3,7 @@
 set -u
 bin=$1
 shared=$2
-fails=0
-pass=0
-check() {  # check NAME EXPECTED-RC PATTERN -- command...
+run_check() {  # run_check NAME EXPECTED-RC PATTERN -- command...
   local name=$1 want_rc=$2 pattern=$3
   shift 4
   local out rc
@@ -19,28 +17,29 @@ check() {  # check NAME EXPECTED-RC PATTERN -- command...
     pass=$((pass + 1))
   fi
 }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/common.sh"
+e2e_init "cli basics"
 export STACKATO_HOME=$work/home
 
-check "version" 0 '^stackato [0-9]+\.[0-9]+\.[0-9]+$' -- "$bin" --version
-check "help lists commands" 0 'Usage: stackato' -- "$bin" help
-check "help COMMAND" 0 '\-\-manifest' -- "$bin" help manifest
-check "help says what restart does (it said \"Sestart\")" 0 "restart +Restart an application" -- "$bin" help
-check "no command prints help" 0 'Usage' -- "$bin"
-check "global options after the command" 1 "cannot reach https://api.localhost:1/" -- "$bin" info --target https://api.localhost:1 --timeout 5
-check "unknown option after the command, with a suggestion" 2 "unknown option .--nostrt. for .push.; did you mean .--nostart.\?" -- "$bin" push --nostrt
-check "unknown command suggests" 2 "unknown command 'mainfest'; did you mean 'manifest'\?" -- "$bin" mainfest
-check "unknown option suggests" 2 "unknown option '--jsn' for 'manifest'; did you mean '--json'\?" -- "$bin" manifest --jsn
-check "help of unknown command" 2 "unknown command 'pussh'" -- "$bin" help pussh
+run_check "version" 0 '^stackato [0-9]+\.[0-9]+\.[0-9]+$' -- "$bin" --version
+run_check "help lists commands" 0 'Usage: stackato' -- "$bin" help
+run_check "help COMMAND" 0 '\-\-manifest' -- "$bin" help manifest
+run_check "help says what restart does (it said \"Sestart\")" 0 "restart +Restart an application" -- "$bin" help
+run_check "no command prints help" 0 'Usage' -- "$bin"
+run_check "global options after the command" 1 "cannot reach https://api.localhost:1/" -- "$bin" info --target https://api.localhost:1 --timeout 5
+run_check "unknown option after the command, with a suggestion" 2 "unknown option .--nostrt. for .push.; did you mean .--nostart.\?" -- "$bin" push --nostrt
+run_check "unknown command suggests" 2 "unknown command 'mainfest'; did you mean 'manifest'\?" -- "$bin" mainfest
+run_check "unknown option suggests" 2 "unknown option '--jsn' for 'manifest'; did you mean '--json'\?" -- "$bin" manifest --jsn
+run_check "help of unknown command" 2 "unknown command 'pussh'" -- "$bin" help pussh
 
 app=$shared/corpus/stackato-cli-tests/apps
-check "manifest yaml" 0 '^    memory: 256$' -- "$bin" manifest --path "$app/env"
-check "manifest json" 0 '"memory": 256' -- "$bin" manifest --path "$app/env" --json
-check "manifest files" 0 '^app.js$' -- "$bin" manifest --path "$app/env" --files
-check "upload manifest" 0 '^    path: \.$' -- "$bin" manifest --path "$app/env" --upload
-check "--upload and --files exclude each other" 2 'excludes' -- "$bin" manifest --path "$app/env" --upload --files
-check "bad manifest: one line, file:line:col, exit 2" 2 '^stackato: error: .*stackato.yml:10:5: Manifest validation error' -- "$bin" manifest --path "$app/hooks-syntax"
+run_check "manifest yaml" 0 '^    memory: 256$' -- "$bin" manifest --path "$app/env"
+run_check "manifest json" 0 '"memory": 256' -- "$bin" manifest --path "$app/env" --json
+run_check "manifest files" 0 '^app.js$' -- "$bin" manifest --path "$app/env" --files
+run_check "upload manifest" 0 '^    path: \.$' -- "$bin" manifest --path "$app/env" --upload
+run_check "--upload and --files exclude each other" 2 'excludes' -- "$bin" manifest --path "$app/env" --upload --files
+run_check "bad manifest: one line, file:line:col, exit 2" 2 '^stackato: error: .*stackato.yml:10:5: Manifest validation error' -- "$bin" manifest --path "$app/hooks-syntax"
 # stderr: the "Using manifest file" line, then the error on exactly one line, and nothing else.
 err=$("$bin" manifest --path "$app/hooks-syntax" 2>&1 >/dev/null)
 if [ "$(wc -l <<<"$err")" -eq 2 ] && [ "$(grep -c '^stackato: error: ' <<<"$err")" -eq 1 ] &&
@@ -49,7 +48,7 @@ if [ "$(wc -l <<<"$err")" -eq 2 ] && [ "$(grep -c '^stackato: error: ' <<<"$err"
 else
   echo "FAIL: the error is not one line after the manifest line:"; echo "$err"; fails=$((fails + 1))
 fi
-check "no manifest" 2 'no manifest' -- "$bin" manifest --path "$work"
+run_check "no manifest" 2 'no manifest' -- "$bin" manifest --path "$work"
 
 mkdir -p "$work/seed" && cat > "$work/seed/stackato.yml" <<'YML'
 name: customertracker
@@ -58,11 +57,10 @@ services:
 hooks:
   post-staging: perl preload.pl
 YML
-check "seed example" 0 'customerdb:' -- "$bin" manifest --path "$work/seed"
-check "seed example warns about the deprecated form" 0 'Deprecated syntax' -- "$bin" manifest --path "$work/seed"
+run_check "seed example" 0 'customerdb:' -- "$bin" manifest --path "$work/seed"
+run_check "seed example warns about the deprecated form" 0 'Deprecated syntax' -- "$bin" manifest --path "$work/seed"
 mkdir -p "$work/cache" && printf 'name: FOO\nservices:\n  ${name}-cache: filesystem\n' > "$work/cache/stackato.yml"
-check "cache service" 0 'FOO-cache:' -- "$bin" manifest --path "$work/cache"
-check "--as renames the cache service" 0 'BAR-cache:' -- "$bin" manifest --path "$work/cache" --as BAR
+run_check "cache service" 0 'FOO-cache:' -- "$bin" manifest --path "$work/cache"
+run_check "--as renames the cache service" 0 'BAR-cache:' -- "$bin" manifest --path "$work/cache" --as BAR
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

@@ -1,11 +1,6 @@
 #!/usr/bin/env bash
-# Shared by the client's end-to-end tests: counting checks, running commands with their output
-# in $work/out, and a kato started and logged into. Expects $stackato, $kato, $work.
-
-pass=0
-fails=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  rc=$rc out=$(tail -c 1500 "$work/out")"; fails=$((fails + 1)); }
+# Shared by the client's end-to-end tests: running commands with their output in $work/out, and
+# a kato started and logged into. Expects $stackato, $kato and common.sh's e2e_init ($work).
 # run EXPECTED-RC PATTERN DESCRIPTION -- command...: stdout and stderr together in $work/out
 run() {
   local want=$1 pattern=$2 what=$3
@@ -22,7 +17,7 @@ hasnt() { if grep -qE -- "$1" "$work/out"; then rc=-; bad "$2"; else ok; fi; }
 # logged into in $STACKATO_HOME as a space developer of `dev` (issue 15: the seed's flows work
 # for a developer, not only for the admin); E2E_AS=admin logs in as the admin. Sets $port, $ca.
 kato_login() {
-  "$kato" --data "$work/k" start --port 0 >/dev/null || exit 1
+  kato_start "$work/k"
   port=$(jq -r .port "$work/k/kato.json")
   ca=$work/k/tls/ca.pem
   "$stackato" --cafile "$ca" target "https://api.localhost:$port" >/dev/null 2>&1 || exit 1
@@ -39,14 +34,4 @@ kato_login_as() {
     touch "$work/.e2e-developer"
   fi
   printf 'developer-e2e-pw\n' | "$stackato" login developer --password-stdin >/dev/null 2>&1 || exit 1
-}
-
-# After failures: what a sanitizer said in the katos' logs (a kato that died says why there).
-kato_reports() {
-  [ "${fails:-0}" = 0 ] && return
-  local log
-  for log in "$work"/k*/kato.log; do
-    [ -f "$log" ] && grep -A40 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|terminate called" "$log" | head -80
-  done
-  return 0
 }

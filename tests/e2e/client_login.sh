@@ -6,8 +6,9 @@ set -u
 stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap '"$kato" --data "$work/k1" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+source "$here/common.sh"
+e2e_init "client login"
+at_exit '"$kato" --data "$work/k1" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1'
 source "$here/client_lib.sh"
 
 export KATO_ADMIN_PASSWORD=client-secret-1
@@ -144,5 +145,4 @@ run 0 "dev" "the other target is still logged in" -- "$stackato" --target "$t2" 
 run 0 "" "logout --all" -- "$stackato" logout --all
 run 1 "Login Required" "logged out everywhere" -- "$stackato" --target "$t2" orgs
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

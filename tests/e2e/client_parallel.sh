@@ -6,12 +6,9 @@ set -u
 stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap 'kill $watcher 2>/dev/null; "$kato" --data "$work/k1" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
-pass=0
-fails=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+source "$here/common.sh"
+e2e_init "client parallel"
+at_exit 'kill $watcher 2>/dev/null; "$kato" --data "$work/k1" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1'
 
 KATO_ADMIN_PASSWORD=secret-a "$kato" --data "$work/k1" start --port 0 >/dev/null || exit 1
 KATO_ADMIN_PASSWORD=secret-b "$kato" --data "$work/k2" start --port 0 >/dev/null || exit 1
@@ -69,5 +66,4 @@ for pair in "$t1 $work/k1 $t2 $work/k2" "$t2 $work/k2 $t1 $work/k1"; do
 done
 [ "$(cat "$STACKATO_HOME/target")" = "$t2" ] && ok || bad "the saved target changed: $(cat "$STACKATO_HOME/target")"
 
-echo "client parallel: $pass passed, $fails failed"
-[ "$fails" = 0 ]
+e2e_finish

@@ -8,9 +8,10 @@ set -u
 stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "client push"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+at_exit 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1'
 source "$here/client_lib.sh"
 # push_in DIR EXPECTED-RC PATTERN DESCRIPTION [ARGS...]: stackato -n push from DIR
 push_in() {
@@ -280,6 +281,4 @@ jq --arg t "$t" '.[$t] = "bearer not.a.token"' "$STACKATO_HOME/token" >"$work/to
 jq --arg t "$t" '.[$t].refresh = "revoked"' "$STACKATO_HOME/token2" >"$work/tok" && cp "$work/tok" "$STACKATO_HOME/token2"
 run 1 "Login Required: the session expired; please use 'stackato login'" "expired login and refresh token" -- "$stackato" apps
 
-echo "client push: $pass passed, $fails failed"
-kato_reports
-[ "$fails" = 0 ]
+e2e_finish

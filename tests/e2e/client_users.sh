@@ -8,8 +8,9 @@ set -u
 stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; kato_reports; rm -rf "$work"' EXIT
+source "$here/common.sh"
+e2e_init "client users"
+at_exit '"$kato" --data "$work/k" stop >/dev/null 2>&1'
 source "$here/client_lib.sh"
 
 export KATO_ADMIN_PASSWORD=users-admin-pw
@@ -118,5 +119,4 @@ run 0 "Deleted user dev" "delete-user NAME -f" -- "$stackato" delete-user dev -f
 run 0 "Deleted user aud" "delete-user NAME (no terminal: no question)" -- "$stackato" delete-user aud
 run 1 "" "a deleted user's client is refused" -- as_dev apps
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

@@ -36,7 +36,7 @@ e2e_cleanup() {
 e2e_reports() {
   [ "${fails:-0}" = 0 ] && return 0
   local d
-  for d in "${e2e_katos[@]}"; do
+  for d in "${e2e_katos[@]}" "$work"/*/; do
     [ -f "$d/kato.log" ] && grep -A40 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|terminate called" "$d/kato.log" | head -80
   done
   return 0

@@ -4,13 +4,9 @@
 set -u
 stackato=$1
 root=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0
-fails=0
-check() {  # check DESCRIPTION EXPECTED-REGEX ACTUAL
-  if grep -qE -- "$2" <<<"$3"; then pass=$((pass + 1)); else echo "FAIL: $1: expected /$2/ in: $3"; fails=$((fails + 1)); fi
-}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/common.sh"
+e2e_init "completion"
 
 for pair in bash:stackato.bash zsh:_stackato fish:stackato.fish; do
   shell=${pair%%:*} file=${pair#*:}
@@ -71,5 +67,4 @@ check "zsh: a command" 'stackato push ' "$zout"
 check "zsh: an option" 'stackato push --no-start ' "$zout"
 check "zsh: an app name" 'stackato logs hello ' "$zout"
 
-echo "completion: $pass passed, $fails failed"
-[ "$fails" = 0 ]
+e2e_finish

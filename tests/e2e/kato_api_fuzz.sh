@@ -3,11 +3,10 @@
 set -u
 kato=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "kato API property test"
 data=$work/data
-pass=0
-fails=0
-trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+at_exit '"$kato" --data "$data" stop >/dev/null 2>&1'
 source "$here/lib.sh"
 kato_up
 req POST /v3/apps "{\"name\":\"target\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
@@ -17,6 +16,6 @@ route=$(j .guid)
 req GET "/v3/apps/$app/processes"
 proc=$(j '.resources[0].guid')
 python3 "$here/kato_api_fuzz.py" "$port" "$ca" "$token" "$space" "$app" "$route" "$proc" "${FUZZ_SEED:-1}"
-rc=$?
-curl -s --cacert "$ca" -o /dev/null -w '%{http_code}' "$api/v3/info" | grep -q 200 || { echo "FAIL: kato is down"; rc=1; }
-exit $rc
+[ $? = 0 ] && ok || bad "the property test (FUZZ_SEED=${FUZZ_SEED:-1})"
+curl -s --cacert "$ca" -o /dev/null -w '%{http_code}' "$api/v3/info" | grep -q 200 && ok || bad "kato is up after it"
+e2e_finish

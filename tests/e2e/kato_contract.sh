@@ -3,19 +3,16 @@
 # Shapes, status codes and error objects as in shared/reference/cf-v3-api.md.
 set -u
 kato=$1
-work=$(mktemp -d)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/common.sh"
+e2e_init "kato contract"
 data=$work/data
-fails=0
-pass=0
 cleanup() {
   "$kato" --data "$data" stop >/dev/null 2>&1
   [ -d "$work/short" ] && "$kato" --data "$work/short" stop >/dev/null 2>&1
-  rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  status=$status body=$(head -c 600 "$work/body")"; fails=$((fails + 1)); }
 
 export KATO_ADMIN_PASSWORD=contract-secret
 "$kato" --data "$data" start --port 0 >"$work/start.out" || { cat "$work/start.out"; exit 1; }
@@ -301,5 +298,4 @@ expect 401 '.errors[0].code == 1000' "expired token"
 status=$(curl -s --cacert "$work/short/tls/ca.pem" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" "https://api.localhost:$sport/v3/apps")
 expect 401 '.errors[0].code == 1000' "another kato's token is refused"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

@@ -4,11 +4,10 @@
 set -u
 kato=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "kato push"
 data=$work/data
-fails=0
-pass=0
-trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+at_exit '"$kato" --data "$data" stop >/dev/null 2>&1'
 
 source "$here/lib.sh"
 kato_up
@@ -281,5 +280,4 @@ grep -q "killed" "$work/err" && bad "kato stop killed kato during the grace peri
 n=$(ours)
 [ "$n" -eq 0 ] && ok || bad "instances left after kato stop: $n"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

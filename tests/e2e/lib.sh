@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # Shared by the kato end-to-end tests and benchmarks: start a kato, call its API, push an app
 # with raw V3 calls. Expects $kato, $work, $data; sets $port, $api, $ca, $token, $space, $domain.
-# ok/bad/expect count into $pass and $fails.
-
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; echo "  status=${status:-} body=$(head -c 800 "$work/body" 2>/dev/null)"; fails=$((fails + 1)); }
+# expect counts with ok/bad (common.sh, sourced first: e2e_init sets $work). The kato that
+# kato_up starts is stopped at exit.
 
 # kato_up [PORT] [show] [START OPTIONS...]: starts kato (its output shown with "show") and logs
 # in as admin with the password kato keeps in the data dir (KATO_ADMIN_PASSWORD when set, else
@@ -12,6 +10,7 @@ bad() { echo "FAIL: $*"; echo "  status=${status:-} body=$(head -c 800 "$work/bo
 kato_up() {
   local p=${1:-0} show=${2:-}
   shift $(($# < 2 ? $# : 2))
+  [[ " ${e2e_katos[*]} " == *" $data "* ]] || e2e_katos+=("$data")
   if [ "$show" = show ]; then
     "$kato" --data "$data" start --port "$p" "$@" || exit 1
   else

@@ -8,18 +8,17 @@
 set -u
 kato=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "monitor"
 data=$work/data
-fails=0
-pass=0
 stopped=""
-trap '[ -n "$stopped" ] && kill -CONT $stopped 2>/dev/null; "$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+at_exit '[ -n "$stopped" ] && kill -CONT $stopped 2>/dev/null; "$kato" --data "$data" stop >/dev/null 2>&1'
 source "$here/lib.sh"
 
-# check EXPECTED-RC PATTERN DESCRIPTION -- args...: one plugin line, in the plugins' grammar
+# check_plugin EXPECTED-RC PATTERN DESCRIPTION -- args...: one plugin line, in the plugins' grammar
 # ("KATO[ NAME] STATE - text[ | label=value[UOM];[warn];[crit];[min];[max] ...]").
 plugin_line='^KATO( [A-Z]+)? (OK|WARNING|CRITICAL|UNKNOWN) - [^|]+( \| ([A-Za-z0-9_]+=[0-9.]+(%|s)?;[^; ]*;[^; ]*;[^; ]*(;[^; ]*)? ?)+)?$'
-check() {
+check_plugin() {
   local want=$1 pattern=$2 what=$3
   shift 4
   "$kato" --data "$data" check "$@" >"$work/body" 2>&1
@@ -28,22 +27,22 @@ check() {
      grep -qE -- "$pattern" "$work/body"; then ok; else bad "$what"; fi
 }
 
-check 3 "^KATO API UNKNOWN - kato is not running" "a check with no kato: UNKNOWN" -- api
+check_plugin 3 "^KATO API UNKNOWN - kato is not running" "a check with no kato: UNKNOWN" -- api
 kato_up
-check 0 "^KATO DISK OK - [0-9]+% free on " "disk" -- disk
-check 1 "^KATO DISK WARNING" "disk with a warning threshold above the real free space" -- disk -w 101
-check 2 "^KATO DISK CRITICAL" "disk with a critical threshold above it" -- disk -w 101% -c 101%
-check 3 "not a free-space threshold: 'lots'" "disk with a threshold that is no range" -- disk -w lots
-check 0 "^KATO LOAD OK - load average: " "load" -- load -w 1000 -c 2000
-check 2 "^KATO LOAD CRITICAL" "load with a range that always alerts (@0:)" -- load -c @0:
-check 1 "^KATO LOAD WARNING" "load with three ranges, the first always alerting" -- load -w @0:,1000,1000 -c 2000
-check 0 "^KATO API OK - HTTP 200 in " "api" -- api
-check 1 "^KATO API WARNING" "api slower than a warning of 0 s" -- api -w 0
-check 0 "^KATO ROUTER OK - HTTP 404 \(no such route\)" "router" -- router
-check 0 "^KATO SERVICES OK - mysql not started" "services before any is used" -- services
-check 0 "^KATO APPS OK - 0 started apps" "apps with none" -- apps
-check 3 "no check named 'bogus'" "an unknown check: UNKNOWN" -- bogus
-check 3 "^KATO UNKNOWN - " "no check named: UNKNOWN" --
+check_plugin 0 "^KATO DISK OK - [0-9]+% free on " "disk" -- disk
+check_plugin 1 "^KATO DISK WARNING" "disk with a warning threshold above the real free space" -- disk -w 101
+check_plugin 2 "^KATO DISK CRITICAL" "disk with a critical threshold above it" -- disk -w 101% -c 101%
+check_plugin 3 "not a free-space threshold: 'lots'" "disk with a threshold that is no range" -- disk -w lots
+check_plugin 0 "^KATO LOAD OK - load average: " "load" -- load -w 1000 -c 2000
+check_plugin 2 "^KATO LOAD CRITICAL" "load with a range that always alerts (@0:)" -- load -c @0:
+check_plugin 1 "^KATO LOAD WARNING" "load with three ranges, the first always alerting" -- load -w @0:,1000,1000 -c 2000
+check_plugin 0 "^KATO API OK - HTTP 200 in " "api" -- api
+check_plugin 1 "^KATO API WARNING" "api slower than a warning of 0 s" -- api -w 0
+check_plugin 0 "^KATO ROUTER OK - HTTP 404 \(no such route\)" "router" -- router
+check_plugin 0 "^KATO SERVICES OK - mysql not started" "services before any is used" -- services
+check_plugin 0 "^KATO APPS OK - 0 started apps" "apps with none" -- apps
+check_plugin 3 "no check named 'bogus'" "an unknown check: UNKNOWN" -- bogus
+check_plugin 3 "^KATO UNKNOWN - " "no check named: UNKNOWN" --
 
 # --- /metrics: who may read it ----------------------------------------------------------------------
 scrape_token=$(cat "$data/metrics-token")
@@ -63,15 +62,15 @@ dev=$(printf 'dev-password' | curl -s --cacert "$ca" -H 'Authorization: Basic Y2
 (cd "$here/apps/hello" && zip -q "$work/hello.zip" manifest.yml)
 push hello "$work/hello.zip"
 hello=$app
-check 0 "^KATO APPS OK - 1 started apps, 1 of 1 instances running" "apps with one running" -- apps
+check_plugin 0 "^KATO APPS OK - 1 started apps, 1 of 1 instances running" "apps with one running" -- apps
 mkdir -p "$work/crasher"
 printf 'applications:\n- name: crasher\n  command: echo boom; exit 3\n' >"$work/crasher/manifest.yml"
 (cd "$work/crasher" && zip -q "$work/crasher.zip" manifest.yml)
 push crasher "$work/crasher.zip" nowait
 for i in $(seq 1 30); do "$kato" --data "$data" check apps >/dev/null 2>&1; [ $? = 1 ] && break; sleep 1; done
-check 1 "^KATO APPS WARNING - crasher: 0 of 1 running" "apps with a crashing app: WARNING" -- apps
+check_plugin 1 "^KATO APPS WARNING - crasher: 0 of 1 running" "apps with a crashing app: WARNING" -- apps
 req POST "/v3/apps/$app/actions/stop"
-check 0 "^KATO APPS OK - 1 started apps" "back to OK once it is stopped" -- apps
+check_plugin 0 "^KATO APPS OK - 1 started apps" "back to OK once it is stopped" -- apps
 
 # Counters move with real traffic (Debian's parser: /usr/bin/python3, whatever python3 is first on PATH): 25 requests to hello through the router.
 metrics "$scrape_token" >/dev/null
@@ -113,14 +112,14 @@ req GET "/v3/service_plans?service_offering_names=mysql"
 plan=$(j '.resources[0].guid')
 req POST /v3/service_instances "{\"type\":\"managed\",\"name\":\"db\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"service_plan\":{\"data\":{\"guid\":\"$plan\"}}}}"
 wait_for 180 GET "/v3/service_instances?names=db" '.resources[0].last_operation.state == "succeeded"' && ok || bad "a MySQL instance"
-check 0 "^KATO SERVICES OK - mysql up" "services with MariaDB running" -- services
+check_plugin 0 "^KATO SERVICES OK - mysql up" "services with MariaDB running" -- services
 stopped=$(pgrep -f "mariadbd.*$data" | head -1)
 [ -n "$stopped" ] && kill -STOP "$stopped" && ok || bad "found the MariaDB server"
-check 2 "^KATO SERVICES CRITICAL - mysql down" "services with MariaDB held down: CRITICAL" -- services
-check 2 "^KATO CRITICAL - .*services CRITICAL" "all: the worst state" -- all
+check_plugin 2 "^KATO SERVICES CRITICAL - mysql down" "services with MariaDB held down: CRITICAL" -- services
+check_plugin 2 "^KATO CRITICAL - .*services CRITICAL" "all: the worst state" -- all
 kill -CONT "$stopped"
 stopped=""
-check 0 "^KATO SERVICES OK - mysql up" "services OK again once MariaDB answers" -- services
+check_plugin 0 "^KATO SERVICES OK - mysql up" "services OK again once MariaDB answers" -- services
 
 # --- nagios-config: Nagios 4 accepts it, with Debian's objects --------------------------------------
 nagios_ok() {  # nagios_ok FILE: nagios4 -v of a main config that loads Debian's objects and FILE
@@ -157,5 +156,4 @@ nagios_ok "$work/nrpe.cfg" && ok || bad "nagios4 -v accepts the NRPE form"
 printf 'define host {\n    use important-host\n}\n' >>"$work/nrpe.cfg"
 nagios_ok "$work/nrpe.cfg" && bad "nagios4 -v refuses a broken config (the check can fail)" || ok
 
-echo "monitor: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

@@ -8,8 +8,9 @@ set -u
 stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap 'touch "$work/stop"; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+source "$here/common.sh"
+e2e_init "release"
+at_exit 'touch "$work/stop"; "$kato" --data "$work/k" stop >/dev/null 2>&1'
 source "$here/client_lib.sh"
 version() { curl -s --cacert "$ca" "https://rel.localhost:$port/" | jq -r .version; }
 release() { (cd "$work/app" && "$stackato" -n push --zero-downtime --drain 2 "$@") >"$work/out" 2>&1; rc=$?; }
@@ -131,6 +132,4 @@ release --env APP_VERSION=no-room
 release --env APP_VERSION=plain
 [ "$rc" = 0 ] && grep -q "rel is not running: a zero-downtime release needs a live app; doing a plain push" "$work/out" && ok || bad "fallback to a plain push"
 
-echo "release: $pass passed, $fails failed"
-kato_reports
-[ "$fails" = 0 ]
+e2e_finish

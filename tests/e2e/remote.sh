@@ -9,8 +9,9 @@ stackato=$1
 kato=$2
 mb=${REMOTE_TEST_MB:-24}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+source "$here/common.sh"
+e2e_init "remote"
+at_exit '"$kato" --data "$work/k" stop >/dev/null 2>&1'
 source "$here/client_lib.sh"
 in_app() { (cd "$work/ct" && "$@"); }
 # sql APP SERVICE STATEMENT: a statement through dbshell, its output on stdout
@@ -153,6 +154,4 @@ rc=$?
 # test's own cleanup stops it
 "$kato" --data "$work/k" start --port 0 >/dev/null 2>&1
 
-echo "remote: $pass passed, $fails failed"
-kato_reports
-[ "$fails" = 0 ]
+e2e_finish

@@ -8,11 +8,10 @@
 set -u
 kato=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "roles"
 data=$work/data
-fails=0
-pass=0
-trap 'for d in "$data" "$work/second" "$work/fourth" "$work/fifth"; do "$kato" --data "$d" stop >/dev/null 2>&1; done; rm -rf "$work"' EXIT
+at_exit 'for d in "$data" "$work/second" "$work/fourth" "$work/fifth"; do "$kato" --data "$d" stop >/dev/null 2>&1; done'
 source "$here/lib.sh"
 kato_up
 admin_token=$token
@@ -299,5 +298,4 @@ sqlite3 "$work/fifth/kato.db" "update settings set value='99' where key='schema_
 "$kato" --data "$work/third" start --admin-password x >/dev/null 2>&1
 [ $? = 2 ] && ok || bad "--admin-password (in argv) is gone"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

@@ -5,11 +5,10 @@
 set -u
 kato=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "router"
 data=$work/data
-fails=0
-pass=0
-trap '"$kato" --data "$data" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+at_exit '"$kato" --data "$data" stop >/dev/null 2>&1'
 
 source "$here/lib.sh"
 kato_up
@@ -165,5 +164,4 @@ sys.exit(1 if failed else 0)
 PY
 [ $? -eq 0 ] && ok || bad "router protocol checks"
 
-echo "router: $pass passed, $fails failed"
-[ "$fails" -eq 0 ] || { grep -A40 -E "ERROR: (Address|Leak)Sanitizer|runtime error:|terminate called" "$data/kato.log" | head -80; exit 1; }
+e2e_finish

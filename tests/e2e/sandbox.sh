@@ -5,11 +5,10 @@
 set -u
 kato=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "sandbox"
 data=$work/data
-fails=0
-pass=0
-trap '"$kato" --data "$data" stop >/dev/null 2>&1; "$kato" --data "$work/plain" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+at_exit '"$kato" --data "$data" stop >/dev/null 2>&1; "$kato" --data "$work/plain" stop >/dev/null 2>&1'
 source "$here/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -188,5 +187,4 @@ big=$(head -c 70000 /dev/zero | tr '\0' a)
 r=$(raw "GET / HTTP/1.1\r\n${h}X-Big: ${big}\r\n\r\n"); [[ $r == "HTTP/1.1 431 "* ]] && ok || bad "a 70 KB head: $r"
 [ "$(raw "GET / HTTP/1.0\r\n\r\n")" != "(closed)" ] && ok || bad "HTTP/1.0 without Host is still answered"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+e2e_finish

@@ -8,8 +8,9 @@ set -u
 stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
-trap '"$kato" --data "$work/k" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1; kill ${extpid:-} 2>/dev/null; rm -rf "$work"' EXIT
+source "$here/common.sh"
+e2e_init "services"
+at_exit '"$kato" --data "$work/k" stop >/dev/null 2>&1; "$kato" --data "$work/k2" stop >/dev/null 2>&1; kill ${extpid:-} 2>/dev/null'
 source "$here/client_lib.sh"
 get() { curl -s --cacert "$ca" "https://$1.localhost:$port$2"; }
 # expect_json DESCRIPTION JQ-EXPRESSION JSON
@@ -190,6 +191,4 @@ psql -X -A -t -h "$work/k/services/postgresql/socket" -p "$(jq -r .postgresql "$
   -c "select count(*) from pg_database where datname = '$dbname'" >"$work/out" 2>&1
 grep -qx 0 "$work/out" && ok || { rc=-; bad "the database is dropped"; }
 
-echo "services: $pass passed, $fails failed"
-kato_reports
-[ "$fails" = 0 ]
+e2e_finish

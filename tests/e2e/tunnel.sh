@@ -8,9 +8,10 @@ set -u
 stackato=$1
 kato=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-work=$(mktemp -d)
+source "$here/common.sh"
+e2e_init "tunnel"
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1; rm -rf "$work"' EXIT
+at_exit 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; "$kato" --data "$work/k" stop >/dev/null 2>&1'
 source "$here/client_lib.sh"
 # open_tunnel NAME SERVICE [ARGS]: a `none` tunnel in the background; sets port_NAME, user, password, db
 open_tunnel() {
@@ -177,6 +178,4 @@ pids+=($!)
 open_tunnel busy customerdb --port "$port_my"
 grep -q "port $port_my is taken; using" "$work/busy.log" && ok || { rc=-; cp "$work/busy.log" "$work/out"; bad "a taken port: the next one"; }
 
-echo "tunnel: $pass passed, $fails failed"
-kato_reports
-[ "$fails" = 0 ]
+e2e_finish
