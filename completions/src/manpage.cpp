@@ -84,6 +84,19 @@ std::string upper(std::string s) {
   return s;
 }
 
+// Each command, and the commands under it ("patch status") after it.
+void commands(std::ostringstream& o, const CLI::App& app, const std::string& prefix) {
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (hidden(sub)) continue;
+    o << ".SS \"" << (prefix.empty() ? "" : "\\fB" + roff_escape(prefix) + "\\fR ") << usage(*sub) << "\"\n"
+      << roff_escape(sub->get_description()) << "\n";
+    positionals(o, *sub);
+    options(o, *sub, false);
+    if (!sub->get_footer().empty()) o << ".PP\n.nf\n" << roff_escape(sub->get_footer()) << "\n.fi\n";
+    commands(o, *sub, prefix.empty() ? sub->get_name() : prefix + " " + sub->get_name());
+  }
+}
+
 }  // namespace
 
 std::string render_man(const CLI::App& app, const ManPage& page) {
@@ -98,13 +111,7 @@ std::string render_man(const CLI::App& app, const ManPage& page) {
   o << ".SH OPTIONS\n";
   options(o, app, true);
   o << ".SH COMMANDS\n";
-  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    if (hidden(sub)) continue;
-    o << ".SS \"" << usage(*sub) << "\"\n" << roff_escape(sub->get_description()) << "\n";
-    positionals(o, *sub);
-    options(o, *sub, false);
-    if (!sub->get_footer().empty()) o << ".PP\n.nf\n" << roff_escape(sub->get_footer()) << "\n.fi\n";
-  }
+  commands(o, app, "");
   for (const auto& [heading, paragraphs] : page.sections) {
     o << ".SH " << upper(heading) << "\n";
     bool first = true;

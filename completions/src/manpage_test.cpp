@@ -25,6 +25,9 @@ TEST_CASE("man page: render_man writes every visible command and option, and no 
   start->add_option("--secret", secret, "internal")->group("");
   start->footer("Example: demo start web");
   app.add_subcommand("internal", "not for users")->group("");
+  auto* patch = app.add_subcommand("patch", "Patches");
+  bool json = false;
+  patch->add_subcommand("status", "What is available")->add_flag("--json", json, "As JSON");
   ManPage page{"demo", "8", "demo 1.2.3", "a demo daemon", {{"Files", {"/var/lib/demo: the data"}}}, {"stackato(1)"}};
   std::string man = render_man(app, page);
 
@@ -36,6 +39,7 @@ TEST_CASE("man page: render_man writes every visible command and option, and no 
   CHECK(man.find("Example: demo start web") != std::string::npos);
   CHECK(man.find(".SH FILES\n/var/lib/demo: the data") != std::string::npos);
   CHECK(man.find(".BR stackato (1)") != std::string::npos);
+  CHECK(man.find(".SS \"\\fBpatch\\fR \\fBstatus\\fR [\\fIOPTIONS\\fR]\"\nWhat is available") != std::string::npos);
   CHECK(man.find("secret") == std::string::npos);
   CHECK(man.find("internal") == std::string::npos);
   // --help once, at the top: not under each command.

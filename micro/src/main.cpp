@@ -9,6 +9,7 @@
 #include "manpage.hpp"
 #include "monitor/checks.hpp"
 #include "monitor/nagios.hpp"
+#include "patch/commands.hpp"
 #include "stackato/version.hpp"
 
 namespace {
@@ -100,6 +101,37 @@ int main(int argc, char** argv) {
       ->default_val("ssh");
   nagios_cmd->add_option("--ssh-user", nagios.ssh_user, "The user check_by_ssh logs in as")->default_val("nagios");
 
+  // Patches (patch/commands.hpp): the seed's `kato patch status|install`, and the maintainer's
+  // keygen and make.
+  kato::patch::PatchOptions patch_options;
+  std::string patch_key, patch_out, patch_arg;
+  auto* patch_cmd = app.add_subcommand("patch", "Signed in-place updates: status, install, revert; keygen, make, trust, feed");
+  patch_cmd->require_subcommand(1);
+  patch_cmd->add_option("--feed", patch_options.feed, "Where patches come from: a directory or an https:// URL (default: 'kato patch feed')");
+  patch_cmd->add_option("--cafile", patch_options.cafile, "CA bundle to verify an https:// feed with (default: the system's)");
+  auto* p_status = patch_cmd->add_subcommand("status", "List the updates available, those installed, and roles waiting for a restart");
+  p_status->add_flag("--json", patch_options.json, "As JSON");
+  auto* p_install = patch_cmd->add_subcommand("install", "Verify and install updates (all available, or those named), then restart the roles they affect");
+  p_install->add_option("name", patch_options.names, "Patches to install (default: all available)");
+  p_install->add_flag("--no-restart", patch_options.no_restart, "Do not restart the affected roles; 'kato status' says which wait");
+  p_install->add_flag("--only-this-node", patch_options.only_this_node, "Only this node (kato is one node: always so)");
+  auto* p_revert = patch_cmd->add_subcommand("revert", "Put back what an installed patch replaced, then restart the roles it affects");
+  p_revert->add_option("name", patch_options.names, "Patches to revert")->required();
+  p_revert->add_flag("--no-restart", patch_options.no_restart, "Do not restart the affected roles");
+  auto* p_keygen = patch_cmd->add_subcommand("keygen", "Make an Ed25519 key pair for signing patches: KEYFILE and KEYFILE.pub");
+  p_keygen->add_option("keyfile", patch_key, "Where to write the private key (0600); the public key goes beside it as .pub")->required();
+  auto* p_make = patch_cmd->add_subcommand("make", "Build a signed bundle from DIR (DIR/patch.json and the files it names)");
+  p_make->add_option("--key", patch_key, "The private key to sign with")->required();
+  p_make->add_option("--out", patch_out, "The bundle to write (a .tar.gz; an index of its directory is kept beside it)")->required();
+  p_make->add_option("dir", patch_arg, "The directory holding patch.json and the payload")->required();
+  auto* p_trust = patch_cmd->add_subcommand("trust", "Accept patches signed by this public key");
+  p_trust->add_option("keyfile", patch_arg, "A public key (KEYFILE.pub from 'kato patch keygen')")->required();
+  auto* p_feed = patch_cmd->add_subcommand("feed", "Show or set the default feed: a directory or an https:// URL");
+  p_feed->add_option("feed", patch_arg, "The directory or URL");
+  std::string restart_role;
+  auto* restart = app.add_subcommand("restart", "Restart kato, e.g. after 'kato patch install --no-restart' (every role runs in its one process)");
+  restart->add_option("role", restart_role, "controller, router, stager, runner, brokers or helpers (helpers need no restart)");
+
   // Hidden: the build writes kato.8 with it (completions/README.md).
   auto* man = app.add_subcommand("manpage", "Print the kato(8) man page")->group("");
 
@@ -118,6 +150,15 @@ int main(int argc, char** argv) {
       std::cout << stackato::docs::render_man(app, kato_man_page());
       return 0;
     }
+    patch_options.data = data;
+    if (p_status->parsed()) return kato::patch::status_command(patch_options);
+    if (p_install->parsed()) return kato::patch::install_command(patch_options);
+    if (p_revert->parsed()) return kato::patch::revert_command(patch_options);
+    if (p_keygen->parsed()) return kato::patch::keygen_command(patch_key);
+    if (p_make->parsed()) return kato::patch::make_command(patch_key, patch_out, patch_arg);
+    if (p_trust->parsed()) return kato::patch::trust_command(data, patch_arg);
+    if (p_feed->parsed()) return kato::patch::feed_command(data, patch_arg);
+    if (restart->parsed()) return kato::patch::restart_command(data, restart_role);
     if (s->parsed()) {
       start.data = data;
       if (!password_file.empty()) {

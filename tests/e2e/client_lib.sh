@@ -9,9 +9,6 @@ run() {
   rc=$?
   if [ "$rc" = "$want" ] && grep -qE -- "$pattern" "$work/out"; then ok; else bad "$what"; fi
 }
-# has/hasnt PATTERN DESCRIPTION: about the last command's output
-has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
-hasnt() { if grep -qE -- "$1" "$work/out"; then rc=-; bad "$2"; else ok; fi; }
 
 # kato_login: a kato in $work/k (admin password $KATO_ADMIN_PASSWORD), targeted with its CA and
 # logged into in $STACKATO_HOME as a space developer of `dev` (issue 15: the seed's flows work

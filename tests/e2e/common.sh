@@ -6,7 +6,7 @@
 #   e2e_init "my suite"            # $work, pass=0, fails=0, the EXIT trap
 #   at_exit 'kill $pid'            # more cleanup, run before the katos stop
 #   kato_start "$work/k" [START OPTIONS...]   # needs $kato; stopped at exit
-#   check "what" REGEX "$actual"; ok; bad "what"
+#   check "what" REGEX "$actual"; ok; bad "what"; has/hasnt REGEX "what" (on $work/out)
 #   e2e_finish                     # prints the totals, exits 1 if a check failed
 #
 # lib.sh (raw API calls) and client_lib.sh (the client) build on it.
@@ -53,6 +53,10 @@ bad() {
 }
 # check WHAT REGEX ACTUAL: ACTUAL matches the extended regular expression.
 check() { if grep -qE -- "$2" <<<"$3"; then ok; else echo "FAIL: $1: expected /$2/ in: ${3:0:1500}"; fails=$((fails + 1)); fi; }
+
+# has/hasnt REGEX WHAT: about the last command's output, kept in $work/out.
+has() { if grep -qE -- "$1" "$work/out"; then ok; else rc=-; bad "$2"; fi; }
+hasnt() { if grep -qE -- "$1" "$work/out"; then rc=-; bad "$2"; else ok; fi; }
 
 # kato_start DIR [START OPTIONS...]: a kato on a free port with its data in DIR, stopped at exit.
 kato_start() {

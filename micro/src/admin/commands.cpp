@@ -24,6 +24,7 @@
 #include "model/schema.hpp"
 #include "store/store.hpp"
 #include "admin/state.hpp"
+#include "patch/patcher.hpp"
 #include "runner/process.hpp"
 
 namespace kato::admin {
@@ -43,7 +44,8 @@ fs::path default_data_dir() {
 }
 
 void write_state(const fs::path& data, const State& s) {
-  json j = {{"pid", s.pid}, {"port", s.port}, {"domain", s.domain}, {"api", s.api}, {"ca", s.ca}, {"memory", s.memory}, {"sandbox", s.sandbox}};
+  json j = {{"pid", s.pid}, {"port", s.port}, {"domain", s.domain}, {"api", s.api}, {"ca", s.ca}, {"memory", s.memory},
+            {"sandbox", s.sandbox}, {"exe", s.exe}, {"restart_args", s.restart_args}, {"systemd", s.systemd}};
   fs::path tmp = data / "kato.json.tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::string text = j.dump(2) + "\n";
@@ -57,8 +59,13 @@ std::optional<State> read_state(const fs::path& data) {
   if (!in) return std::nullopt;
   json j = json::parse(in, nullptr, false);
   if (!j.is_object()) return std::nullopt;
-  return State{j.value("pid", 0L), j.value("port", static_cast<unsigned short>(0)), j.value("domain", ""),
-               j.value("api", ""), j.value("ca", ""), j.value("memory", ""), j.value("sandbox", "")};
+  State st{j.value("pid", 0L), j.value("port", static_cast<unsigned short>(0)), j.value("domain", ""),
+           j.value("api", ""), j.value("ca", ""), j.value("memory", ""), j.value("sandbox", ""), j.value("exe", ""),
+           {}, j.value("systemd", false)};
+  if (j.contains("restart_args") && j["restart_args"].is_array())
+    for (const auto& a : j["restart_args"])
+      if (a.is_string()) st.restart_args.push_back(a);
+  return st;
 }
 
 namespace {
@@ -138,6 +145,12 @@ int status(const fs::path& data) {
     role(service, text.c_str());
   }
   role("filesystem", running ? "ready" : "stopped");
+  if (std::size_t n = patch::installed_count(data); n > 0) role("patches", (std::to_string(n) + " installed").c_str());
+  if (auto pending = patch::pending_roles(data); running && !pending.empty()) {
+    std::string roles;
+    for (const auto& r : pending) roles += (roles.empty() ? "" : ", ") + r;
+    role("restart pending", (roles + ": patched with --no-restart, the old code runs until 'kato restart'").c_str());
+  }
   return running ? 0 : 3;
 }
 

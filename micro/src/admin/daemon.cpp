@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "admin/admin.hpp"
+#include "patch/patcher.hpp"
 #include "admin/state.hpp"
 #include "auth/tokens.hpp"
 #include "blobs/blobs.hpp"
@@ -158,6 +159,8 @@ int serve(const StartOptions& o, int ready_fd) {
     config.metrics_token = metrics_token(o.data);
     controller::Controller api(store, tokens, config, {&blobs, &stager, &runner, &brokers, &metrics});
     exec::install_helpers(o.data / "helpers");
+    patch::overlay_helpers(o.data, o.data / "helpers");  // installed patches' helpers on top
+    patch::restarted(o.data);                           // every role now runs what is installed
     exec::Exec exec(store, tokens, o.domain, o.data / "instances", o.data / "helpers", sandbox);
     http::Server server(workers, tls, o.listen, o.port, [&](http::Request& req) {
       // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
@@ -179,8 +182,16 @@ int serve(const StartOptions& o, int ready_fd) {
       for (const auto& guid : after_services) runner.reconcile(guid);
     });
 
+    std::error_code ec;
+    std::vector<std::string> again = {"start", "--port", std::to_string(server.port()), "--listen", o.listen,
+                                      "--domain", o.domain, "--token-ttl", std::to_string(o.token_ttl),
+                                      "--memory-limits", o.memory_limits};
+    if (o.no_sandbox) again.push_back("--no-sandbox");
+    if (o.foreground) again.push_back("--foreground");
+    const char* invocation = std::getenv("INVOCATION_ID");  // set by systemd for its services
     State st{::getpid(), server.port(), o.domain, "https://api." + o.domain + ":" + std::to_string(server.port()),
-             files.ca_cert.string(), runner.memory_limits(), sandbox.describe()};
+             files.ca_cert.string(), runner.memory_limits(), sandbox.describe(),
+             fs::read_symlink("/proc/self/exe", ec).string(), again, o.foreground && invocation && *invocation};
     write_state(o.data, st);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int) {

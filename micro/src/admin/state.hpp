@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kato::admin {
 
@@ -13,6 +14,11 @@ struct State {
   std::string domain, api, ca;
   std::string memory;   // how app memory limits are enforced
   std::string sandbox;  // what apps run in (Sandbox::describe)
+  // How to start this kato again (kato restart, kato patch install): its executable, and the
+  // arguments of `start` with the port it bound; whether systemd runs it (then systemctl does).
+  std::string exe;
+  std::vector<std::string> restart_args;
+  bool systemd = false;
 };
 
 void write_state(const std::filesystem::path& data, const State& state);
