@@ -159,9 +159,9 @@ int run_remote(Session& s, const RemoteCommand& rc) {
     auto endpoints = resolver.resolve(local ? "127.0.0.1" : host, port);
     if (secure) {
       asio::ssl::context tls(asio::ssl::context::tls_client);
-      json adj = s.config().read().adjuncts.value(s.target(), json::object());
-      std::string cafile = adj.value("cafile", std::string());
-      if (adj.value("skip-ssl-validation", false)) {
+      // The session's TLS options, as every other command's (it read only the saved ones).
+      const std::string& cafile = s.cafile();
+      if (s.skip_ssl_validation()) {
         tls.set_verify_mode(asio::ssl::verify_none);
       } else {
         tls.set_verify_mode(asio::ssl::verify_peer);
@@ -174,7 +174,7 @@ int run_remote(Session& s, const RemoteCommand& rc) {
       auto& ws = *wsp;
       beast::get_lowest_layer(ws).connect(endpoints);
       SSL_set_tlsext_host_name(ws.next_layer().native_handle(), host.c_str());
-      if (!adj.value("skip-ssl-validation", false)) ws.next_layer().set_verify_callback(asio::ssl::host_name_verification(host));
+      if (!s.skip_ssl_validation()) ws.next_layer().set_verify_callback(asio::ssl::host_name_verification(host));
       ws.next_layer().handshake(asio::ssl::stream_base::client);
       ws.set_option(websocket::stream_base::decorator(decorate));
       websocket::response_type res;

@@ -69,6 +69,7 @@ Session::Session(const Globals& globals) : globals_(globals), config_(Config::de
                           std::getenv("STACKATO_SKIP_SSL_VALIDATION") != nullptr;
   o.trace = globals.trace;
   o.timeout_s = globals.timeout_s;
+  tls_ = o;
   http_ = std::make_unique<Http>(o);
 }
 

@@ -29,6 +29,11 @@ class Session {
  public:
   explicit Session(const Globals& globals);
   const std::string& target() const { return target_; }
+  // The TLS options for every connection to the target, HTTP, the exec WebSocket and tunnels
+  // alike, resolved in this one place: --cafile, else the CA saved with the target; and
+  // --skip-ssl-validation, STACKATO_SKIP_SSL_VALIDATION or the target's saved choice.
+  const std::string& cafile() const { return tls_.cafile; }
+  bool skip_ssl_validation() const { return tls_.skip_ssl_validation; }
   Config& config() { return config_; }
   Http& http() { return *http_; }
   // GET / of the target: links (login, log_cache, ...).
@@ -59,6 +64,7 @@ class Session {
   Config config_;
   std::string target_;
   std::unique_ptr<Http> http_;
+  HttpOptions tls_;  // cafile and skip_ssl_validation as resolved at construction
   std::optional<nlohmann::json> root_;
 };
 

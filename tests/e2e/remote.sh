@@ -38,6 +38,19 @@ run 0 "^2000 0000000000000000 nodata$" "run is sandboxed" -- "$stackato" run cus
   "echo \$(id -u) \$(awk '/^CapEff/ {print \$2}' /proc/self/status) \$(cat '$work/k/kato.db' >/dev/null 2>&1 && echo data || echo nodata)"
 run 1 "Service \[nosuch\] is not bound to application \[customertracker\]" "dbexport of an unbound service" -- "$stackato" run customertracker dbexport nosuch
 
+# --- TLS options as every other command takes them (issue 16): with the CA forgotten from the
+# saved target, run and dbshell verify against the system's CAs and fail; --cafile,
+# --skip-ssl-validation and STACKATO_SKIP_SSL_VALIDATION each work (run read only the saved
+# settings before).
+cp -r "$STACKATO_HOME" "$work/home-noca"
+jq 'map_values(del(.cafile))' "$work/home/token2" >"$work/home-noca/token2"
+run 1 "certificate|SSL|TLS|verify" "run without the target's CA fails verification" -- env STACKATO_HOME="$work/home-noca" "$stackato" run customertracker -- echo hi
+run 0 "^hi$" "run --cafile" -- env STACKATO_HOME="$work/home-noca" "$stackato" --cafile "$work/k/tls/ca.pem" run customertracker -- echo hi
+run 0 "^hi$" "run --skip-ssl-validation" -- env STACKATO_HOME="$work/home-noca" "$stackato" --skip-ssl-validation run customertracker -- echo hi
+run 0 "^hi$" "run with STACKATO_SKIP_SSL_VALIDATION" -- env STACKATO_HOME="$work/home-noca" STACKATO_SKIP_SSL_VALIDATION=1 "$stackato" run customertracker -- echo hi
+run 0 "^2$" "dbshell --cafile" -- sh -c 'printf "SELECT COUNT(*) FROM customers;\n" | STACKATO_HOME="$1" "$2" --cafile "$3" dbshell customertracker customerdb' _ \
+  "$work/home-noca" "$stackato" "$work/k/tls/ca.pem"
+
 # --- round trips: mysql, postgresql, redis; dump, drop, import, compare
 "$stackato" create-service postgresql pgdb customertracker >/dev/null 2>&1
 "$stackato" create-service redis rdb customertracker --restart >/dev/null 2>&1

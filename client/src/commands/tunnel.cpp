@@ -175,9 +175,8 @@ int run_tunnel(const Args& a, const Globals& globals) {
   lo.url = h.url;
   lo.path = "/tunnel/" + name;
   lo.secret = h.secret;
-  json adj = s.config().read().adjuncts.value(s.target(), json::object());
-  lo.cafile = !globals.cafile.empty() ? globals.cafile : adj.value("cafile", std::string());
-  lo.skip_ssl_validation = globals.skip_ssl_validation || adj.value("skip-ssl-validation", false);
+  lo.cafile = s.cafile();  // the session's TLS options (STACKATO_SKIP_SSL_VALIDATION was missed here)
+  lo.skip_ssl_validation = s.skip_ssl_validation();
   lo.log = [](const std::string& line) { std::cerr << "tunnel: " << line << "\n"; };
   tunnel::Listener listener(lo);
   std::cerr << "Starting tunnel to " << name << " on port " << listener.port() << ".\n";
