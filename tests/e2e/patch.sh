@@ -161,5 +161,15 @@ out 0 "^2 updates available" "status from an https:// feed with its CA" -- "$kat
 out 1 "cannot fetch $url/index" "an https:// feed whose certificate is not trusted is refused" -- "$kato" --data "$data" patch --feed "$url" status
 out 1 "plain HTTP: patches come over https:// only" "an http:// feed is refused" -- "$kato" --data "$data" patch --feed "http://localhost:1/" status
 out 0 "Installed dbexport-fix" "install from the https:// feed" -- "$kato" --data "$data" patch --feed "$url/" --cafile "$work/feed.pem" install dbexport-fix
+out 0 "^$work/feed$" "feed shows the default" -- "$kato" --data "$data" patch feed
+
+# --- revert --no-restart: the executable goes back on disk, the running kato waits for a restart
+"$kato" --data "$data" patch install kato-fix >/dev/null 2>&1
+pid4=$(jq -r .pid "$data/kato.json")
+out 0 "Reverted kato-fix" "revert --no-restart" -- "$kato" --data "$data" patch revert kato-fix --no-restart
+[ "$(jq -r .pid "$data/kato.json")" = "$pid4" ] && [ "$(sha "$kato")" = "$exe_before" ] && ok || bad "reverted on disk, kato not restarted"
+out 0 "restart pending: controller, router, runner, stager" "kato status names the roles waiting after revert --no-restart" -- "$kato" --data "$data" status
+out 0 "Restarting kato" "kato restart runner" -- "$kato" --data "$data" restart runner
+[ "$(sha "/proc/$(jq -r .pid "$data/kato.json")/exe")" = "$exe_before" ] && ok || bad "the restarted kato runs the original"
 
 e2e_finish
