@@ -32,23 +32,19 @@ out 0 "Fingerprint [0-9a-f]{16}" "keygen" -- "$kato" patch keygen "$work/key"
 out 1 "exists; not overwriting" "keygen refuses to overwrite a key" -- "$kato" patch keygen "$work/key"
 "$kato" patch keygen "$work/stranger" >/dev/null
 mkdir -p "$work/feed" "$work/src/helper" "$work/src/exe" "$work/src/old" "$work/src/stranger"
+# patch_json DIR NAME DESCRIPTION SEVERITY VERSIONS ROLES SOURCE TARGET (VERSIONS, ROLES: JSON lists)
+patch_json() {
+  jq -n --arg n "$2" --arg d "$3" --arg s "$4" --argjson v "$5" --argjson r "$6" --arg src "$7" --arg t "$8" \
+    '{name: $n, description: $d, severity: $s, applies_to: $v, roles: $r, files: [{source: $src, target: $t}]}' >"$1/patch.json"
+}
 printf '#!/bin/sh\necho "dbexport patched"\n' >"$work/src/helper/dbexport"
-cat >"$work/src/helper/patch.json" <<JSON
-{"name": "dbexport-fix", "description": "Fix dbexport's output.", "severity": "required",
- "applies_to": ["$version"], "roles": ["helpers"], "files": [{"source": "dbexport", "target": "helpers/dbexport"}]}
-JSON
+patch_json "$work/src/helper" dbexport-fix "Fix dbexport's output." required "[\"$version\"]" '["helpers"]' dbexport helpers/dbexport
 # A different kato executable: the same program with bytes appended (ELF ignores them).
 cp "$kato" "$work/src/exe/kato"
 printf 'patched build\n' >>"$work/src/exe/kato"
-cat >"$work/src/exe/patch.json" <<JSON
-{"name": "kato-fix", "description": "Fix kato itself.", "severity": "recommended",
- "applies_to": ["*"], "roles": ["controller", "router", "stager", "runner"], "files": [{"source": "kato", "target": "kato"}]}
-JSON
+patch_json "$work/src/exe" kato-fix "Fix kato itself." recommended '["*"]' '["controller", "router", "stager", "runner"]' kato kato
 printf '#!/bin/sh\necho old\n' >"$work/src/old/dbshell"
-cat >"$work/src/old/patch.json" <<JSON
-{"name": "old-fix", "description": "For an older kato.", "severity": "optional",
- "applies_to": ["3.9.9"], "roles": ["helpers"], "files": [{"source": "dbshell", "target": "helpers/dbshell"}]}
-JSON
+patch_json "$work/src/old" old-fix "For an older kato." optional '["3.9.9"]' '["helpers"]' dbshell helpers/dbshell
 cp "$work/src/old/dbshell" "$work/src/stranger/dbshell"
 sed 's/old-fix/stranger-fix/; s/3.9.9/*/' "$work/src/old/patch.json" >"$work/src/stranger/patch.json"
 out 0 "Wrote .*/dbexport-fix.tar.gz" "make" -- "$kato" patch make --key "$work/key" --out "$work/feed/dbexport-fix.tar.gz" "$work/src/helper"
