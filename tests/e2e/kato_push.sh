@@ -105,9 +105,12 @@ hog_check() {  # hog_check NAME: pushes the hog as NAME with 128 MB, checks how 
   local hog=$app
   req POST "/v3/processes/$proc/actions/scale" '{"memory_in_mb":128}'
   req POST "/v3/apps/$hog/actions/restart"
-  for _ in $(seq 50); do
+  # Only what the instance started by the restart (at 128 MB) said: the first instance, at the
+  # default 256 MB, may already have been killed, and waiting for any exit raced with it (a CI
+  # run under load failed so). Waits for that exit, up to a minute.
+  for _ in $(seq 300); do
     req GET "/api/v1/read/$hog?limit=1000"
-    logs=$(jq -r '.envelopes.batch[].log.payload | @base64d' "$work/body")
+    logs=$(jq -r '.envelopes.batch[].log.payload | @base64d' "$work/body" | sed -n '/^Restarted app/,$p')
     grep -q "exited with status" <<<"$logs" && break
     sleep 0.2
   done
