@@ -168,4 +168,14 @@ out 0 "restart pending: controller, router, runner, stager" "kato status names t
 out 0 "Restarting kato" "kato restart runner" -- "$kato" --data "$data" restart runner
 [ "$(sha "/proc/$(jq -r .pid "$data/kato.json")/exe")" = "$exe_before" ] && ok || bad "the restarted kato runs the original"
 
+# --- a kato in the foreground of another terminal comes back as a daemon (restart did not return)
+"$kato" --data "$work/fg" start --port 0 --foreground >"$work/fg.out" 2>&1 &
+fgpid=$!
+e2e_katos+=("$work/fg")
+for _ in $(seq 300); do [ -s "$work/fg/kato.json" ] && break; sleep 0.1; done
+out 0 "now runs as a daemon" "kato restart of a foreground kato" -- timeout 120 "$kato" --data "$work/fg" restart
+for _ in $(seq 100); do kill -0 "$fgpid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$fgpid" 2>/dev/null && bad "the foreground kato ended" || ok
+out 0 "^kato running" "and kato runs again" -- "$kato" --data "$work/fg" status
+
 e2e_finish

@@ -141,7 +141,11 @@ int restart_kato(const fs::path& data) {
   std::cerr << "Restarting kato (every role runs in its one process)\n";
   if (int rc = admin::stop(data); rc != 0) return rc;
   std::vector<std::string> args = {st->exe, "--data", data.string()};
-  args.insert(args.end(), st->restart_args.begin(), st->restart_args.end());
+  for (const auto& a : st->restart_args) {
+    // A foreground kato (not systemd's) belonged to another terminal: it comes back as a daemon.
+    if (a == "--foreground") std::cerr << "kato ran in the foreground elsewhere; it now runs as a daemon\n";
+    else args.push_back(a);
+  }
   return run(args);
 }
 
