@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -189,6 +190,10 @@ int main(int argc, char** argv) {
       std::cout << kato::monitor::nagios_config(nagios);
       return 0;
     }
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The path and the system's reason, not the library's "filesystem error: cannot ..." text.
+    std::cerr << "kato: " << e.path1().string() << ": " << e.code().message() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "kato: " << e.what() << "\n";
     return 1;

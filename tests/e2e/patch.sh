@@ -71,6 +71,8 @@ helper_before=$(sha "$data/helpers/dbexport")
 out 1 "no patch feed: give --feed" "status without a feed says how to set one" -- "$kato" --data "$data" patch status
 out 0 "^0 updates available to be installed.$" "nothing is trusted yet: nothing available" -- "$kato" --data "$data" patch --feed "$work/feed" status
 out 0 "Trusting patches signed by key [0-9a-f]{16}" "trust" -- "$kato" --data "$data" patch trust "$work/key.pub"
+out 1 "^kato: $work/nosuch.pub: No such file or directory$|^kato: cannot read $work/nosuch.pub" "trust of a missing file: one line naming it" -- "$kato" --data "$data" patch trust "$work/nosuch.pub"
+out 1 "^kato: /proc/1/nope: (No such file or directory|Permission denied)$" "a data dir kato cannot make: the path and the reason" -- "$kato" --data /proc/1/nope patch trust "$work/key.pub"
 out 1 "not an Ed25519 public key" "trust refuses a file that is no key" -- "$kato" --data "$data" patch trust "$work/src/helper/patch.json"
 out 0 "Patch feed: $work/feed" "feed sets the default" -- "$kato" patch feed "$work/feed" --data "$data"
 

@@ -177,7 +177,8 @@ int make_command(const fs::path& key, const fs::path& out, const fs::path& dir) 
 
 int trust_command(const fs::path& data, const fs::path& public_key) {
   PatchState state(data);
-  std::cout << "Trusting patches signed by key " << state.trust(public_key) << "\n";
+  std::string fp = state.trust(public_key);  // before printing: a refusal prints nothing else
+  std::cout << "Trusting patches signed by key " << fp << "\n";
   return 0;
 }
 
