@@ -15,17 +15,18 @@ if(NOT STACKATO_RELEASE_DATE)
 endif()
 
 # Man pages from the command tree (hidden `manpage` commands), and gzipped docs: Debian policy
-# wants both compressed with gzip -9n.
+# wants both compressed with gzip -9n. Not a pipe into gzip: sh has no pipefail, and a program
+# that failed would leave an empty page and a build that passed.
 function(stackato_gzip out)
   add_custom_command(OUTPUT ${out} COMMAND gzip -9n -c ${ARGN} > ${out} DEPENDS ${ARGN} VERBATIM)
 endfunction()
 add_custom_command(OUTPUT ${gen_dir}/stackato.1.gz
   COMMAND ${CMAKE_COMMAND} -E make_directory ${gen_dir}
-  COMMAND sh -c "$<TARGET_FILE:stackato> manpage | gzip -9n > ${gen_dir}/stackato.1.gz"
+  COMMAND sh -c "$<TARGET_FILE:stackato> manpage > ${gen_dir}/stackato.1 && gzip -9nf ${gen_dir}/stackato.1"
   DEPENDS stackato VERBATIM)
 add_custom_command(OUTPUT ${gen_dir}/kato.8.gz
   COMMAND ${CMAKE_COMMAND} -E make_directory ${gen_dir}
-  COMMAND sh -c "$<TARGET_FILE:kato> manpage | gzip -9n > ${gen_dir}/kato.8.gz"
+  COMMAND sh -c "$<TARGET_FILE:kato> manpage > ${gen_dir}/kato.8 && gzip -9nf ${gen_dir}/kato.8"
   DEPENDS kato VERBATIM)
 set(doc_outputs ${gen_dir}/stackato.1.gz ${gen_dir}/kato.8.gz)
 foreach(pkg stackato kato)
