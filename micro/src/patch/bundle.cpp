@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "patch/files.hpp"
 #include "patch/signing.hpp"
 
 namespace kato::patch {
@@ -51,11 +52,9 @@ bool safe_source(const std::string& s) {
 }
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw BundleError("cannot read " + p.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text = read_file(p);
+  if (!text) throw BundleError("cannot read " + p.string());
+  return *text;
 }
 
 using Archive = std::unique_ptr<archive, int (*)(archive*)>;

@@ -71,8 +71,9 @@ void rebuild(const fs::path& file, const std::map<std::string, std::string>& m) 
 
 TEST_CASE("patch: keys sign and verify; another key, other bytes or a changed signature do not") {
   Dir d;
-  keygen(d.p / "k");
+  std::string fp = keygen(d.p / "k");
   keygen(d.p / "other");
+  CHECK(fp == fingerprint(read_pub(d.p / "k")));
   struct stat st {};
   REQUIRE(::stat((d.p / "k").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);

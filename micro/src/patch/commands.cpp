@@ -10,7 +10,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -156,16 +155,26 @@ std::vector<std::string> restart_roles(const std::vector<std::string>& roles) {
   return out;
 }
 
+// After an install or a revert: restart the running kato for `roles`, or with --no-restart
+// record them for `kato status` and `kato restart`.
+int restart_for(PatchState& state, const std::set<std::string>& roles, const PatchOptions& o) {
+  auto st = admin::read_state(o.data);
+  if (roles.empty() || !admin::kato_running(o.data, st)) return 0;
+  std::vector<std::string> affected(roles.begin(), roles.end());
+  if (o.no_restart) {
+    state.add_pending(affected);
+    std::cout << "Not restarted (--no-restart): " << join(affected) << " run the old code until 'kato restart'\n";
+    return 0;
+  }
+  return restart_kato(o.data);
+}
+
 }  // namespace
 
 int keygen_command(const fs::path& key) {
-  keygen(key);
-  std::ifstream in(key.string() + ".pub");
-  std::stringstream pem;
-  pem << in.rdbuf();
+  std::string fp = keygen(key);
   std::cout << "Wrote " << key.string() << " (private, 0600) and " << key.string() << ".pub\n"
-            << "Fingerprint " << fingerprint(pem.str()) << "; operators trust it with 'kato patch trust " << key.string()
-            << ".pub'\n";
+            << "Fingerprint " << fp << "; operators trust it with 'kato patch trust " << key.string() << ".pub'\n";
   return 0;
 }
 
@@ -283,31 +292,18 @@ int install_command(const PatchOptions& o) {
     std::cout << "Installed " << b->info.name << ": " << b->info.description << "\n";
     for (const auto& r : restart_roles(b->info.roles)) roles.insert(r);
   }
-  std::vector<std::string> affected(roles.begin(), roles.end());
-  auto st = admin::read_state(o.data);
-  if (affected.empty() || !admin::kato_running(o.data, st)) return 0;
-  if (o.no_restart) {
-    state.add_pending(affected);
-    std::cout << "Not restarted (--no-restart): " << join(affected) << " run the old code until 'kato restart'\n";
-    return 0;
-  }
-  return restart_kato(o.data);
+  return restart_for(state, roles, o);
 }
 
 int revert_command(const PatchOptions& o) {
   PatchState state(o.data);
+  fs::path exe = kato_executable(o.data);
   std::set<std::string> roles;
   for (const auto& name : o.names) {
-    for (const auto& r : restart_roles(state.revert(name, kato_executable(o.data)))) roles.insert(r);
+    for (const auto& r : restart_roles(state.revert(name, exe))) roles.insert(r);
     std::cout << "Reverted " << name << "\n";
   }
-  auto st = admin::read_state(o.data);
-  if (roles.empty() || !admin::kato_running(o.data, st)) return 0;
-  if (o.no_restart) {
-    state.add_pending(std::vector<std::string>(roles.begin(), roles.end()));
-    return 0;
-  }
-  return restart_kato(o.data);
+  return restart_for(state, roles, o);
 }
 
 int restart_command(const fs::path& data, const std::string& role) {

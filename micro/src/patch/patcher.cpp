@@ -1,17 +1,11 @@
 #include "patch/patcher.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <set>
-#include <sstream>
 
+#include "patch/files.hpp"
 #include "patch/signing.hpp"
 
 namespace kato::patch {
@@ -22,11 +16,9 @@ using json = nlohmann::json;
 namespace {
 
 std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text = read_file(p);
+  if (!text) throw std::runtime_error("cannot read " + p.string());
+  return *text;
 }
 
 json read_json(const fs::path& p, json fallback) {
@@ -44,22 +36,6 @@ std::string now_iso() {
 }
 
 }  // namespace
-
-void replace_file(const fs::path& target, const std::string& data, unsigned mode) {
-  std::string name = target.filename().string();  // built in steps: GCC 12's -Wrestrict misfires on "." + s + "..."
-  name.insert(0, 1, '.');
-  name.append(".patch-tmp");
-  fs::path tmp = target.parent_path() / name;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  bool ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0 &&
-            ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), target.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot replace " + target.string());
-  }
-}
 
 PatchState::PatchState(fs::path data) : data_(std::move(data)), dir_(data_ / "patches") {
   // Trusting a key may come before the first start: the data dir is made 0700 as kato makes it.
@@ -113,6 +89,14 @@ void PatchState::add_pending(const std::vector<std::string>& roles) {
   replace_file(dir_ / "pending.json", json(std::vector<std::string>(all.begin(), all.end())).dump() + "\n", 0600);
 }
 
+void PatchState::restore(const json& file, const fs::path& exe) const {
+  std::string target = file["target"], backup = file["backup"];
+  std::error_code ec;
+  if (target.starts_with("helpers/")) fs::remove(dir_ / "overlay" / target, ec);
+  if (backup.empty()) fs::remove(target_path(target, exe), ec);  // the patch added it
+  else replace_file(target_path(target, exe), slurp(backup), 0755);
+}
+
 fs::path PatchState::target_path(const std::string& target, const fs::path& exe) const {
   if (target == "kato") return exe;
   return data_ / "helpers" / target.substr(8);
@@ -148,14 +132,7 @@ void PatchState::apply(const Bundle& bundle, const fs::path& exe) {
       replace_file(target_path(f.target, exe), data, 0755);
     }
   } catch (...) {
-    for (std::size_t i = 0; i < done; ++i) {  // put back what was replaced
-      const std::string& target = bundle.info.files[i].target;
-      std::string backup = files[i]["backup"];
-      std::error_code ec;
-      if (target.starts_with("helpers/")) fs::remove(dir_ / "overlay" / target, ec);
-      if (backup.empty()) fs::remove(target_path(target, exe), ec);
-      else replace_file(target_path(target, exe), slurp(backup), 0755);
-    }
+    for (std::size_t i = 0; i < done; ++i) restore(files[i], exe);  // put back what was replaced
     throw;
   }
   all[name] = {{"description", bundle.info.description}, {"severity", bundle.info.severity},
@@ -177,13 +154,7 @@ std::vector<std::string> PatchState::revert(const std::string& name, const fs::p
           throw std::runtime_error("patch " + other + " replaced " + f["target"].get<std::string>() + " after " + name +
                                    ": revert " + other + " first");
   }
-  for (const auto& f : p["files"]) {
-    std::string target = f["target"], backup = f["backup"];
-    std::error_code ec;
-    if (target.starts_with("helpers/")) fs::remove(dir_ / "overlay" / target, ec);
-    if (backup.empty()) fs::remove(target_path(target, exe), ec);
-    else replace_file(target_path(target, exe), slurp(backup), 0755);
-  }
+  for (const auto& f : p["files"]) restore(f, exe);
   std::vector<std::string> roles = p.value("roles", std::vector<std::string>{});
   all.erase(name);
   save_installed(all);

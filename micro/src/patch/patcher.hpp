@@ -49,6 +49,8 @@ class PatchState {
 
  private:
   std::filesystem::path target_path(const std::string& target, const std::filesystem::path& exe) const;
+  // Puts back one file of installed.json's {"target", "backup"} (no backup: the patch added it).
+  void restore(const nlohmann::json& file, const std::filesystem::path& exe) const;
   void save_installed(const nlohmann::json& installed) const;
   std::filesystem::path data_, dir_;
 };
@@ -60,8 +62,5 @@ std::vector<std::string> pending_roles(const std::filesystem::path& data);
 std::size_t installed_count(const std::filesystem::path& data);
 // At kato's start: no role waits for a restart any more.
 void restarted(const std::filesystem::path& data);
-
-// Writes `data` to `target` atomically with `mode` (temporary file beside it, fsync, rename).
-void replace_file(const std::filesystem::path& target, const std::string& data, unsigned mode);
 
 }  // namespace kato::patch

@@ -10,6 +10,8 @@
 #include <memory>
 #include <sstream>
 
+#include "patch/files.hpp"
+
 namespace kato::patch {
 
 namespace fs = std::filesystem;
@@ -20,16 +22,10 @@ using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw KeyError("cannot read the key file " + p.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Key private_key(const fs::path& p) {
-  std::string pem = read_file(p);
+  auto text = read_file(p);
+  if (!text) throw KeyError("cannot read the key file " + p.string());
+  const std::string& pem = *text;
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
   Key key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
   if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519)
@@ -76,7 +72,7 @@ std::string pem_of(Key& key, bool priv) {
 
 }  // namespace
 
-void keygen(const fs::path& key) {
+std::string keygen(const fs::path& key) {
   fs::path pub = key.string() + ".pub";
   if (fs::exists(key) || fs::exists(pub)) throw KeyError(key.string() + " or its .pub exists; not overwriting a key");
   EVP_PKEY* raw = nullptr;
@@ -86,7 +82,9 @@ void keygen(const fs::path& key) {
     throw KeyError("cannot make an Ed25519 key");
   Key k(raw, EVP_PKEY_free);
   write_new(key, pem_of(k, true), 0600);
-  write_new(pub, pem_of(k, false), 0644);
+  std::string public_pem = pem_of(k, false);
+  write_new(pub, public_pem, 0644);
+  return fingerprint(public_pem);
 }
 
 std::string sign(const fs::path& key, std::string_view data) {

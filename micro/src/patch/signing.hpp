@@ -15,8 +15,9 @@ struct KeyError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Writes a new key pair: `key` (0600, private) and `key`.pub (0644). Refuses to overwrite.
-void keygen(const std::filesystem::path& key);
+// Writes a new key pair: `key` (0600, private) and `key`.pub (0644); returns its fingerprint.
+// Refuses to overwrite.
+std::string keygen(const std::filesystem::path& key);
 
 // The 64-byte signature of `data` by the private key in `key`.
 std::string sign(const std::filesystem::path& key, std::string_view data);
