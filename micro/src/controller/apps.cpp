@@ -233,6 +233,21 @@ void Controller::Impl::add_app_routes() {
       return out;
     });
   });
+  // Every process the caller sees, as CAPI lists them: how `stackato apps` gets the web
+  // processes of a whole space in one request instead of one per app.
+  add("GET", "/v3/processes", signed_in, [this](Call& c) {
+    c.allow_query({"types", "guids", "app_guids", "space_guids"});
+    auto ps = store.list("process");
+    filter_in(ps, c, "types", "/type");
+    filter_in(ps, c, "guids", "/guid");
+    filter_in(ps, c, "app_guids", "/_app");
+    filter_in(ps, c, "space_guids", "/_space");
+    return paginate(c, ps, "/v3/processes", Visible::App, [&](const json& p) {
+      json out = present_process(c, p);
+      if (!out["command"].is_null()) out["command"] = "[PRIVATE DATA HIDDEN IN LISTS]";
+      return out;
+    });
+  });
   auto process_of = [this](const std::string& app, const std::string& type) {
     find("app", app, "App");
     for (const auto& p : store.list("process"))
