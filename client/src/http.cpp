@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -87,16 +88,20 @@ int on_trace(CURL*, curl_infotype type, char* data, std::size_t size, void*) {
   }
   std::string text(data, std::min<std::size_t>(size, 4096));
   if (type == CURLINFO_DATA_OUT && size > 4096) text += "... (" + std::to_string(size) + " bytes)";
-  std::string shown = redact(text);
+  std::string shown = redact(text), lines;
   std::size_t start = 0;
   while (start < shown.size()) {
     auto nl = shown.find('\n', start);
     std::string line = shown.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) std::cerr << prefix << line << '\n';
+    if (!line.empty()) lines += prefix + line + '\n';
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
+  // Session::get_many traces from several threads: a block at a time, never a mixed line.
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::cerr << lines;
   return 0;
 }
 

@@ -1,8 +1,11 @@
 #include "session.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
+#include <thread>
 
 #include "stackato/manifest/manifest.hpp"
 
@@ -209,6 +212,37 @@ json Session::call(const std::string& method, const std::string& path, const jso
     }
     return answer(r, location);
   }
+}
+
+std::vector<json> Session::get_many(const std::vector<std::string>& paths, std::size_t width) {
+  std::vector<json> out(paths.size());
+  if (paths.size() == 1) out[0] = call("GET", paths[0]);
+  if (paths.size() <= 1) return out;
+  const std::string auth = "Authorization: " + token();
+  std::vector<std::exception_ptr> failed(paths.size());
+  std::vector<char> unauthorized(paths.size(), 0);
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    Http http(tls_);  // a curl handle is not shared between threads
+    for (std::size_t i; (i = next++) < paths.size();) try {
+        std::string url = paths[i].rfind("http", 0) == 0 ? paths[i] : target_ + paths[i];
+        Reply r = http.request("GET", url, "", {auth, "Accept: application/json"});
+        if (r.status == 401)
+          unauthorized[i] = 1;
+        else
+          out[i] = answer(r, nullptr);
+      } catch (...) {
+        failed[i] = std::current_exception();
+      }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < std::min(width, paths.size()); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (failed[i]) std::rethrow_exception(failed[i]);
+    if (unauthorized[i]) out[i] = call("GET", paths[i]);
+  }
+  return out;
 }
 
 }  // namespace stackato::client

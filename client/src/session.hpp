@@ -50,6 +50,11 @@ class Session {
   void revoke_refresh();
   // Every resource of a paginated list, following pagination.next.
   nlohmann::json list_all(std::string path);
+  // GETs of independent paths at once (every started process's stats, say): at most `width` in
+  // flight, each worker on its own connection, the answers in the order of the paths. The token
+  // is refreshed once before; a 401 is replayed after the others, through call(). The first
+  // failure is thrown once every request has ended.
+  std::vector<nlohmann::json> get_many(const std::vector<std::string>& paths, std::size_t width = 8);
   // Throws "Login Required" when there is no token for the target.
   std::string token();
   // The password grant at the target's login server; keeps the tokens (and the TLS options

@@ -1,5 +1,7 @@
 #include "api/cloud_controller.hpp"
 
+#include <algorithm>
+
 #include "resources.hpp"
 
 namespace stackato::client::api {
@@ -21,6 +23,20 @@ std::vector<T> parsed(const json& list, Parse parse) {
 }
 
 json to_one(const std::string& guid) { return {{"data", {{"guid", guid}}}}; }
+
+// GUIDs for a `*_guids` filter, each once, comma-joined, 100 to a request: a query string has a
+// length limit (CAPI's nginx, proxies), and 100 GUIDs are about 3.7 KB.
+std::vector<std::string> batches(std::vector<std::string> guids) {
+  std::sort(guids.begin(), guids.end());
+  guids.erase(std::unique(guids.begin(), guids.end()), guids.end());
+  std::erase(guids, std::string());
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < guids.size(); ++i) {
+    if (i % 100 == 0) out.emplace_back();
+    out.back() += (i % 100 ? "," : "") + q(guids[i]);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -139,6 +155,75 @@ Role CloudController::create_org_role(const std::string& type, const std::string
 }
 
 void CloudController::delete_role(const std::string& guid) { follow("DELETE", "/v3/roles/" + q(guid)); }
+
+// Apps, processes and instances.
+
+std::vector<App> CloudController::apps(const std::string& space_guid, const std::string& name) {
+  std::string path = std::string("/v3/apps?order_by=name&") + kPage + "&space_guids=" + q(space_guid) +
+                     (name.empty() ? "" : "&names=" + q(name));
+  return parsed<App>(list(path), parse_app);
+}
+
+std::vector<App> CloudController::apps_by_guid(const std::vector<std::string>& guids) {
+  std::vector<App> out;
+  for (const auto& batch : batches(guids))
+    for (auto& a : parsed<App>(list(std::string("/v3/apps?") + kPage + "&guids=" + batch), parse_app)) out.push_back(a);
+  return out;
+}
+
+std::vector<Process> CloudController::space_processes(const std::string& space_guid, const std::string& type) {
+  std::string path = std::string("/v3/processes?") + kPage + "&space_guids=" + q(space_guid) +
+                     (type.empty() ? "" : "&types=" + q(type));
+  return parsed<Process>(list(path), parse_process);
+}
+
+std::vector<std::vector<InstanceStats>> CloudController::process_stats(const std::vector<std::string>& process_guids) {
+  std::vector<std::string> paths;
+  for (const auto& g : process_guids) paths.push_back("/v3/processes/" + q(g) + "/stats");
+  std::vector<std::vector<InstanceStats>> out;
+  for (const auto& answer : s_.get_many(paths)) {
+    if (!answer.contains("resources") || !answer["resources"].is_array())
+      throw ShapeError("the target's process stats have no 'resources' list");
+    out.push_back(parsed<InstanceStats>(answer["resources"], parse_instance_stats));
+  }
+  return out;
+}
+
+// Routes and domains.
+
+std::vector<Route> CloudController::space_routes(const std::string& space_guid) {
+  return parsed<Route>(list(std::string("/v3/routes?") + kPage + "&space_guids=" + q(space_guid)), parse_route);
+}
+
+std::vector<Domain> CloudController::domains() {
+  return parsed<Domain>(list(std::string("/v3/domains?") + kPage), parse_domain);
+}
+
+// Services.
+
+std::vector<ServiceInstance> CloudController::service_instances(const std::string& space_guid, const std::string& name) {
+  std::string path = std::string("/v3/service_instances?order_by=name&") + kPage + "&space_guids=" + q(space_guid) +
+                     (name.empty() ? "" : "&names=" + q(name));
+  return parsed<ServiceInstance>(list(path), parse_service_instance);
+}
+
+std::vector<ServiceOffering> CloudController::service_offerings() {
+  return parsed<ServiceOffering>(list(std::string("/v3/service_offerings?") + kPage), parse_service_offering);
+}
+
+std::vector<ServicePlan> CloudController::service_plans() {
+  return parsed<ServicePlan>(list(std::string("/v3/service_plans?") + kPage), parse_service_plan);
+}
+
+std::vector<Binding> CloudController::app_bindings(const std::vector<std::string>& instance_guids) {
+  std::vector<Binding> out;
+  for (const auto& batch : batches(instance_guids))
+    for (auto& b : parsed<Binding>(list(std::string("/v3/service_credential_bindings?type=app&") + kPage +
+                                        "&service_instance_guids=" + batch),
+                                   parse_binding))
+      out.push_back(b);
+  return out;
+}
 
 void change_password(Session& session, const std::string& user_guid, const std::string& old_password,
                      const std::string& new_password) {

@@ -4,7 +4,8 @@
 // are followed to the job's end, so a call returns when its work is done; a FAILED job throws
 // ApiError with the job's detail.
 //
-// Organizations, spaces, users and roles so far; the rest of the client moves here (issue 16).
+// Organizations, spaces, users, roles, and the listings of apps, routes and services so far; the
+// rest of the client moves here (issue 16).
 
 #include <optional>
 #include <string>
@@ -54,6 +55,29 @@ class CloudController {
   Role create_space_role(const std::string& type, const std::string& username, const std::string& space_guid);
   Role create_org_role(const std::string& type, const std::string& username, const std::string& org_guid);
   void delete_role(const std::string& guid);
+
+  // Apps, processes and their instances. Filters that take GUIDs are sent 100 at a time (a query
+  // string has a length limit), so a listing costs a fixed number of requests per 100 apps.
+  // GET /v3/apps?space_guids=[&names=]
+  std::vector<App> apps(const std::string& space_guid, const std::string& name = "");
+  // GET /v3/apps?guids=: the apps of a route, say, whatever their space.
+  std::vector<App> apps_by_guid(const std::vector<std::string>& guids);
+  // GET /v3/processes?space_guids=&types=: every process of a space in one listing.
+  std::vector<Process> space_processes(const std::string& space_guid, const std::string& type = "");
+  // GET /v3/processes/:guid/stats, for many processes at once: at most 8 in flight, answers in
+  // the order asked.
+  std::vector<std::vector<InstanceStats>> process_stats(const std::vector<std::string>& process_guids);
+
+  // Routes and domains. GET /v3/routes?space_guids=
+  std::vector<Route> space_routes(const std::string& space_guid);
+  std::vector<Domain> domains();
+
+  // Services. GET /v3/service_instances?space_guids=[&names=]
+  std::vector<ServiceInstance> service_instances(const std::string& space_guid, const std::string& name = "");
+  std::vector<ServiceOffering> service_offerings();
+  std::vector<ServicePlan> service_plans();
+  // GET /v3/service_credential_bindings?type=app&service_instance_guids=
+  std::vector<Binding> app_bindings(const std::vector<std::string>& instance_guids);
 
  private:
   // GET of a list: every page's resources.

@@ -105,4 +105,92 @@ std::string role_title(const std::string& type) {
   return out;
 }
 
+namespace {
+
+// A number at `key` when it is one; nullopt when absent or null; a ShapeError when something else.
+template <class T>
+std::optional<T> number(const json& j, const char* resource, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return std::nullopt;
+  if (!j[key].is_number()) throw ShapeError(std::string("the ") + resource + " in the target's answer has no usable '" + key +
+                                            "' (a " + j[key].type_name() + ")");
+  return j[key].get<T>();
+}
+
+}  // namespace
+
+App parse_app(const json& j) {
+  return {text(j, "app", "/guid", true), text(j, "app", "/name", true), text(j, "app", "/state", true),
+          related(j, "app", "space")};
+}
+
+Process parse_process(const json& j) {
+  Process p;
+  p.guid = text(j, "process", "/guid", true);
+  p.type = text(j, "process", "/type", true);
+  p.app_guid = related(j, "process", "app");
+  p.instances = number<long>(j, "process", "instances").value_or(0);
+  p.memory_in_mb = number<long>(j, "process", "memory_in_mb").value_or(0);
+  p.disk_in_mb = number<long>(j, "process", "disk_in_mb").value_or(0);
+  if (j.contains("health_check") && j["health_check"].is_object()) p.health_check = j["health_check"];
+  return p;
+}
+
+InstanceStats parse_instance_stats(const json& j) {
+  InstanceStats s;
+  s.index = number<long>(j, "instance", "index").value_or(0);
+  s.state = text(j, "instance", "/state", true);
+  s.details = text(j, "instance", "/details", false);
+  const json usage = j.is_object() && j.contains("usage") && j["usage"].is_object() ? j["usage"] : json::object();
+  s.cpu = number<double>(usage, "instance's usage", "cpu");
+  s.mem = number<long>(usage, "instance's usage", "mem");
+  s.disk = number<long>(usage, "instance's usage", "disk");
+  s.mem_quota = number<long>(j, "instance", "mem_quota");
+  s.disk_quota = number<long>(j, "instance", "disk_quota");
+  s.uptime = number<long>(j, "instance", "uptime");
+  return s;
+}
+
+Route parse_route(const json& j) {
+  Route r{text(j, "route", "/guid", true), text(j, "route", "/url", true), text(j, "route", "/host", false),
+          text(j, "route", "/path", false), related(j, "route", "domain"), related(j, "route", "space"), {}};
+  if (j.contains("destinations") && j["destinations"].is_array())
+    for (const auto& d : j["destinations"])
+      r.destinations.push_back({text(d, "route destination", "/guid", true), text(d, "route destination", "/app/guid", true),
+                                text(d, "route destination", "/app/process/type", false)});
+  return r;
+}
+
+Domain parse_domain(const json& j) {
+  Domain d{text(j, "domain", "/guid", true), text(j, "domain", "/name", true), related(j, "domain", "organization"), false};
+  if (j.contains("internal") && j["internal"].is_boolean()) d.internal = j["internal"];
+  return d;
+}
+
+ServiceInstance parse_service_instance(const json& j) {
+  ServiceInstance si{text(j, "service instance", "/guid", true), text(j, "service instance", "/name", true),
+                     text(j, "service instance", "/type", true), related(j, "service instance", "space"),
+                     related(j, "service instance", "service_plan"), "", ""};
+  if (j.contains("last_operation") && j["last_operation"].is_object()) {
+    si.operation = text(j["last_operation"], "service instance's last operation", "/type", false);
+    si.operation_state = text(j["last_operation"], "service instance's last operation", "/state", false);
+  }
+  return si;
+}
+
+ServiceOffering parse_service_offering(const json& j) {
+  return {text(j, "service offering", "/guid", true), text(j, "service offering", "/name", true),
+          text(j, "service offering", "/description", false)};
+}
+
+ServicePlan parse_service_plan(const json& j) {
+  return {text(j, "service plan", "/guid", true), text(j, "service plan", "/name", true),
+          text(j, "service plan", "/description", false), related(j, "service plan", "service_offering")};
+}
+
+Binding parse_binding(const json& j) {
+  return {text(j, "service binding", "/guid", true), text(j, "service binding", "/name", false),
+          text(j, "service binding", "/type", true), related(j, "service binding", "app"),
+          related(j, "service binding", "service_instance")};
+}
+
 }  // namespace stackato::client::api

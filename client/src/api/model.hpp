@@ -8,6 +8,7 @@
 // Layers, as in the cf CLI: commands/ parse flags and render; api/ speaks HTTP and returns these.
 // Commands do not build "/v3/..." paths or read JSON fields by name for what is here.
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,6 +42,70 @@ struct Role {
   std::string guid, type, user_guid, space_guid, org_guid;
   bool in_space() const { return !space_guid.empty(); }
 };
+
+// Apps and what the client shows of them. The states are CAPI's: STARTED or STOPPED.
+struct App {
+  std::string guid, name, state, space_guid;
+  bool started() const { return state == "STARTED"; }
+};
+
+struct Process {
+  std::string guid, type, app_guid;
+  long instances = 0, memory_in_mb = 0, disk_in_mb = 0;
+  nlohmann::json health_check;  // as answered: {"type": ..., "data": {...}}
+};
+
+// One instance in GET /v3/processes/:guid/stats. CAPI answers null where a starting or crashed
+// instance has nothing yet (mem_quota, host, instance_ports, usage fields): those are nullopt.
+struct InstanceStats {
+  long index = 0;
+  std::string state, details;
+  std::optional<double> cpu;
+  std::optional<long> mem, disk, mem_quota, disk_quota, uptime;
+};
+
+struct Destination {
+  std::string guid, app_guid, process_type;
+};
+
+struct Route {
+  std::string guid, url, host, path, domain_guid, space_guid;
+  std::vector<Destination> destinations;
+};
+
+struct Domain {
+  std::string guid, name, org_guid;  // org_guid "": shared with every organization
+  bool internal = false;
+  bool shared() const { return org_guid.empty(); }
+};
+
+struct ServiceInstance {
+  std::string guid, name, type, space_guid, plan_guid;  // type "managed" or "user-provided"
+  std::string operation, operation_state;               // last_operation: "create", "succeeded"
+};
+
+struct ServiceOffering {
+  std::string guid, name, description;
+};
+
+struct ServicePlan {
+  std::string guid, name, description, offering_guid;
+};
+
+// A service credential binding: type "app" (app_guid set) or "key" (a service key).
+struct Binding {
+  std::string guid, name, type, app_guid, instance_guid;
+};
+
+App parse_app(const nlohmann::json& j);
+Process parse_process(const nlohmann::json& j);
+InstanceStats parse_instance_stats(const nlohmann::json& j);
+Route parse_route(const nlohmann::json& j);
+Domain parse_domain(const nlohmann::json& j);
+ServiceInstance parse_service_instance(const nlohmann::json& j);
+ServiceOffering parse_service_offering(const nlohmann::json& j);
+ServicePlan parse_service_plan(const nlohmann::json& j);
+Binding parse_binding(const nlohmann::json& j);
 
 Organization parse_organization(const nlohmann::json& j);
 Space parse_space(const nlohmann::json& j);
