@@ -1,9 +1,11 @@
 // stackato routes (the space's routes and their apps), stackato domains.
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
 
+#include "api/cloud_controller.hpp"
 #include "cli.hpp"
 #include "resources.hpp"
 #include "table.hpp"
@@ -18,17 +20,22 @@ void add_domains(CLI::App& app, Globals& globals) {
   routes->add_flag("--json", *routes_json, "Print JSON");
   routes->callback([routes_json, &globals] {
     Session s(globals);
-    std::string space = space_of(s);
+    api::CloudController cc(s);
+    auto routes = cc.space_routes(space_of(s));
+    // The destinations' apps by GUID, one listing: a route may lead to an app of another space.
+    std::vector<std::string> guids;
+    for (const auto& r : routes)
+      for (const auto& d : r.destinations) guids.push_back(d.app_guid);
     std::map<std::string, std::string> names;  // app guid -> name
-    for (const auto& a : s.list_all("/v3/apps?per_page=100&space_guids=" + space)) names[a["guid"]] = a["name"];
+    for (const auto& a : cc.apps_by_guid(guids)) names[a.guid] = a.name;
     json out = json::array();
-    for (const auto& r : s.list_all("/v3/routes?per_page=100&space_guids=" + space)) {
+    for (const auto& r : routes) {
       json apps = json::array();
-      for (const auto& d : r["destinations"]) {
-        std::string guid = d["app"]["guid"];
-        apps.push_back(names.count(guid) ? names[guid] : guid);
+      for (const auto& d : r.destinations) {
+        std::string name = names.count(d.app_guid) ? names[d.app_guid] : d.app_guid;
+        if (std::find(apps.begin(), apps.end(), name) == apps.end()) apps.push_back(name);
       }
-      out.push_back({{"url", r["url"]}, {"host", r["host"]}, {"path", r["path"]}, {"apps", apps}, {"guid", r["guid"]}});
+      out.push_back({{"url", r.url}, {"host", r.host}, {"path", r.path}, {"apps", apps}, {"guid", r.guid}});
     }
     if (*routes_json) {
       std::cout << out.dump(4) << '\n';
@@ -48,19 +55,15 @@ void add_domains(CLI::App& app, Globals& globals) {
   domains->add_flag("--json", *domains_json, "Print JSON");
   domains->callback([domains_json, &globals] {
     Session s(globals);
-    json list = s.list_all("/v3/domains?per_page=100");
+    auto list = api::CloudController(s).domains();
     if (*domains_json) {
       json out = json::array();
-      for (const auto& d : list) out.push_back({{"name", d["name"]}, {"guid", d["guid"]}, {"internal", d.value("internal", false)}});
+      for (const auto& d : list) out.push_back({{"name", d.name}, {"guid", d.guid}, {"internal", d.internal}});
       std::cout << out.dump(4) << '\n';
       return;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& d : list) {
-      bool shared = !d.contains("relationships") || !d["relationships"].contains("organization") ||
-                    d["relationships"]["organization"]["data"].is_null();
-      rows.push_back({d["name"], shared ? "shared" : "private"});
-    }
+    for (const auto& d : list) rows.push_back({d.name, d.shared() ? "shared" : "private"});
     std::cout << render_table({"Name", "Type"}, rows);
   });
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 
+#include "api/cloud_controller.hpp"
 #include "cli.hpp"
 #include "push/services.hpp"
 #include "resources.hpp"
@@ -19,44 +20,43 @@ using json = nlohmann::json;
 namespace {
 
 // The instance of that name in the current space; not found says so, with a suggestion.
-json service_named(Session& s, const std::string& name) {
-  json found = s.call("GET", "/v3/service_instances?names=" + url_escape(name) + "&space_guids=" + space_of(s));
-  if (!found["resources"].empty()) return found["resources"][0];
+api::ServiceInstance service_named(api::CloudController& cc, const std::string& space, const std::string& name) {
+  auto found = cc.service_instances(space, name);
+  if (!found.empty()) return found[0];
   std::vector<std::string> names;
-  for (const auto& si : s.list_all("/v3/service_instances?per_page=100&space_guids=" + space_of(s))) names.push_back(si["name"]);
+  for (const auto& si : cc.service_instances(space)) names.push_back(si.name);
   std::string hint = closest(name, names);
   throw ApiError(404, "Service '" + name + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
 }
 
-// Every instance of the space with its type, plan and bound apps.
-json service_rows(Session& s) {
-  std::string space = space_of(s);
-  std::map<std::string, std::string> plan_name, plan_offering, offering_name;
-  for (const auto& o : s.list_all("/v3/service_offerings?per_page=100")) offering_name[o["guid"]] = o["name"];
-  for (const auto& p : s.list_all("/v3/service_plans?per_page=100")) {
-    plan_name[p["guid"]] = p["name"];
-    plan_offering[p["guid"]] = p["relationships"]["service_offering"]["data"].value("guid", "");
-  }
+// The space's instances (or the one given) with type, plan and bound apps: the offerings and
+// plans, the instances, their app bindings and the bound apps' names are one listing each.
+json service_rows(api::CloudController& cc, const std::vector<api::ServiceInstance>& instances) {
+  std::map<std::string, std::string> offering_name;
+  for (const auto& o : cc.service_offerings()) offering_name[o.guid] = o.name;
+  std::map<std::string, api::ServicePlan> plans;
+  for (const auto& p : cc.service_plans()) plans[p.guid] = p;
+  std::vector<std::string> guids;
+  for (const auto& si : instances) guids.push_back(si.guid);
+  auto bindings = cc.app_bindings(guids);
+  std::vector<std::string> app_guids;
+  for (const auto& b : bindings) app_guids.push_back(b.app_guid);
   std::map<std::string, std::string> app_name;
-  for (const auto& a : s.list_all("/v3/apps?per_page=100&space_guids=" + space)) app_name[a["guid"]] = a["name"];
+  for (const auto& a : cc.apps_by_guid(app_guids)) app_name[a.guid] = a.name;
   json out = json::array();
-  std::vector<std::string> names;
-  for (const auto& si : s.list_all("/v3/service_instances?per_page=100&space_guids=" + space)) {
+  for (const auto& si : instances) {
     std::string type = "user-provided", plan;
-    if (si["type"] == "managed") {
-      std::string pg = si["relationships"]["service_plan"]["data"].value("guid", "");
-      plan = plan_name[pg];
-      type = offering_name[plan_offering[pg]];
+    if (si.type == "managed") {
+      auto p = plans.find(si.plan_guid);
+      plan = p == plans.end() ? "" : p->second.name;
+      type = p == plans.end() || !offering_name.count(p->second.offering_guid) ? "?" : offering_name[p->second.offering_guid];
     }
     json apps = json::array();
-    for (const auto& b : s.list_all("/v3/service_credential_bindings?type=app&service_instance_guids=" + si["guid"].get<std::string>()))
-      apps.push_back(app_name.count(b["relationships"]["app"]["data"]["guid"]) ? app_name[b["relationships"]["app"]["data"]["guid"]] : "?");
-    const json& op = si.value("last_operation", json::object());
-    std::string state = op.is_object() ? op.value("type", std::string("create")) + " " + op.value("state", std::string("succeeded")) : "";
-    out.push_back({{"name", si["name"]}, {"guid", si["guid"]}, {"type", type}, {"plan", plan}, {"apps", apps}, {"state", state}});
-    names.push_back(si["name"]);
+    for (const auto& b : bindings)
+      if (b.instance_guid == si.guid) apps.push_back(app_name.count(b.app_guid) ? app_name[b.app_guid] : b.app_guid);
+    std::string state = si.operation.empty() ? "" : si.operation + " " + si.operation_state;
+    out.push_back({{"name", si.name}, {"guid", si.guid}, {"type", type}, {"plan", plan}, {"apps", apps}, {"state", state}});
   }
-  cache_names(s, "service", names);
   return out;
 }
 
@@ -96,13 +96,14 @@ void add_services(CLI::App& app, Globals& globals) {
   market->add_flag("--json", *market_json, "Print JSON");
   market->callback([market_json, &globals] {
     Session s(globals);
+    api::CloudController cc(s);
+    auto plans = cc.service_plans();
     json out = json::array();
-    json plans = s.list_all("/v3/service_plans?per_page=100");
-    for (const auto& o : s.list_all("/v3/service_offerings?per_page=100")) {
+    for (const auto& o : cc.service_offerings()) {
       json names = json::array();
       for (const auto& p : plans)
-        if (p["relationships"]["service_offering"]["data"].value("guid", "") == o["guid"]) names.push_back(p["name"]);
-      out.push_back({{"type", o["name"]}, {"description", o.value("description", "")}, {"plans", names}});
+        if (p.offering_guid == o.guid) names.push_back(p.name);
+      out.push_back({{"type", o.name}, {"description", o.description}, {"plans", names}});
     }
     if (*market_json) {
       std::cout << out.dump(4) << '\n';
@@ -123,7 +124,13 @@ void add_services(CLI::App& app, Globals& globals) {
   list->add_flag("--json", *list_json, "Print JSON");
   list->callback([list_json, &globals] {
     Session s(globals);
-    json rows_json = service_rows(s);
+    api::CloudController cc(s);
+    std::string space = space_of(s);
+    auto instances = cc.service_instances(space);
+    std::vector<std::string> names;
+    for (const auto& si : instances) names.push_back(si.name);
+    cache_names(s, "service", names);
+    json rows_json = service_rows(cc, instances);
     if (*list_json) {
       std::cout << rows_json.dump(4) << '\n';
       return;
@@ -147,19 +154,19 @@ void add_services(CLI::App& app, Globals& globals) {
   show->add_flag("--json", one->json, "Print JSON");
   show->callback([one, &globals] {
     Session s(globals);
-    service_named(s, one->name);
-    for (const auto& r : service_rows(s))
-      if (r["name"] == one->name) {
-        if (one->json) {
-          std::cout << r.dump(4) << '\n';
-          return;
-        }
-        std::string apps;
-        for (const auto& a : r["apps"]) apps += (apps.empty() ? "" : ", ") + a.get<std::string>();
-        std::cout << "Service: " << r["name"].get<std::string>() << "\nType:    " << r["type"].get<std::string>()
-                  << "\nPlan:    " << (r["plan"] == "" ? "-" : r["plan"].get<std::string>())
-                  << "\nApps:    " << (apps.empty() ? "-" : apps) << "\nState:   " << r["state"].get<std::string>() << "\n";
+    api::CloudController cc(s);
+    json rows = service_rows(cc, {service_named(cc, space_of(s), one->name)});
+    for (const auto& r : rows) {
+      if (one->json) {
+        std::cout << r.dump(4) << '\n';
+        return;
       }
+      std::string apps;
+      for (const auto& a : r["apps"]) apps += (apps.empty() ? "" : ", ") + a.get<std::string>();
+      std::cout << "Service: " << r["name"].get<std::string>() << "\nType:    " << r["type"].get<std::string>()
+                << "\nPlan:    " << (r["plan"] == "" ? "-" : r["plan"].get<std::string>())
+                << "\nApps:    " << (apps.empty() ? "-" : apps) << "\nState:   " << r["state"].get<std::string>() << "\n";
+    }
   });
 
   struct Create {
@@ -224,15 +231,16 @@ void add_services(CLI::App& app, Globals& globals) {
     cmd->add_flag("--restart", b->restart, "Restart the app so that it sees the change");
     cmd->callback([b, bind, &globals] {
       Session s(globals);
-      json si = service_named(s, b->service);
+      api::CloudController cc(s);
+      auto si = service_named(cc, space_of(s), b->service);
       json a = app_named(s, b->app);
       json found = s.call("GET", "/v3/service_credential_bindings?type=app&app_guids=" + a["guid"].get<std::string>() +
-                                     "&service_instance_guids=" + si["guid"].get<std::string>());
+                                     "&service_instance_guids=" + si.guid);
       if (bind) {
         if (!found["resources"].empty()) throw ApiError(422, "Service " + b->service + " is already bound to " + b->app);
         std::string job;
         s.call("POST", "/v3/service_credential_bindings",
-               {{"type", "app"}, {"relationships", {{"service_instance", {{"data", {{"guid", si["guid"]}}}}}, {"app", {{"data", {{"guid", a["guid"]}}}}}}}},
+               {{"type", "app"}, {"relationships", {{"service_instance", {{"data", {{"guid", si.guid}}}}}, {"app", {{"data", {{"guid", a["guid"]}}}}}}}},
                &job);
         if (!job.empty()) wait_job(s, job);
         std::cerr << "Bound " << b->service << " to " << b->app << "\n";
@@ -257,9 +265,10 @@ void add_services(CLI::App& app, Globals& globals) {
   delete_cmd->add_flag("--unbind", del->unbind, "Unbind them from their apps first");
   delete_cmd->callback([del, &globals] {
     Session s(globals);
+    api::CloudController cc(s);
     for (const auto& name : del->services) {
-      json si = service_named(s, name);
-      json bindings = s.list_all("/v3/service_credential_bindings?type=app&service_instance_guids=" + si["guid"].get<std::string>());
+      auto si = service_named(cc, space_of(s), name);
+      json bindings = s.list_all("/v3/service_credential_bindings?type=app&service_instance_guids=" + si.guid);
       if (!bindings.empty() && !del->unbind)
         throw ApiError(422, "Service " + name + " is bound to " + std::to_string(bindings.size()) +
                                 " app(s); unbind it first or use --unbind");
@@ -269,7 +278,7 @@ void add_services(CLI::App& app, Globals& globals) {
         if (!job.empty()) wait_job(s, job);
       }
       std::string job;
-      s.call("DELETE", "/v3/service_instances/" + si["guid"].get<std::string>(), nullptr, &job);
+      s.call("DELETE", "/v3/service_instances/" + si.guid, nullptr, &job);
       if (!job.empty()) wait_job(s, job);
       cache_name(s, "service", name, false);
       std::cerr << "Deleted service " << name << "\n";
@@ -282,9 +291,10 @@ void add_services(CLI::App& app, Globals& globals) {
   rename->add_option("new_name", ren->second, "New name")->required();
   rename->callback([ren, &globals] {
     Session s(globals);
-    json si = service_named(s, ren->first);
+    api::CloudController cc(s);
+    auto si = service_named(cc, space_of(s), ren->first);
     std::string job;
-    s.call("PATCH", "/v3/service_instances/" + si["guid"].get<std::string>(), {{"name", ren->second}}, &job);
+    s.call("PATCH", "/v3/service_instances/" + si.guid, {{"name", ren->second}}, &job);
     if (!job.empty()) wait_job(s, job);
     cache_name(s, "service", ren->first, false);
     cache_name(s, "service", ren->second, true);

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The client against a Cloud Controller that answers with CAPI's own published example bodies
+# (tests/contract/fake_cc.py serving tests/contract/fixtures): the read commands in table and
+# --json form, with the shapes a real Cloud Foundry has and kato does not (null quotas of a
+# starting instance, a user-provided instance without a plan, a key binding without an app, a
+# route with two destinations), and the number of requests `apps` sends.
+# Usage: capi_contract.sh STACKATO
+stackato=$1
+source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/client_lib.sh"
+e2e_init "capi contract"
+export STACKATO_HOME=$work/home
+contract=$(cd "$(dirname "$0")/../contract" && pwd)
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null || exit 1
+python3 "$contract/fake_cc.py" --port-file "$work/port" --cert "$work/cert.pem" --key "$work/key.pem" \
+  --log "$work/requests" &
+fake=$!
+at_exit "kill $fake"
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
+target=https://127.0.0.1:$(cat "$work/port")
+requests() { : >"$work/requests"; }  # forget what was asked so far
+
+run 0 "" "target the fake Cloud Controller" -- "$stackato" --cafile "$work/cert.pem" target "$target"
+login() { printf '%s\n' "$1" | "$stackato" login some-name --password-stdin -n >"$work/out" 2>&1; rc=$?; }
+login wrong
+check "a refused login says UAA's reason" "^1 .*Bad credentials" "$rc $(cat "$work/out")"
+login secret
+check "login succeeds" "^0$" "$rc"
+has "Organization: +org1" "login picks the first org"
+has "Space: +space1" "login picks the org's space"
+
+# apps: a started app with 5 wanted instances of which one runs (the example's stats), a stopped
+# one, a route with both as destinations, a managed instance bound to the first.
+requests
+run 0 "my_app2" "apps lists both apps" -- "$stackato" apps
+has "^\| *my_app +\| *5 +\| *20% +\| a-hostname\.a-domain\.com/some_path +\| my-managed-instance" \
+  "my_app: 5 instances, 1 running (20%), its URL and its service"
+has "^\| *my_app2 +\| *5 +\| STOPPED +\| a-hostname\.a-domain\.com/some_path" "my_app2: stopped, same route"
+hasnt "type_error|json\.exception" "no library message"
+check "apps asks stats of the started app's web process only" \
+  "^1$" "$(grep -c '/stats' "$work/requests")"
+check "stats of my_app's web process" "GET /v3/processes/web-1cb006ee[^ ]*/stats" "$(cat "$work/requests")"
+check "no request per app (processes, routes, bindings by app)" "^0$" \
+  "$(grep -cE '/v3/apps/[^/?]+/' "$work/requests")"
+check "apps: a fixed number of listings" "^6$" "$(grep -c . "$work/requests")"
+run 0 "" "apps --json" -- "$stackato" apps --json
+check "apps --json: the running share and the service" '^20% my_app my-managed-instance$' \
+  "$(jq -r '.[0] | "\(.health) \(.name) \(.services[0])"' "$work/out")"
+check "apps --json: the stopped app has no service" '^STOPPED 0$' "$(jq -r '.[1] | "\(.health) \(.services | length)"' "$work/out")"
+
+# routes: the destinations' apps by name, not GUID.
+run 0 "a-hostname\.a-domain\.com/some_path +\| my_app, my_app2" "routes names the apps of a route" -- "$stackato" routes
+run 0 "" "routes --json" -- "$stackato" routes --json
+check "routes --json: apps by name" '^my_app,my_app2$' "$(jq -r '.[0].apps | join(",")' "$work/out")"
+
+# services: a managed instance (offering and plan by name, bound app) and a user-provided one
+# (no plan relationship at all); the listing skips the key binding.
+run 0 "my-managed-instance +\| my_service_offering +\| my_big_service_plan +\| my_app +\| create succeeded" \
+  "services: type, plan, app and last operation" -- "$stackato" services
+has "my-user-provided-instance +\| user-provided +\| +\| +\| update succeeded" "services: the user-provided instance"
+run 0 "" "services --json" -- "$stackato" services --json
+check "services --json: the bound app" '^my_app$' "$(jq -r '.[0].apps | join(",")' "$work/out")"
+run 0 "Apps: +my_app" "service NAME finds the instance and its app" -- "$stackato" service my-managed-instance
+has "Plan: +my_big_service_plan" "service NAME: its plan"
+run 0 "" "service NAME --json" -- "$stackato" service my-user-provided-instance --json
+check "service --json: the user-provided instance" '^user-provided$' "$(jq -r .type "$work/out")"
+run 1 "did you mean 'my-managed-instance'" "an unknown service suggests the closest" -- \
+  "$stackato" service my-managed-instanse
+
+# marketplace: each offering with its plans.
+run 0 "my_service_offering +\| my_big_service_plan" "marketplace: the plans of each offering" -- "$stackato" marketplace
+has "other_service_offering +\| other_service_plan" "marketplace: the second offering's plan"
+run 0 "" "marketplace --json" -- "$stackato" marketplace --json
+check "marketplace --json" '^my_big_service_plan$' "$(jq -r '.[0].plans | join(",")' "$work/out")"
+
+# domains, stats, instances, orgs, spaces, targets.
+run 0 "test-domain\.com +\| shared" "domains: a shared domain (organization data null)" -- "$stackato" domains
+run 0 "" "domains --json" -- "$stackato" domains --json
+check "domains --json" '^test-domain.com,apps.identity$' "$(jq -r 'map(.name) | join(",")' "$work/out")"
+run 0 "RUNNING" "stats: the example's two instances" -- "$stackato" stats my_app
+has "STARTING +\| 0\.0% +\| 0\.0M \(-\)" "stats: a starting instance's unknown quota is '-'"
+run 0 "" "stats --json" -- "$stackato" stats my_app --json
+check "stats --json" '^RUNNING,STARTING$' "$(jq -r 'map(.state) | join(",")' "$work/out")"
+run 0 "STARTING" "instances" -- "$stackato" instances my_app
+run 0 "org1" "orgs" -- "$stackato" orgs
+run 0 "space1" "spaces" -- "$stackato" spaces
+run 0 "127\.0\.0\.1" "targets" -- "$stackato" targets
+
+e2e_finish
