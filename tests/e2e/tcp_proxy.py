@@ -6,6 +6,8 @@ Modes:
                    (both sides closed), as a network drop mid-upload would; later ones pass.
                    LISTEN_PORT_FILE.dropped is created when that happens.
   slow RATE        client-to-target bytes are limited to RATE bytes per second.
+  delay MS         every chunk waits MS/2 milliseconds each way, so a request and its answer
+                   take MS longer, as a server that far away would (benchmarks).
 The chosen port is written to LISTEN_PORT_FILE. Bytes are passed as they are (TLS stays end to end).
 """
 import socket
@@ -28,6 +30,8 @@ def pipe(src, dst, upstream):
                 return
             if upstream and mode == "slow":
                 time.sleep(len(data) / arg)
+            if mode == "delay":
+                time.sleep(arg / 2000)
             sent += len(data)
             if upstream and mode == "drop-once" and sent > arg and not dropped.is_set():
                 dropped.set()
