@@ -166,9 +166,13 @@ json Session::list_all(std::string path) {
   json out = json::array();
   for (;;) {
     json page = call("GET", path);
+    // A list's shape is checked here: a JSON library's message must not reach the user.
+    if (!page.is_object() || !page.contains("resources") || !page["resources"].is_array())
+      throw ApiError(0, "the target's answer to GET " + path + " is not a list (no 'resources')");
     for (auto& r : page["resources"]) out.push_back(r);
-    const json& next = page["pagination"]["next"];
-    if (!next.is_object()) return out;
+    const json& pagination = page.contains("pagination") ? page["pagination"] : json();
+    const json& next = pagination.is_object() && pagination.contains("next") ? pagination["next"] : json();
+    if (!next.is_object() || !next.contains("href") || !next["href"].is_string()) return out;
     path = next["href"];
   }
 }

@@ -61,6 +61,8 @@ class World:
                 p["guid"] = f"{p['type']}-{app['guid']}"[:36]
                 link(p, "app", app["guid"])
                 self.processes.append(p)
+        # Lists hide commands ("[PRIVATE DATA HIDDEN IN LISTS]"); a single process shows its own.
+        self.command = load("process")["command"]
         self.stats = load("process_stats")
         self.routes = load("routes")["resources"]
         for r in self.routes:
@@ -187,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) == 5 and parts[1] == "apps" and parts[3] == "processes":
             found = [p for p in w.processes if related(p, "app") == parts[2] and p["type"] == parts[4]]
             if found:
-                return self.send(200, found[0])
+                return self.send(200, dict(found[0], command=w.command))
             return self.error(404, "CF-ResourceNotFound", "Process not found")
         if len(parts) == 4 and parts[1] == "processes" and parts[3] == "stats":
             process = next((p for p in w.processes if p["guid"] == parts[2]), None)

@@ -50,6 +50,20 @@ check "apps --json: the running share and the service" '^20% my_app my-managed-i
   "$(jq -r '.[0] | "\(.health) \(.name) \(.services[0])"' "$work/out")"
 check "apps --json: the stopped app has no service" '^STOPPED 0$' "$(jq -r '.[1] | "\(.health) \(.services | length)"' "$work/out")"
 
+# app NAME: one app in detail, its process's command and port health check as CAPI shows them.
+run 0 "Instances: +1/5 running" "app: the running share of the started app" -- "$stackato" app my_app
+has "Command: +rackup" "app: the process's command"
+has "Health: +port$" "app: a port health check with a null timeout"
+has "URLs: +a-hostname\.a-domain\.com/some_path" "app: its route"
+has "Services: +my-managed-instance" "app: the instance its binding includes"
+run 0 "" "app --json" -- "$stackato" app my_app2 --json
+check "app --json: a stopped app, no stats asked" '^STOPPED 0 -$' \
+  "$(jq -r '"\(.state) \(.running) \(.services | length | if . == 0 then "-" else . end)"' "$work/out")"
+run 0 "Cloud Foundry: Put your apps here!" "info: the target's name and description" -- "$stackato" info
+has "API v3\.90\.0" "info: the V3 API version from the root's links"
+run 0 "" "info --json" -- "$stackato" info --json
+check "info --json: a numeric version" '^123 some-name$' "$(jq -r '"\(.version) \(.user)"' "$work/out")"
+
 # routes: the destinations' apps by name, not GUID.
 run 0 "a-hostname\.a-domain\.com/some_path +\| my_app, my_app2" "routes names the apps of a route" -- "$stackato" routes
 run 0 "" "routes --json" -- "$stackato" routes --json

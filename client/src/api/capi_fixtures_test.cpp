@@ -38,7 +38,9 @@ TEST_CASE("CAPI examples: apps, their state and space", "[api][capi]") {
   CHECK(apps[0].started());
   CHECK_FALSE(apps[1].started());
   CHECK(apps[0].space_guid == "2f35885d-0c9d-4423-83ad-fd05066f8576");
-  CHECK(api::parse_app(fixture("app")).guid == "1cb006ee-fb05-47e1-b541-c34179ddc446");
+  auto one = api::parse_app(fixture("app"));
+  CHECK(one.guid == "1cb006ee-fb05-47e1-b541-c34179ddc446");
+  CHECK(one.created_at == "2016-03-17T21:41:30Z");
 }
 
 TEST_CASE("CAPI examples: processes and their health checks", "[api][capi]") {
@@ -49,7 +51,12 @@ TEST_CASE("CAPI examples: processes and their health checks", "[api][capi]") {
   CHECK(ps[0].memory_in_mb == 256);
   CHECK(ps[0].health_check["type"] == "port");
   CHECK(ps[1].type == "worker");
-  CHECK(api::parse_process(fixture("process")).app_guid == "ccc25a0f-c8f4-4b39-9f1b-de9f328d0ee5");
+  auto one = api::parse_process(fixture("process"));
+  CHECK(one.app_guid == "ccc25a0f-c8f4-4b39-9f1b-de9f328d0ee5");
+  CHECK(one.command == "rackup");
+  json no_command = fixture("process");
+  no_command["command"] = nullptr;  // the droplet's start command
+  CHECK_FALSE(api::parse_process(no_command).command);
 }
 
 TEST_CASE("CAPI examples: a starting instance's stats are null, not zero", "[api][capi]") {

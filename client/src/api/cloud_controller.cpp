@@ -171,6 +171,10 @@ std::vector<App> CloudController::apps_by_guid(const std::vector<std::string>& g
   return out;
 }
 
+Process CloudController::app_process(const std::string& app_guid, const std::string& type) {
+  return parse_process(s_.call("GET", "/v3/apps/" + q(app_guid) + "/processes/" + q(type)));
+}
+
 std::vector<Process> CloudController::space_processes(const std::string& space_guid, const std::string& type) {
   std::string path = std::string("/v3/processes?") + kPage + "&space_guids=" + q(space_guid) +
                      (type.empty() ? "" : "&types=" + q(type));
@@ -193,6 +197,10 @@ std::vector<std::vector<InstanceStats>> CloudController::process_stats(const std
 
 std::vector<Route> CloudController::space_routes(const std::string& space_guid) {
   return parsed<Route>(list(std::string("/v3/routes?") + kPage + "&space_guids=" + q(space_guid)), parse_route);
+}
+
+std::vector<Route> CloudController::app_routes(const std::string& app_guid) {
+  return parsed<Route>(list("/v3/apps/" + q(app_guid) + "/routes?" + kPage), parse_route);
 }
 
 std::vector<Domain> CloudController::domains() {
@@ -222,6 +230,36 @@ std::vector<Binding> CloudController::app_bindings(const std::vector<std::string
                                         "&service_instance_guids=" + batch),
                                    parse_binding))
       out.push_back(b);
+  return out;
+}
+
+std::vector<ServiceInstance> CloudController::bound_instances(const std::string& app_guid) {
+  std::string path = std::string("/v3/service_credential_bindings?type=app&include=service_instance&") + kPage +
+                     "&app_guids=" + q(app_guid);
+  std::vector<std::string> guids;
+  std::vector<ServiceInstance> out;
+  bool included = false;
+  for (;;) {  // by hand rather than list(): `included` is per page
+    json page = s_.call("GET", path);
+    if (!page.contains("resources") || !page["resources"].is_array())
+      throw ShapeError("the target's list of bindings has no 'resources'");
+    for (const auto& b : page["resources"]) guids.push_back(parse_binding(b).instance_guid);
+    const json* inc = page.contains("included") && page["included"].is_object() && page["included"].contains("service_instances")
+                          ? &page["included"]["service_instances"] : nullptr;
+    if (inc && inc->is_array()) {
+      included = true;
+      for (const auto& si : *inc) out.push_back(parse_service_instance(si));
+    }
+    const json* next = page.contains("pagination") && page["pagination"].is_object() && page["pagination"].contains("next")
+                           ? &page["pagination"]["next"] : nullptr;
+    if (!next || !next->is_object() || !next->contains("href") || !(*next)["href"].is_string()) break;
+    path = (*next)["href"];
+  }
+  if (included || guids.empty()) return out;
+  for (const auto& batch : batches(guids))
+    for (auto& si : parsed<ServiceInstance>(list(std::string("/v3/service_instances?") + kPage + "&guids=" + batch),
+                                            parse_service_instance))
+      out.push_back(si);
   return out;
 }
 

@@ -62,6 +62,8 @@ class CloudController {
   std::vector<App> apps(const std::string& space_guid, const std::string& name = "");
   // GET /v3/apps?guids=: the apps of a route, say, whatever their space.
   std::vector<App> apps_by_guid(const std::vector<std::string>& guids);
+  // GET /v3/apps/:guid/processes/:type
+  Process app_process(const std::string& app_guid, const std::string& type = "web");
   // GET /v3/processes?space_guids=&types=: every process of a space in one listing.
   std::vector<Process> space_processes(const std::string& space_guid, const std::string& type = "");
   // GET /v3/processes/:guid/stats, for many processes at once: at most 8 in flight, answers in
@@ -70,6 +72,8 @@ class CloudController {
 
   // Routes and domains. GET /v3/routes?space_guids=
   std::vector<Route> space_routes(const std::string& space_guid);
+  // GET /v3/apps/:guid/routes
+  std::vector<Route> app_routes(const std::string& app_guid);
   std::vector<Domain> domains();
 
   // Services. GET /v3/service_instances?space_guids=[&names=]
@@ -78,6 +82,9 @@ class CloudController {
   std::vector<ServicePlan> service_plans();
   // GET /v3/service_credential_bindings?type=app&service_instance_guids=
   std::vector<Binding> app_bindings(const std::vector<std::string>& instance_guids);
+  // The instances bound to an app: its bindings with include=service_instance, or, from a target
+  // that does not include them, a second listing by GUID.
+  std::vector<ServiceInstance> bound_instances(const std::string& app_guid);
 
  private:
   // GET of a list: every page's resources.

@@ -119,8 +119,9 @@ std::optional<T> number(const json& j, const char* resource, const char* key) {
 }  // namespace
 
 App parse_app(const json& j) {
-  return {text(j, "app", "/guid", true), text(j, "app", "/name", true), text(j, "app", "/state", true),
-          related(j, "app", "space")};
+  return {text(j, "app", "/guid", true),        text(j, "app", "/name", true),
+          text(j, "app", "/state", true),       related(j, "app", "space"),
+          text(j, "app", "/created_at", false), text(j, "app", "/updated_at", false)};
 }
 
 Process parse_process(const json& j) {
@@ -128,6 +129,7 @@ Process parse_process(const json& j) {
   p.guid = text(j, "process", "/guid", true);
   p.type = text(j, "process", "/type", true);
   p.app_guid = related(j, "process", "app");
+  if (auto c = text(j, "process", "/command", false); !c.empty()) p.command = c;
   p.instances = number<long>(j, "process", "instances").value_or(0);
   p.memory_in_mb = number<long>(j, "process", "memory_in_mb").value_or(0);
   p.disk_in_mb = number<long>(j, "process", "disk_in_mb").value_or(0);

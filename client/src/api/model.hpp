@@ -45,12 +45,13 @@ struct Role {
 
 // Apps and what the client shows of them. The states are CAPI's: STARTED or STOPPED.
 struct App {
-  std::string guid, name, state, space_guid;
+  std::string guid, name, state, space_guid, created_at, updated_at;
   bool started() const { return state == "STARTED"; }
 };
 
 struct Process {
   std::string guid, type, app_guid;
+  std::optional<std::string> command;  // null: the droplet's start command; lists hide it
   long instances = 0, memory_in_mb = 0, disk_in_mb = 0;
   nlohmann::json health_check;  // as answered: {"type": ..., "data": {...}}
 };

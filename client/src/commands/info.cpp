@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/cloud_controller.hpp"
 #include "cli.hpp"
 #include "resources.hpp"
 #include "table.hpp"
@@ -13,26 +14,30 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string mb(const json& v) { return v.is_number() ? std::to_string(v.get<long>()) + "M" : "-"; }
-
-json app_details(Session& s, const json& a) {
-  std::string guid = a["guid"];
-  json web = web_process(s, guid);
-  json stats = s.call("GET", "/v3/processes/" + web["guid"].get<std::string>() + "/stats");
+// One app in detail: its web process, that process's stats (when started), routes and services.
+json app_details(api::CloudController& cc, const api::App& a) {
+  api::Process web = cc.app_process(a.guid);
   long running = 0;
-  for (const auto& st : stats["resources"]) running += st["state"] == "RUNNING";
+  if (a.started() && web.instances > 0) {
+    auto stats = cc.process_stats({web.guid});  // kept: a range-for over a temporary's [0] dangles
+    for (const auto& st : stats[0]) running += st.state == "RUNNING";
+  }
   json urls = json::array(), services = json::array();
-  for (const auto& r : s.list_all("/v3/apps/" + guid + "/routes")) urls.push_back(r["url"]);
-  json bindings = s.call("GET", "/v3/service_credential_bindings?type=app&include=service_instance&app_guids=" + guid);
-  for (const auto& si : bindings.value("included", json::object()).value("service_instances", json::array()))
-    services.push_back(si["name"]);
-  return {{"name", a["name"]},         {"guid", guid},
-          {"state", a["state"]},       {"instances", web["instances"]},
-          {"running", running},        {"memory_in_mb", web["memory_in_mb"]},
-          {"disk_in_mb", web["disk_in_mb"]}, {"command", web["command"]},
-          {"health_check", web["health_check"]}, {"urls", urls},
-          {"services", services},      {"created_at", a["created_at"]},
-          {"updated_at", a["updated_at"]}};
+  for (const auto& r : cc.app_routes(a.guid)) urls.push_back(r.url);
+  for (const auto& si : cc.bound_instances(a.guid)) services.push_back(si.name);
+  return {{"name", a.name},
+          {"guid", a.guid},
+          {"state", a.state},
+          {"instances", web.instances},
+          {"running", running},
+          {"memory_in_mb", web.memory_in_mb},
+          {"disk_in_mb", web.disk_in_mb},
+          {"command", web.command ? json(*web.command) : json()},
+          {"health_check", web.health_check},
+          {"urls", urls},
+          {"services", services},
+          {"created_at", a.created_at},
+          {"updated_at", a.updated_at}};
 }
 
 }  // namespace
@@ -77,7 +82,8 @@ void add_info(CLI::App& app, Globals& globals) {
   one->add_flag("--json", args->json, "Print JSON");
   one->callback([args, &globals] {
     Session s(globals);
-    json d = app_details(s, app_named(s, args->name));
+    api::CloudController cc(s);
+    json d = app_details(cc, api::parse_app(app_named(s, args->name)));
     if (args->json) {
       std::cout << d.dump(4) << '\n';
       return;
@@ -90,8 +96,8 @@ void add_info(CLI::App& app, Globals& globals) {
     std::cout << "Application: " << d["name"].get<std::string>() << "\n"
               << "State:       " << d["state"].get<std::string>() << "\n"
               << "Instances:   " << d["running"].get<long>() << "/" << d["instances"].get<long>() << " running\n"
-              << "Memory:      " << mb(d["memory_in_mb"]) << "\n"
-              << "Disk:        " << mb(d["disk_in_mb"]) << "\n"
+              << "Memory:      " << d["memory_in_mb"].get<long>() << "M\n"
+              << "Disk:        " << d["disk_in_mb"].get<long>() << "M\n"
               << "Command:     " << (d["command"].is_string() ? d["command"].get<std::string>() : "-") << "\n"
               << "Health:      " << describe_health(d["health_check"]) << "\n"
               << "URLs:        " << join(d["urls"]) << "\n"
