@@ -12,7 +12,9 @@ one coherent space out of them, changing only GUIDs in relationships, never a fi
 
 It filters and paginates lists the way CAPI does (comma-separated `*_guids`/`names` filters,
 `page`/`per_page`, `include=service_instance` on bindings), and answers the UAA password grant
-with a JWT whose `user_id` is the example user. Every request is appended to --log as
+with a JWT whose `user_id` is the example user. Writes (routes, destinations, bindings) check
+their bodies as CAPI does (unknown fields and wrong relationships are a 422 naming them) and
+change the world, so that a later listing shows them. Every request is appended to --log as
 "METHOD PATH?QUERY", so tests can count round trips. Unknown paths are a CAPI 404 error object.
 
 Usage: fake_cc.py --port-file FILE --cert CERT --key KEY [--log FILE]
@@ -26,6 +28,7 @@ import ssl
 import threading
 import time
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
@@ -80,6 +83,7 @@ class World:
             link(si, "space", self.space["guid"])
         link(managed, "service_plan", self.plans[0]["guid"])
         self.bindings = load("service_credential_bindings")["resources"]
+        self.bindings_template = copy.deepcopy(self.bindings[0])
         for b in self.bindings:
             link(b, "service_instance", managed["guid"])
             if b["type"] == "app":
@@ -108,6 +112,9 @@ FILTERS = {
     "types": lambda i: i.get("type"),
     "type": lambda i: i.get("type"),
     "usernames": lambda i: i.get("username"),
+    "hosts": lambda i: i.get("host"),
+    "paths": lambda i: i.get("path"),
+    "domain_guids": lambda i: related(i, "domain"),
 }
 
 
@@ -138,12 +145,136 @@ class Handler(BaseHTTPRequestHandler):
             with self.lock, open(self.log_file, "a") as f:
                 f.write(f"{self.command} {self.path}\n")
 
+    def body(self):
+        length = int(self.headers.get("Content-Length", 0))
+        return self.rfile.read(length).decode()
+
     def do_POST(self):
         self.record()
-        length = int(self.headers.get("Content-Length", 0))
-        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
-        if self.path != "/oauth/token":
-            return self.error(404, "CF-NotFound", "Unknown request")
+        raw = self.body()
+        if self.path == "/oauth/token":
+            return self.token(urllib.parse.parse_qs(raw))
+        if not self.headers.get("Authorization", "").startswith("bearer "):
+            return self.error(401, "CF-NotAuthenticated", "Authentication error")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self.error(400, "CF-MessageParseError", "Request invalid due to parse error: invalid request body")
+        parts = [p for p in urllib.parse.urlsplit(self.path).path.split("/") if p]
+        if parts == ["v3", "routes"]:
+            return self.create_route(body)
+        if len(parts) == 4 and parts[1] == "routes" and parts[3] == "destinations":
+            return self.add_destinations(parts[2], body)
+        if parts == ["v3", "service_credential_bindings"]:
+            return self.create_binding(body)
+        return self.error(404, "CF-NotFound", "Unknown request")
+
+    def do_DELETE(self):
+        self.record()
+        self.body()
+        parts = [p for p in urllib.parse.urlsplit(self.path).path.split("/") if p]
+        w = self.world
+        if len(parts) == 5 and parts[1] == "routes" and parts[3] == "destinations":
+            route = next((r for r in w.routes if r["guid"] == parts[2]), None)
+            if route is None or not any(d["guid"] == parts[4] for d in route["destinations"]):
+                return self.error(404, "CF-ResourceNotFound", "Destination not found")
+            route["destinations"] = [d for d in route["destinations"] if d["guid"] != parts[4]]
+            return self.empty(204)
+        if len(parts) == 3 and parts[1] == "service_credential_bindings":
+            if not any(b["guid"] == parts[2] for b in w.bindings):
+                return self.error(404, "CF-ResourceNotFound", "Service credential binding not found")
+            w.bindings = [b for b in w.bindings if b["guid"] != parts[2]]
+            return self.job()
+        return self.error(404, "CF-NotFound", "Unknown request")
+
+    def empty(self, status, location=None):
+        self.send_response(status)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def job(self):
+        """An asynchronous answer: 202 and the job to follow, as CAPI answers for brokered work."""
+        return self.empty(202, f"{self.base}/v3/jobs/{uuid.uuid4()}")
+
+    def invalid(self, detail):
+        return self.error(422, "CF-UnprocessableEntity", detail)
+
+    @staticmethod
+    def unknown(body, allowed):
+        extra = sorted(set(body) - set(allowed)) if isinstance(body, dict) else ["(not an object)"]
+        return f"Unknown field(s): '{', '.join(extra)}'" if extra else None
+
+    @staticmethod
+    def to_one(body, name):
+        data = body.get("relationships", {}).get(name, {}).get("data") if isinstance(body.get("relationships"), dict) else None
+        return data.get("guid") if isinstance(data, dict) and isinstance(data.get("guid"), str) else None
+
+    # POST /v3/routes: host, path, port, relationships (space, domain), options, metadata.
+    def create_route(self, body):
+        if err := self.unknown(body, ("host", "path", "port", "relationships", "options", "metadata")):
+            return self.invalid(err)
+        space, domain = self.to_one(body, "space"), self.to_one(body, "domain")
+        if space is None or domain is None:
+            return self.invalid("Relationships Space and Domain must be to-one relationships")
+        domain_name = next((d["name"] for d in self.world.domains if d["guid"] == domain), None)
+        if domain_name is None:
+            return self.invalid("Invalid domain. Ensure that the domain exists and you have access to it.")
+        route = copy.deepcopy(self.world.routes[0])
+        route.update(guid=str(uuid.uuid4()), host=body.get("host", ""), path=body.get("path", ""), destinations=[],
+                     url=f"{body.get('host')}.{domain_name}{body.get('path', '')}")
+        link(route, "space", space)
+        link(route, "domain", domain)
+        self.world.routes.append(route)
+        self.send(201, route)
+
+    # POST /v3/routes/:guid/destinations: {"destinations": [{"app": {"guid", "process": {"type"}},
+    # "port", "protocol", "weight"}]}
+    def add_destinations(self, guid, body):
+        route = next((r for r in self.world.routes if r["guid"] == guid), None)
+        if route is None:
+            return self.error(404, "CF-ResourceNotFound", "Route not found")
+        if err := self.unknown(body, ("destinations",)):
+            return self.invalid(err)
+        if not isinstance(body.get("destinations"), list):
+            return self.invalid("Destinations must be an array")
+        for d in body["destinations"]:
+            if err := self.unknown(d, ("app", "port", "protocol", "weight")):
+                return self.invalid(err)
+            app = d.get("app") if isinstance(d.get("app"), dict) else {}
+            if not isinstance(app.get("guid"), str) or set(app) - {"guid", "process"}:
+                return self.invalid("Destinations[0]: app must have the structure {\"guid\": \"app_guid\"}")
+            route["destinations"].append({"guid": str(uuid.uuid4()), "app": {
+                "guid": app["guid"], "process": {"type": app.get("process", {}).get("type", "web")}},
+                "weight": None, "port": d.get("port", 8080), "protocol": d.get("protocol", "http1")})
+        self.send(200, {"destinations": route["destinations"],
+                        "links": {"self": {"href": f"{EXAMPLE}/v3/routes/{guid}/destinations"},
+                                  "route": {"href": f"{EXAMPLE}/v3/routes/{guid}"}}})
+
+    # POST /v3/service_credential_bindings: type, name, relationships, parameters, metadata;
+    # 201 for a user-provided instance, 202 and a job for a managed one.
+    def create_binding(self, body):
+        if err := self.unknown(body, ("type", "name", "relationships", "parameters", "metadata")):
+            return self.invalid(err)
+        if body.get("type") not in ("app", "key"):
+            return self.invalid("Type must be one of 'app', 'key'")
+        si_guid, app_guid = self.to_one(body, "service_instance"), self.to_one(body, "app")
+        si = next((i for i in self.world.instances if i["guid"] == si_guid), None)
+        if si is None:
+            return self.invalid("The service instance could not be found: " + str(si_guid))
+        if body["type"] == "app" and not any(a["guid"] == app_guid for a in self.world.apps):
+            return self.invalid("The app could not be found: " + str(app_guid))
+        binding = copy.deepcopy(self.world.bindings_template)
+        binding.update(guid=str(uuid.uuid4()), name=body.get("name"), type=body["type"])
+        link(binding, "service_instance", si_guid)
+        link(binding, "app", app_guid)
+        self.world.bindings.append(binding)
+        if si["type"] == "managed":
+            return self.job()
+        self.send(201, binding)
+
+    def token(self, form):
         # UAA's password and refresh grants (docs.cloudfoundry.org/api/uaa, "Password Grant").
         if form.get("grant_type") == ["password"] and form.get("password") != ["secret"]:
             return self.send(401, {"error": "unauthorized", "error_description": "Bad credentials"})
@@ -186,6 +317,8 @@ class Handler(BaseHTTPRequestHandler):
             if parts[3] == "processes":
                 query = dict(query, **{key: [parts[2]]})
             return self.list(items, url.path, query)
+        if len(parts) == 3 and parts[1] == "jobs":
+            return self.send(200, dict(load("job_complete"), guid=parts[2]))
         if len(parts) == 5 and parts[1] == "apps" and parts[3] == "processes":
             found = [p for p in w.processes if related(p, "app") == parts[2] and p["type"] == parts[4]]
             if found:

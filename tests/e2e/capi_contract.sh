@@ -89,6 +89,28 @@ has "other_service_offering +\| other_service_plan" "marketplace: the second off
 run 0 "" "marketplace --json" -- "$stackato" marketplace --json
 check "marketplace --json" '^my_big_service_plan$' "$(jq -r '.[0].plans | join(",")' "$work/out")"
 
+# Writes: the bodies must be what CAPI documents (the fake answers 422 to unknown fields and to
+# relationships of the wrong shape), and the listings show their effect.
+run 0 "Successfully mapped url www\.test-domain\.com/shop to my_app2" "map creates a route and a destination" -- \
+  "$stackato" map my_app2 www.test-domain.com/shop
+check "map: POST /v3/routes then its destinations" "POST /v3/routes$" "$(cat "$work/requests")"
+run 0 "www\.test-domain\.com/shop +\| my_app2" "routes shows the new route" -- "$stackato" routes
+run 0 "" "map again is a no-op" -- "$stackato" map my_app2 www.test-domain.com/shop
+run 0 "Successfully unmapped" "unmap removes the destination" -- "$stackato" unmap my_app2 www.test-domain.com/shop
+run 0 "" "routes after unmap" -- "$stackato" routes
+hasnt "www\.test-domain\.com/shop +\| my_app2" "unmap: the route has no app any more"
+run 0 "Bound my-user-provided-instance to my_app2" "bind-service to a user-provided instance (201)" -- \
+  "$stackato" bind-service my-user-provided-instance my_app2
+run 0 "Bound my-managed-instance to my_app2" "bind-service to a managed instance (202, a job followed)" -- \
+  "$stackato" bind-service my-managed-instance my_app2
+check "bind-service followed the job" "GET /v3/jobs/" "$(cat "$work/requests")"
+run 0 "my-managed-instance .*\| my_app, my_app2 " "services shows both bound apps" -- "$stackato" services
+run 1 "already bound" "bind-service twice is refused" -- "$stackato" bind-service my-managed-instance my_app2
+run 0 "Unbound my-managed-instance from my_app2" "unbind-service (202, a job followed)" -- \
+  "$stackato" unbind-service my-managed-instance my_app2
+run 0 "" "services after unbind" -- "$stackato" services
+has "my-managed-instance .*\| my_app +\|" "unbind: my_app2 is gone from the instance"
+
 # domains, stats, instances, orgs, spaces, targets.
 run 0 "test-domain\.com +\| shared" "domains: a shared domain (organization data null)" -- "$stackato" domains
 run 0 "" "domains --json" -- "$stackato" domains --json
