@@ -138,34 +138,42 @@ RouteSpec parse_url(Session& s, std::string url) {
   if (dot == std::string::npos) throw UsageError("'" + url + "' is not HOST.DOMAIN");
   r.host = url.substr(0, dot);
   r.domain = url.substr(dot + 1);
-  json domains = s.call("GET", "/v3/domains?names=" + url_escape(r.domain));
-  if (domains["resources"].empty())
-    throw ApiError(404, "Unknown domain '" + r.domain + "': not mapped into the space (see 'stackato domains')");
-  r.domain_guid = domains["resources"][0]["guid"];
+  auto domain = api::CloudController(s).domain_named(r.domain);
+  if (!domain) throw ApiError(404, "Unknown domain '" + r.domain + "': not mapped into the space (see 'stackato domains')");
+  r.domain_guid = domain->guid;
   return r;
 }
 
-std::optional<json> find_route(Session& s, const RouteSpec& r) {
-  json found = s.call("GET", "/v3/routes?domain_guids=" + r.domain_guid + "&hosts=" + url_escape(r.host) +
-                                 "&paths=" + url_escape(r.path));
-  for (const auto& route : found["resources"])  // filter here too: some servers ignore an empty paths=
-    if (route["host"] == r.host && route["path"] == r.path) return route;
-  return std::nullopt;
+std::optional<api::Route> find_route(Session& s, const RouteSpec& r) {
+  return api::CloudController(s).find_route(r.domain_guid, r.host, r.path);
 }
 
 bool map_route(Session& s, const json& app, const RouteSpec& r) {
-  auto route = find_route(s, r);
-  if (!route) {
-    json body = {{"host", r.host},
-                 {"relationships", {{"space", {{"data", {{"guid", space_of(s)}}}}}, {"domain", {{"data", {{"guid", r.domain_guid}}}}}}}};
-    if (!r.path.empty()) body["path"] = r.path;
-    route = s.call("POST", "/v3/routes", body);
-  }
-  for (const auto& d : (*route)["destinations"])
-    if (d["app"]["guid"] == app["guid"]) return false;
-  s.call("POST", "/v3/routes/" + (*route)["guid"].get<std::string>() + "/destinations",
-         {{"destinations", {{{"app", {{"guid", app["guid"]}}}}}}});
+  api::CloudController cc(s);
+  auto route = cc.find_route(r.domain_guid, r.host, r.path);
+  if (!route) route = cc.create_route(space_of(s), r.domain_guid, r.host, r.path);
+  for (const auto& d : route->destinations)
+    if (d.app_guid == app["guid"]) return false;
+  cc.add_destination(route->guid, app["guid"]);
   return true;
+}
+
+Unmapped unmap_route(Session& s, const std::string& app_guid, const RouteSpec& r) {
+  api::CloudController cc(s);
+  auto route = cc.find_route(r.domain_guid, r.host, r.path);
+  if (!route) return Unmapped::NoRoute;
+  Unmapped done = Unmapped::NotMapped;
+  for (const auto& d : route->destinations)
+    if (d.app_guid == app_guid) {
+      cc.remove_destination(route->guid, d.guid);
+      done = Unmapped::Done;
+    }
+  return done;
+}
+
+void delete_route(Session& s, const RouteSpec& r) {
+  api::CloudController cc(s);
+  if (auto route = cc.find_route(r.domain_guid, r.host, r.path)) cc.delete_route(route->guid);
 }
 
 void cache_names(Session& s, const std::string& kind, const std::vector<std::string>& names) {

@@ -42,10 +42,15 @@ struct RouteSpec {
   std::string url() const { return host + "." + domain + path; }
 };
 RouteSpec parse_url(Session& s, std::string url);
-std::optional<nlohmann::json> find_route(Session& s, const RouteSpec& r);
+std::optional<api::Route> find_route(Session& s, const RouteSpec& r);
 // Finds or creates the route and adds the app as a destination (no-op when already there).
 // True when the app was not mapped before.
 bool map_route(Session& s, const nlohmann::json& app, const RouteSpec& r);
+// Removes the app's destinations from the route.
+enum class Unmapped { NoRoute, NotMapped, Done };
+Unmapped unmap_route(Session& s, const std::string& app_guid, const RouteSpec& r);
+// Deletes the route, if it exists.
+void delete_route(Session& s, const RouteSpec& r);
 
 // The completion cache (`names`): the target's whole list of a kind ("app", "service"), or one
 // name added or removed. Never fails a command.

@@ -207,6 +207,40 @@ std::vector<Domain> CloudController::domains() {
   return parsed<Domain>(list(std::string("/v3/domains?") + kPage), parse_domain);
 }
 
+std::optional<Domain> CloudController::domain_named(const std::string& name) {
+  auto found = parsed<Domain>(list("/v3/domains?names=" + q(name)), parse_domain);
+  for (auto& d : found)
+    if (d.name == name) return d;
+  return std::nullopt;
+}
+
+std::optional<Route> CloudController::find_route(const std::string& domain_guid, const std::string& host,
+                                                 const std::string& path) {
+  auto found = parsed<Route>(
+      list("/v3/routes?domain_guids=" + q(domain_guid) + "&hosts=" + q(host) + "&paths=" + q(path)), parse_route);
+  for (auto& r : found)
+    if (r.domain_guid == domain_guid && r.host == host && r.path == path) return r;
+  return std::nullopt;
+}
+
+Route CloudController::create_route(const std::string& space_guid, const std::string& domain_guid,
+                                    const std::string& host, const std::string& path) {
+  json body = {{"host", host}, {"relationships", {{"space", to_one(space_guid)}, {"domain", to_one(domain_guid)}}}};
+  if (!path.empty()) body["path"] = path;
+  return parse_route(s_.call("POST", "/v3/routes", body));
+}
+
+void CloudController::delete_route(const std::string& guid) { follow("DELETE", "/v3/routes/" + q(guid)); }
+
+void CloudController::add_destination(const std::string& route_guid, const std::string& app_guid) {
+  s_.call("POST", "/v3/routes/" + q(route_guid) + "/destinations",
+          {{"destinations", json::array({{{"app", {{"guid", app_guid}}}}})}});
+}
+
+void CloudController::remove_destination(const std::string& route_guid, const std::string& destination_guid) {
+  follow("DELETE", "/v3/routes/" + q(route_guid) + "/destinations/" + q(destination_guid));
+}
+
 // Services.
 
 std::vector<ServiceInstance> CloudController::service_instances(const std::string& space_guid, const std::string& name) {

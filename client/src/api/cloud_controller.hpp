@@ -75,6 +75,20 @@ class CloudController {
   // GET /v3/apps/:guid/routes
   std::vector<Route> app_routes(const std::string& app_guid);
   std::vector<Domain> domains();
+  // GET /v3/domains?names=
+  std::optional<Domain> domain_named(const std::string& name);
+  // GET /v3/routes?domain_guids=&hosts=&paths=, checked here too (some servers ignore an empty
+  // paths=).
+  std::optional<Route> find_route(const std::string& domain_guid, const std::string& host, const std::string& path);
+  // POST /v3/routes (path "" for none)
+  Route create_route(const std::string& space_guid, const std::string& domain_guid, const std::string& host,
+                     const std::string& path);
+  // DELETE /v3/routes/:guid, its job followed.
+  void delete_route(const std::string& guid);
+  // POST /v3/routes/:guid/destinations: the app's web process, on the default port.
+  void add_destination(const std::string& route_guid, const std::string& app_guid);
+  // DELETE /v3/routes/:guid/destinations/:destination_guid
+  void remove_destination(const std::string& route_guid, const std::string& destination_guid);
 
   // Services. GET /v3/service_instances?space_guids=[&names=]
   std::vector<ServiceInstance> service_instances(const std::string& space_guid, const std::string& name = "");

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/cloud_controller.hpp"
 #include "cli.hpp"
 #include "session.hpp"
 #include "resources.hpp"
@@ -32,16 +33,11 @@ void add_routes(CLI::App& app, Globals& globals) {
     Session s(globals);
     json a = app_named(s, unmap_args->first);
     RouteSpec r = parse_url(s, unmap_args->second);
-    auto route = find_route(s, r);
-    std::string url = r.host + "." + r.domain + r.path;
-    if (!route) throw ApiError(404, "Route " + url + " not found");
-    for (const auto& d : (*route)["destinations"])
-      if (d["app"]["guid"] == a["guid"]) {
-        s.call("DELETE", "/v3/routes/" + (*route)["guid"].get<std::string>() + "/destinations/" + d["guid"].get<std::string>());
-        std::cerr << "Successfully unmapped url " << url << " from " << unmap_args->first << "\n";
-        return;
-      }
-    throw ApiError(422, "The url " + url + " is not mapped to " + unmap_args->first);
+    switch (unmap_route(s, a["guid"], r)) {
+      case Unmapped::NoRoute: throw ApiError(404, "Route " + r.url() + " not found");
+      case Unmapped::NotMapped: throw ApiError(422, "The url " + r.url() + " is not mapped to " + unmap_args->first);
+      case Unmapped::Done: std::cerr << "Successfully unmapped url " << r.url() << " from " << unmap_args->first << "\n";
+    }
   });
 
   struct DeleteArgs {
@@ -57,15 +53,16 @@ void add_routes(CLI::App& app, Globals& globals) {
     for (const auto& name : del_args->apps) {
       json a = app_named(s, name);
       std::string guid = a["guid"];
-      json routes = s.list_all("/v3/apps/" + guid + "/routes");
+      api::CloudController cc(s);
+      auto routes = cc.app_routes(guid);
       std::string job;
       s.call("DELETE", "/v3/apps/" + guid, nullptr, &job);
       if (!job.empty()) wait_job(s, job);
       if (del_args->routes)
         for (const auto& route : routes) {
           bool shared = false;
-          for (const auto& d : route["destinations"]) shared |= d["app"]["guid"] != guid;
-          if (!shared) s.call("DELETE", "/v3/routes/" + route["guid"].get<std::string>());
+          for (const auto& d : route.destinations) shared |= d.app_guid != guid;
+          if (!shared) cc.delete_route(route.guid);
         }
       cache_name(s, "app", name, false);
       std::cerr << "Deleted " << name << "\n";

@@ -266,7 +266,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
         if (!job.empty()) wait_job(s, job);
         cache_name(s, "app", app.name, false);
         for (const auto& url : new_routes)
-          if (auto r = find_route(s, parse_url(s, url))) s.call("DELETE", "/v3/routes/" + (*r)["guid"].get<std::string>());
+          delete_route(s, parse_url(s, url));
       } catch (const std::exception& e) {
         std::cerr << "Could not delete " << app.name << ": " << e.what() << "\n";
       }

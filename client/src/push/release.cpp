@@ -68,16 +68,11 @@ std::vector<std::string> urls_of(Session& s, const std::string& guid) {
 }
 
 void unmap(Session& s, const std::string& app_guid, const std::string& url) {
-  auto route = find_route(s, parse_url(s, url));
-  if (!route) return;
-  for (const auto& d : (*route)["destinations"])
-    if (d["app"]["guid"] == app_guid)
-      s.call("DELETE", "/v3/routes/" + (*route)["guid"].get<std::string>() + "/destinations/" + d["guid"].get<std::string>());
+  unmap_route(s, app_guid, parse_url(s, url));  // a route already gone or unmapped is what was wanted
 }
 
 void delete_route(Session& s, const std::string& url) {
-  if (url.empty()) return;
-  if (auto route = find_route(s, parse_url(s, url))) s.call("DELETE", "/v3/routes/" + (*route)["guid"].get<std::string>());
+  if (!url.empty()) stackato::client::delete_route(s, parse_url(s, url));
 }
 
 void delete_app(Session& s, const std::string& guid) {
