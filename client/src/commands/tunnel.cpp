@@ -245,7 +245,7 @@ void add_tunnel(CLI::App& app, Globals& globals) {
   cmd->add_flag("--allow-http", a->allow_http, "Allow a plain-http target (the traffic is not encrypted)");
   cmd->callback([a, &globals] {
     int rc = run_tunnel(*a, globals);
-    if (rc != 0) throw ExitCode(rc);
+    if (rc != 0) throw ExitCode{rc};
   });
 }
 

@@ -13,7 +13,9 @@
 #include "support.hpp"
 
 // GCC 12's -Wrestrict misfires on inlined std::string concatenation (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 
 using kato::blobs::Entry;
 using kato::blobs::Limits;

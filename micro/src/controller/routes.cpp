@@ -36,7 +36,7 @@ std::string guid_at(const json& body, std::initializer_list<const char*> path, c
 }  // namespace
 
 void Controller::Impl::add_route_routes() {
-  auto list_routes = [this](Call& c, std::vector<json> routes, const std::string& path) {
+  auto list_routes = [](Call& c, std::vector<json> routes, const std::string& path) {
     filter_in(routes, c, "space_guids", "/_space");
     filter_in(routes, c, "domain_guids", "/_domain");
     filter_in(routes, c, "hosts", "/host");

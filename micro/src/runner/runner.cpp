@@ -155,6 +155,8 @@ struct Instance {
 };
 
 struct Runner::Impl {
+  Impl(store::Store& s, blobs::Blobs& b, std::string d, fs::path r)
+      : store(s), blobs(b), domain(std::move(d)), root(std::move(r)) {}
   store::Store& store;
   blobs::Blobs& blobs;
   std::string domain;

@@ -51,19 +51,19 @@ std::string seccomp_program() {
   for (scmp_datum_t bit : {scmp_datum_t(CLONE_NEWNS), scmp_datum_t(CLONE_NEWUSER), scmp_datum_t(CLONE_NEWPID),
                            scmp_datum_t(CLONE_NEWNET), scmp_datum_t(CLONE_NEWIPC), scmp_datum_t(CLONE_NEWUTS),
                            scmp_datum_t(CLONE_NEWCGROUP), scmp_datum_t(CLONE_NEWTIME)}) {
-    scmp_arg_cmp has = SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit);
+    scmp_arg_cmp has{0, SCMP_CMP_MASKED_EQ, bit, bit};  // SCMP_A0(MASKED_EQ, bit, bit)
     rule(ctx.get(), SCMP_SYS(clone), 1, &has);
   }
   int clone3 = seccomp_syscall_resolve_name("clone3");
   if (clone3 != __NR_SCMP_ERROR && seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), clone3, 0) != 0)
     throw std::runtime_error("seccomp: cannot add the clone3 rule");
   // Raw and packet sockets (sniffing, forging the loopback traffic of other apps).
-  scmp_arg_cmp packet = SCMP_A0(SCMP_CMP_EQ, AF_PACKET);
+  scmp_arg_cmp packet{0, SCMP_CMP_EQ, AF_PACKET, 0};  // SCMP_A0(EQ, AF_PACKET), every field named
   rule(ctx.get(), SCMP_SYS(socket), 1, &packet);
-  scmp_arg_cmp raw = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW);
+  scmp_arg_cmp raw{1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW};
   rule(ctx.get(), SCMP_SYS(socket), 1, &raw);
   // Pushing characters into a terminal's input.
-  scmp_arg_cmp sti = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI);
+  scmp_arg_cmp sti{1, SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI};
   rule(ctx.get(), SCMP_SYS(ioctl), 1, &sti);
 
   // Exported through a pipe: libseccomp writes to a file descriptor.
