@@ -40,6 +40,13 @@ json present_process(const Call& c, const json& p) {
   return out;
 }
 
+// A process in a list: CAPI hides commands there (they may hold secrets); GET of one shows it.
+json present_listed_process(const Call& c, const json& p) {
+  json out = present_process(c, p);
+  if (!out["command"].is_null()) out["command"] = "[PRIVATE DATA HIDDEN IN LISTS]";
+  return out;
+}
+
 void check_env(const json& vars, bool allow_null) {
   if (!vars.is_object()) throw unprocessable("Environment variables must be an object");
   for (const auto& [k, v] : vars.items()) {
@@ -227,11 +234,7 @@ void Controller::Impl::add_app_routes() {
     std::erase_if(ps, [&](const json& p) { return p["_app"] != c.param(0); });
     filter_in(ps, c, "types", "/type");
     filter_in(ps, c, "guids", "/guid");
-    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/processes", Visible::App, [&](const json& p) {
-      json out = present_process(c, p);
-      if (!out["command"].is_null()) out["command"] = "[PRIVATE DATA HIDDEN IN LISTS]";
-      return out;
-    });
+    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/processes", Visible::App, [&](const json& p) { return present_listed_process(c, p); });
   });
   // Every process the caller sees, as CAPI lists them: how `stackato apps` gets the web
   // processes of a whole space in one request instead of one per app.
@@ -242,11 +245,7 @@ void Controller::Impl::add_app_routes() {
     filter_in(ps, c, "guids", "/guid");
     filter_in(ps, c, "app_guids", "/_app");
     filter_in(ps, c, "space_guids", "/_space");
-    return paginate(c, ps, "/v3/processes", Visible::App, [&](const json& p) {
-      json out = present_process(c, p);
-      if (!out["command"].is_null()) out["command"] = "[PRIVATE DATA HIDDEN IN LISTS]";
-      return out;
-    });
+    return paginate(c, ps, "/v3/processes", Visible::App, [&](const json& p) { return present_listed_process(c, p); });
   });
   auto process_of = [this](const std::string& app, const std::string& type) {
     find("app", app, "App");
