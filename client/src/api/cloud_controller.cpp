@@ -267,6 +267,34 @@ std::vector<Binding> CloudController::app_bindings(const std::vector<std::string
   return out;
 }
 
+std::vector<Binding> CloudController::app_bindings(const std::string& app_guid, const std::string& instance_guid) {
+  return parsed<Binding>(list("/v3/service_credential_bindings?type=app&app_guids=" + q(app_guid) +
+                              "&service_instance_guids=" + q(instance_guid)),
+                         parse_binding);
+}
+
+void CloudController::bind(const std::string& instance_guid, const std::string& app_guid) {
+  std::string location;
+  s_.call("POST", "/v3/service_credential_bindings",
+          {{"type", "app"}, {"relationships", {{"service_instance", to_one(instance_guid)}, {"app", to_one(app_guid)}}}},
+          &location);
+  if (!location.empty()) wait_job(s_, location);
+}
+
+void CloudController::delete_binding(const std::string& guid) {
+  follow("DELETE", "/v3/service_credential_bindings/" + q(guid));
+}
+
+void CloudController::delete_service_instance(const std::string& guid) {
+  follow("DELETE", "/v3/service_instances/" + q(guid));
+}
+
+void CloudController::rename_service_instance(const std::string& guid, const std::string& name) {
+  std::string location;
+  s_.call("PATCH", "/v3/service_instances/" + q(guid), {{"name", name}}, &location);
+  if (!location.empty()) wait_job(s_, location);
+}
+
 std::vector<ServiceInstance> CloudController::bound_instances(const std::string& app_guid) {
   std::string path = std::string("/v3/service_credential_bindings?type=app&include=service_instance&") + kPage +
                      "&app_guids=" + q(app_guid);

@@ -96,6 +96,15 @@ class CloudController {
   std::vector<ServicePlan> service_plans();
   // GET /v3/service_credential_bindings?type=app&service_instance_guids=
   std::vector<Binding> app_bindings(const std::vector<std::string>& instance_guids);
+  // GET /v3/service_credential_bindings?type=app&app_guids=&service_instance_guids=
+  std::vector<Binding> app_bindings(const std::string& app_guid, const std::string& instance_guid);
+  // POST /v3/service_credential_bindings (type app), its job followed when the broker is asked.
+  void bind(const std::string& instance_guid, const std::string& app_guid);
+  // DELETE /v3/service_credential_bindings/:guid, its job followed.
+  void delete_binding(const std::string& guid);
+  // DELETE /v3/service_instances/:guid and PATCH its name, jobs followed.
+  void delete_service_instance(const std::string& guid);
+  void rename_service_instance(const std::string& guid, const std::string& name);
   // The instances bound to an app: its bindings with include=service_instance, or, from a target
   // that does not include them, a second listing by GUID.
   std::vector<ServiceInstance> bound_instances(const std::string& app_guid);

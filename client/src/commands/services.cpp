@@ -234,21 +234,14 @@ void add_services(CLI::App& app, Globals& globals) {
       api::CloudController cc(s);
       auto si = service_named(cc, space_of(s), b->service);
       json a = app_named(s, b->app);
-      json found = s.call("GET", "/v3/service_credential_bindings?type=app&app_guids=" + a["guid"].get<std::string>() +
-                                     "&service_instance_guids=" + si.guid);
+      auto found = cc.app_bindings(a["guid"], si.guid);
       if (bind) {
-        if (!found["resources"].empty()) throw ApiError(422, "Service " + b->service + " is already bound to " + b->app);
-        std::string job;
-        s.call("POST", "/v3/service_credential_bindings",
-               {{"type", "app"}, {"relationships", {{"service_instance", {{"data", {{"guid", si.guid}}}}}, {"app", {{"data", {{"guid", a["guid"]}}}}}}}},
-               &job);
-        if (!job.empty()) wait_job(s, job);
+        if (!found.empty()) throw ApiError(422, "Service " + b->service + " is already bound to " + b->app);
+        cc.bind(si.guid, a["guid"]);
         std::cerr << "Bound " << b->service << " to " << b->app << "\n";
       } else {
-        if (found["resources"].empty()) throw ApiError(422, "Service [" + b->service + "] is not bound to application [" + b->app + "]");
-        std::string job;
-        s.call("DELETE", "/v3/service_credential_bindings/" + found["resources"][0]["guid"].get<std::string>(), nullptr, &job);
-        if (!job.empty()) wait_job(s, job);
+        if (found.empty()) throw ApiError(422, "Service [" + b->service + "] is not bound to application [" + b->app + "]");
+        cc.delete_binding(found[0].guid);
         std::cerr << "Unbound " << b->service << " from " << b->app << "\n";
       }
       restart_or_tell(s, a, b->restart);
@@ -268,18 +261,12 @@ void add_services(CLI::App& app, Globals& globals) {
     api::CloudController cc(s);
     for (const auto& name : del->services) {
       auto si = service_named(cc, space_of(s), name);
-      json bindings = s.list_all("/v3/service_credential_bindings?type=app&service_instance_guids=" + si.guid);
+      auto bindings = cc.app_bindings(std::vector<std::string>{si.guid});
       if (!bindings.empty() && !del->unbind)
         throw ApiError(422, "Service " + name + " is bound to " + std::to_string(bindings.size()) +
                                 " app(s); unbind it first or use --unbind");
-      for (const auto& b : bindings) {
-        std::string job;
-        s.call("DELETE", "/v3/service_credential_bindings/" + b["guid"].get<std::string>(), nullptr, &job);
-        if (!job.empty()) wait_job(s, job);
-      }
-      std::string job;
-      s.call("DELETE", "/v3/service_instances/" + si.guid, nullptr, &job);
-      if (!job.empty()) wait_job(s, job);
+      for (const auto& b : bindings) cc.delete_binding(b.guid);
+      cc.delete_service_instance(si.guid);
       cache_name(s, "service", name, false);
       std::cerr << "Deleted service " << name << "\n";
     }
@@ -293,9 +280,7 @@ void add_services(CLI::App& app, Globals& globals) {
     Session s(globals);
     api::CloudController cc(s);
     auto si = service_named(cc, space_of(s), ren->first);
-    std::string job;
-    s.call("PATCH", "/v3/service_instances/" + si.guid, {{"name", ren->second}}, &job);
-    if (!job.empty()) wait_job(s, job);
+    cc.rename_service_instance(si.guid, ren->second);
     cache_name(s, "service", ren->first, false);
     cache_name(s, "service", ren->second, true);
     std::cerr << "Renamed service " << ren->first << " to " << ren->second << "\n";
