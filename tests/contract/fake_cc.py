@@ -169,6 +169,32 @@ class Handler(BaseHTTPRequestHandler):
             return self.create_binding(body)
         return self.error(404, "CF-NotFound", "Unknown request")
 
+    def do_PATCH(self):
+        self.record()
+        parts = [p for p in urllib.parse.urlsplit(self.path).path.split("/") if p]
+        try:
+            body = json.loads(self.body())
+        except ValueError:
+            return self.error(400, "CF-MessageParseError", "Request invalid due to parse error: invalid request body")
+        if len(parts) != 3 or parts[1] != "service_instances":
+            return self.error(404, "CF-NotFound", "Unknown request")
+        si = next((i for i in self.world.instances if i["guid"] == parts[2]), None)
+        if si is None:
+            return self.error(404, "CF-ResourceNotFound", "Service instance not found")
+        allowed = ("name", "tags", "metadata") + (
+            ("credentials", "syslog_drain_url", "route_service_url") if si["type"] == "user-provided"
+            else ("parameters", "relationships", "maintenance_info"))
+        if err := self.unknown(body, allowed):
+            return self.invalid(err)
+        if "name" in body:
+            if not isinstance(body["name"], str) or not body["name"]:
+                return self.invalid("Name must be a non-empty string")
+            si["name"] = body["name"]
+        # A managed instance's parameters or plan go to its broker: 202 and a job; a rename does not.
+        if si["type"] == "managed" and ({"parameters", "relationships", "maintenance_info"} & set(body)):
+            return self.job()
+        self.send(200, si)
+
     def do_DELETE(self):
         self.record()
         self.body()
@@ -180,11 +206,23 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "CF-ResourceNotFound", "Destination not found")
             route["destinations"] = [d for d in route["destinations"] if d["guid"] != parts[4]]
             return self.empty(204)
+        if len(parts) == 3 and parts[1] == "service_instances":
+            # Deletes the instance and its bindings: 204 for user-provided, 202 and a job for
+            # managed (the broker is asked).
+            si = next((i for i in w.instances if i["guid"] == parts[2]), None)
+            if si is None:
+                return self.error(404, "CF-ResourceNotFound", "Service instance not found")
+            w.instances.remove(si)
+            w.bindings = [b for b in w.bindings if related(b, "service_instance") != si["guid"]]
+            return self.job() if si["type"] == "managed" else self.empty(204)
         if len(parts) == 3 and parts[1] == "service_credential_bindings":
-            if not any(b["guid"] == parts[2] for b in w.bindings):
+            binding = next((b for b in w.bindings if b["guid"] == parts[2]), None)
+            if binding is None:
                 return self.error(404, "CF-ResourceNotFound", "Service credential binding not found")
-            w.bindings = [b for b in w.bindings if b["guid"] != parts[2]]
-            return self.job()
+            w.bindings.remove(binding)
+            si = next((i for i in w.instances if i["guid"] == related(binding, "service_instance")), {})
+            # Unbinding a user-provided instance asks no broker: 204; a managed one: 202 and a job.
+            return self.job() if si.get("type") == "managed" else self.empty(204)
         return self.error(404, "CF-NotFound", "Unknown request")
 
     def empty(self, status, location=None):

@@ -111,6 +111,19 @@ run 0 "Unbound my-managed-instance from my_app2" "unbind-service (202, a job fol
 run 0 "" "services after unbind" -- "$stackato" services
 has "my-managed-instance .*\| my_app +\|" "unbind: my_app2 is gone from the instance"
 
+run 0 "Renamed service my-user-provided-instance to ups2" "rename-service" -- \
+  "$stackato" rename-service my-user-provided-instance ups2
+run 0 "ups2 +\| user-provided" "services shows the new name" -- "$stackato" services
+run 1 "is bound to 1 app\(s\); unbind it first or use --unbind" "delete-service of a bound instance is refused" -- \
+  "$stackato" delete-service my-managed-instance
+run 0 "Unbound ups2 from my_app2" "unbind-service of a user-provided instance (204)" -- \
+  "$stackato" unbind-service ups2 my_app2
+run 0 "Deleted service ups2" "delete-service of a user-provided instance (204)" -- "$stackato" delete-service ups2
+run 0 "Deleted service my-managed-instance" "delete-service --unbind of a managed one (202, jobs followed)" -- \
+  "$stackato" delete-service --unbind my-managed-instance
+run 0 "" "services after the deletes" -- "$stackato" services --json
+check "no instance is left" '^0$' "$(jq length "$work/out")"
+
 # domains, stats, instances, orgs, spaces, targets.
 run 0 "test-domain\.com +\| shared" "domains: a shared domain (organization data null)" -- "$stackato" domains
 run 0 "" "domains --json" -- "$stackato" domains --json
