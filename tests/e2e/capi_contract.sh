@@ -132,6 +132,8 @@ run 0 "RUNNING" "stats: the example's two instances" -- "$stackato" stats my_app
 has "STARTING +\| 0\.0% +\| 0\.0M \(-\)" "stats: a starting instance's unknown quota is '-'"
 run 0 "" "stats --json" -- "$stackato" stats my_app --json
 check "stats --json" '^RUNNING,STARTING$' "$(jq -r 'map(.state) | join(",")' "$work/out")"
+check "stats --json: CAPI's field names, null for what a starting instance lacks" '^19177472 268435456 null$' \
+  "$(jq -r '"\(.[0].usage.mem) \(.[0].mem_quota) \(.[1].mem_quota)"' "$work/out")"
 run 0 "STARTING" "instances" -- "$stackato" instances my_app
 run 0 "org1" "orgs" -- "$stackato" orgs
 run 0 "space1" "spaces" -- "$stackato" spaces
