@@ -90,6 +90,7 @@ class World:
                 link(b, "app", started["guid"])
         # CAPI filters processes by space through their app; the example has no space relationship.
         self.space_of_app = {a["guid"]: self.space["guid"] for a in self.apps}
+        self.env = {}  # app guid -> its environment variables
         self.users = load("users")["resources"]
         self.roles = load("roles")["resources"]
         self.user_guid = next(u["guid"] for u in self.users if u.get("username"))
@@ -157,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self.headers.get("Authorization", "").startswith("bearer "):
             return self.error(401, "CF-NotAuthenticated", "Authentication error")
         try:
-            body = json.loads(raw)
+            body = json.loads(raw) if raw else {}  # actions (start, stop) have no body
         except ValueError:
             return self.error(400, "CF-MessageParseError", "Request invalid due to parse error: invalid request body")
         parts = [p for p in urllib.parse.urlsplit(self.path).path.split("/") if p]
@@ -167,7 +168,52 @@ class Handler(BaseHTTPRequestHandler):
             return self.add_destinations(parts[2], body)
         if parts == ["v3", "service_credential_bindings"]:
             return self.create_binding(body)
+        if len(parts) == 5 and parts[1] == "processes" and parts[3:] == ["actions", "scale"]:
+            return self.scale(parts[2], body)
+        if len(parts) == 5 and parts[1] == "apps" and parts[3] == "actions" and parts[4] in ("start", "stop", "restart"):
+            app = next((a for a in self.world.apps if a["guid"] == parts[2]), None)
+            if app is None:
+                return self.error(404, "CF-ResourceNotFound", "App not found")
+            app["state"] = "STOPPED" if parts[4] == "stop" else "STARTED"
+            return self.send(200, app)
         return self.error(404, "CF-NotFound", "Unknown request")
+
+    # POST /v3/processes/:guid/actions/scale: instances, memory_in_mb, disk_in_mb,
+    # log_rate_limit_in_bytes_per_second; 202 and the process.
+    def scale(self, guid, body):
+        process = next((p for p in self.world.processes if p["guid"] == guid), None)
+        if process is None:
+            return self.error(404, "CF-ResourceNotFound", "Process not found")
+        if err := self.unknown(body, ("instances", "memory_in_mb", "disk_in_mb", "log_rate_limit_in_bytes_per_second")):
+            return self.invalid(err)
+        for key, value in body.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                return self.invalid(f"{key.capitalize()} must be an integer greater than or equal to 0")
+            process[key] = value
+        self.send(202, process)
+
+    # GET/PATCH /v3/apps/:guid/environment_variables: {"var": {...}, "links": {...}}; a PATCH
+    # merges, null removes, values must be strings (or numbers, booleans) and names not VCAP_*.
+    def env(self, guid, patch=None):
+        if not any(a["guid"] == guid for a in self.world.apps):
+            return self.error(404, "CF-ResourceNotFound", "App not found")
+        var = self.world.env.setdefault(guid, {"RAILS_ENV": "production"})
+        if patch is not None:
+            if err := self.unknown(patch, ("var",)):
+                return self.invalid(err)
+            if not isinstance(patch.get("var"), dict):
+                return self.invalid("Var must be an object")
+            for k, v in patch["var"].items():
+                if k.startswith("VCAP_") or k == "PORT":
+                    return self.invalid(f"Environment variable names cannot start with VCAP_ or be PORT: {k}")
+                if v is None:
+                    var.pop(k, None)
+                elif isinstance(v, (str, int, float, bool)):
+                    var[k] = v
+                else:
+                    return self.invalid(f"Non-string value in environment variable for key '{k}'")
+        self.send(200, {"var": var, "links": {"self": {"href": f"{EXAMPLE}/v3/apps/{guid}/environment_variables"},
+                                              "app": {"href": f"{EXAMPLE}/v3/apps/{guid}"}}})
 
     def do_PATCH(self):
         self.record()
@@ -176,6 +222,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(self.body())
         except ValueError:
             return self.error(400, "CF-MessageParseError", "Request invalid due to parse error: invalid request body")
+        if len(parts) == 4 and parts[1] == "apps" and parts[3] == "environment_variables":
+            return self.env(parts[2], body)
         if len(parts) != 3 or parts[1] != "service_instances":
             return self.error(404, "CF-NotFound", "Unknown request")
         si = next((i for i in self.world.instances if i["guid"] == parts[2]), None)
@@ -355,6 +403,8 @@ class Handler(BaseHTTPRequestHandler):
             if parts[3] == "processes":
                 query = dict(query, **{key: [parts[2]]})
             return self.list(items, url.path, query)
+        if len(parts) == 4 and parts[1] == "apps" and parts[3] == "environment_variables":
+            return self.env(parts[2])
         if len(parts) == 3 and parts[1] == "jobs":
             return self.send(200, dict(load("job_complete"), guid=parts[2]))
         if len(parts) == 5 and parts[1] == "apps" and parts[3] == "processes":

@@ -124,6 +124,21 @@ run 0 "Deleted service my-managed-instance" "delete-service --unbind of a manage
 run 0 "" "services after the deletes" -- "$stackato" services --json
 check "no instance is left" '^0$' "$(jq length "$work/out")"
 
+# env, scale, start/stop: CAPI's bodies, the effect seen through a listing.
+run 0 "RAILS_ENV +\| production" "env lists the app's variables" -- "$stackato" env my_app2
+run 0 "Set GREETING for my_app2" "set-env" -- "$stackato" set-env my_app2 GREETING hello
+run 0 "" "env --json" -- "$stackato" env my_app2 --json
+check "env --json: both variables" '^hello production$' "$(jq -r '"\(.GREETING) \(.RAILS_ENV)"' "$work/out")"
+run 0 "Removed GREETING from my_app2" "unset-env" -- "$stackato" unset-env my_app2 GREETING
+run 1 "Variable GREETING is not set for my_app2" "unset-env of a variable that is not set" -- \
+  "$stackato" unset-env my_app2 GREETING
+run 0 "instances: 5 -> 2" "scale -i (POST .../actions/scale)" -- "$stackato" scale my_app2 -i 2
+run 0 "instances: 2 -> 3" "scale -i +1" -- "$stackato" scale my_app2 -i +1
+run 0 "memory_in_mb: 256 -> 512" "scale -m of a stopped app (no restart)" -- "$stackato" scale my_app2 -m 512M
+hasnt "Restarting" "a stopped app is not restarted for new limits"
+run 0 "Stopped my_app" "stop" -- "$stackato" stop my_app
+run 0 "my_app +\| 5 +\| STOPPED" "apps shows it stopped" -- "$stackato" apps
+
 # domains, stats, instances, orgs, spaces, targets.
 run 0 "test-domain\.com +\| shared" "domains: a shared domain (organization data null)" -- "$stackato" domains
 run 0 "" "domains --json" -- "$stackato" domains --json

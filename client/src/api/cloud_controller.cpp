@@ -175,6 +175,31 @@ Process CloudController::app_process(const std::string& app_guid, const std::str
   return parse_process(s_.call("GET", "/v3/apps/" + q(app_guid) + "/processes/" + q(type)));
 }
 
+Process CloudController::scale(const std::string& process_guid, const Scale& scale) {
+  json body = json::object();
+  if (scale.instances) body["instances"] = *scale.instances;
+  if (scale.memory_in_mb) body["memory_in_mb"] = *scale.memory_in_mb;
+  if (scale.disk_in_mb) body["disk_in_mb"] = *scale.disk_in_mb;
+  return parse_process(s_.call("POST", "/v3/processes/" + q(process_guid) + "/actions/scale", body));
+}
+
+App CloudController::app_action(const std::string& app_guid, const std::string& action) {
+  return parse_app(s_.call("POST", "/v3/apps/" + q(app_guid) + "/actions/" + action));
+}
+
+std::map<std::string, std::string> CloudController::environment_variables(const std::string& app_guid) {
+  json answer = s_.call("GET", "/v3/apps/" + q(app_guid) + "/environment_variables");
+  const json var = answer.is_object() && answer.contains("var") ? answer["var"] : json::object();
+  if (!var.is_object()) throw ShapeError("the app's environment variables in the target's answer are not an object");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : var.items()) out[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  return out;
+}
+
+void CloudController::update_environment_variables(const std::string& app_guid, const json& changes) {
+  s_.call("PATCH", "/v3/apps/" + q(app_guid) + "/environment_variables", {{"var", changes}});
+}
+
 std::vector<Process> CloudController::space_processes(const std::string& space_guid, const std::string& type) {
   std::string path = std::string("/v3/processes?") + kPage + "&space_guids=" + q(space_guid) +
                      (type.empty() ? "" : "&types=" + q(type));

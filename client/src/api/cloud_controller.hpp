@@ -7,6 +7,7 @@
 // Organizations, spaces, users, roles, and the listings of apps, routes and services so far; the
 // rest of the client moves here (issue 16).
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,15 @@ class CloudController {
   std::vector<App> apps_by_guid(const std::vector<std::string>& guids);
   // GET /v3/apps/:guid/processes/:type
   Process app_process(const std::string& app_guid, const std::string& type = "web");
+  // POST /v3/processes/:guid/actions/scale
+  Process scale(const std::string& process_guid, const Scale& scale);
+  // POST /v3/apps/:guid/actions/start|stop|restart: the app as it is after.
+  App app_action(const std::string& app_guid, const std::string& action);
+  // GET /v3/apps/:guid/environment_variables: the user's variables (values that are not strings
+  // in their JSON text).
+  std::map<std::string, std::string> environment_variables(const std::string& app_guid);
+  // PATCH /v3/apps/:guid/environment_variables: a null value removes the variable.
+  void update_environment_variables(const std::string& app_guid, const nlohmann::json& changes);
   // GET /v3/processes?space_guids=&types=: every process of a space in one listing.
   std::vector<Process> space_processes(const std::string& space_guid, const std::string& type = "");
   // GET /v3/processes/:guid/stats, for many processes at once: at most 8 in flight, answers in

@@ -98,6 +98,11 @@ struct Binding {
   std::string guid, name, type, app_guid, instance_guid;
 };
 
+// What `scale` changes; what is not set stays.
+struct Scale {
+  std::optional<long> instances, memory_in_mb, disk_in_mb;
+};
+
 App parse_app(const nlohmann::json& j);
 Process parse_process(const nlohmann::json& j);
 InstanceStats parse_instance_stats(const nlohmann::json& j);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/cloud_controller.hpp"
 #include "cli.hpp"
 #include "resources.hpp"
 #include "table.hpp"
@@ -19,7 +20,7 @@ void changed(Session& s, const json& app, bool restart, long wait_s) {
     std::cerr << "Restart " << app["name"].get<std::string>() << " for the change to take effect (or use --restart)\n";
     return;
   }
-  s.call("POST", "/v3/apps/" + app["guid"].get<std::string>() + "/actions/restart");
+  api::CloudController(s).app_action(app["guid"], "restart");
   wait_running(s, app, wait_s);
   std::cerr << "Restarted " << app["name"].get<std::string>() << "\n";
 }
@@ -39,14 +40,13 @@ void add_env(CLI::App& app, Globals& globals) {
   env->callback([list, &globals] {
     Session s(globals);
     json a = app_named(s, list->app);
-    json vars = s.call("GET", "/v3/apps/" + a["guid"].get<std::string>() + "/environment_variables");
-    const json& var = vars.value("var", json::object());
+    auto vars = api::CloudController(s).environment_variables(a["guid"]);
     if (list->json) {
-      std::cout << var.dump(4) << '\n';
+      std::cout << json(vars).dump(4) << '\n';
       return;
     }
     std::vector<std::vector<std::string>> rows;
-    for (const auto& [k, v] : var.items()) rows.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+    for (const auto& [k, v] : vars) rows.push_back({k, v});
     std::cout << render_table({"Variable", "Value"}, rows);
   });
 
@@ -59,7 +59,7 @@ void add_env(CLI::App& app, Globals& globals) {
   set_env->callback([set, &globals] {
     Session s(globals);
     json a = app_named(s, set->app);
-    s.call("PATCH", "/v3/apps/" + a["guid"].get<std::string>() + "/environment_variables", {{"var", {{set->name, set->value}}}});
+    api::CloudController(s).update_environment_variables(a["guid"], {{set->name, set->value}});
     std::cerr << "Set " << set->name << " for " << set->app << "\n";
     changed(s, a, set->restart, set->wait_s);
   });
@@ -72,11 +72,10 @@ void add_env(CLI::App& app, Globals& globals) {
   unset_env->callback([unset, &globals] {
     Session s(globals);
     json a = app_named(s, unset->app);
-    std::string path = "/v3/apps/" + a["guid"].get<std::string>() + "/environment_variables";
-    json vars = s.call("GET", path);
-    if (!vars.value("var", json::object()).contains(unset->name))
+    api::CloudController cc(s);
+    if (!cc.environment_variables(a["guid"]).count(unset->name))
       throw ApiError(404, "Variable " + unset->name + " is not set for " + unset->app);
-    s.call("PATCH", path, {{"var", {{unset->name, nullptr}}}});
+    cc.update_environment_variables(a["guid"], {{unset->name, nullptr}});
     std::cerr << "Removed " << unset->name << " from " << unset->app << "\n";
     changed(s, a, unset->restart, unset->wait_s);
   });

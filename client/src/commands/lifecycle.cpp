@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/cloud_controller.hpp"
 #include "cli.hpp"
 #include "resources.hpp"
 
@@ -26,7 +27,7 @@ void add_lifecycle(CLI::App& app, Globals& globals) {
     cmd->callback([args, v, &globals] {
       Session s(globals);
       json a = app_named(s, args->app);
-      s.call("POST", "/v3/apps/" + a["guid"].get<std::string>() + "/actions/" + v);
+      api::CloudController(s).app_action(a["guid"], v);
       if (v != "stop") wait_running(s, a, args->wait_s);
       std::cerr << (v == "stop" ? "Stopped " : v == "start" ? "Started " : "Restarted ") << args->app << "\n";
     });

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/cloud_controller.hpp"
 #include "cli.hpp"
 #include "resources.hpp"
 #include "stackato/manifest/manifest.hpp"
@@ -34,9 +35,10 @@ void add_scale(CLI::App& app, Globals& globals) {
       }
     };
     Session s(globals);
+    api::CloudController cc(s);
     json app = app_named(s, a->app);
-    json web = web_process(s, app["guid"]);
-    json body = json::object();
+    api::Process web = cc.app_process(app["guid"]);
+    api::Scale want;
     if (!a->instances.empty()) {
       long n = 0;
       std::size_t used = 0;
@@ -47,20 +49,24 @@ void add_scale(CLI::App& app, Globals& globals) {
       }
       if (used != a->instances.size()) throw UsageError("--instances '" + a->instances + "' is not N, +N or -N");
       bool relative = a->instances[0] == '+' || a->instances[0] == '-';
-      long target = relative ? web["instances"].get<long>() + n : n;
+      long target = relative ? web.instances + n : n;
       if (target < 0) throw UsageError("--instances " + a->instances + " would leave fewer than 0 instances");
-      body["instances"] = target;
+      want.instances = target;
     }
-    if (!a->mem.empty()) body["memory_in_mb"] = size(a->mem, "--mem");
-    if (!a->disk.empty()) body["disk_in_mb"] = size(a->disk, "--disk");
-    s.call("POST", "/v3/processes/" + web["guid"].get<std::string>() + "/actions/scale", body);
-    for (const auto& [k, v] : body.items())
-      std::cerr << "Scaled " << a->app << " " << k << ": " << web[k].dump() << " -> " << v.dump() << "\n";
-    bool limits = (body.contains("memory_in_mb") && body["memory_in_mb"] != web["memory_in_mb"]) ||
-                  (body.contains("disk_in_mb") && body["disk_in_mb"] != web["disk_in_mb"]);
+    if (!a->mem.empty()) want.memory_in_mb = size(a->mem, "--mem");
+    if (!a->disk.empty()) want.disk_in_mb = size(a->disk, "--disk");
+    cc.scale(web.guid, want);
+    auto said = [&](const char* what, long before, const std::optional<long>& after) {
+      if (after) std::cerr << "Scaled " << a->app << " " << what << ": " << before << " -> " << *after << "\n";
+    };
+    said("instances", web.instances, want.instances);
+    said("memory_in_mb", web.memory_in_mb, want.memory_in_mb);
+    said("disk_in_mb", web.disk_in_mb, want.disk_in_mb);
+    bool limits = (want.memory_in_mb && *want.memory_in_mb != web.memory_in_mb) ||
+                  (want.disk_in_mb && *want.disk_in_mb != web.disk_in_mb);
     if (limits && app["state"] == "STARTED") {  // new limits apply to new instances only
       std::cerr << "Restarting " << a->app << " for the new limits\n";
-      s.call("POST", "/v3/apps/" + app["guid"].get<std::string>() + "/actions/restart");
+      cc.app_action(app["guid"], "restart");
       wait_running(s, app, a->wait_s);
     }
   });
