@@ -234,7 +234,8 @@ void Controller::Impl::add_app_routes() {
     std::erase_if(ps, [&](const json& p) { return p["_app"] != c.param(0); });
     filter_in(ps, c, "types", "/type");
     filter_in(ps, c, "guids", "/guid");
-    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/processes", Visible::App, [&](const json& p) { return present_listed_process(c, p); });
+    return paginate(c, ps, "/v3/apps/" + c.param(0) + "/processes", Visible::App,
+                    [&](const json& p) { return present_listed_process(c, p); });
   });
   // Every process the caller sees, as CAPI lists them: how `stackato apps` gets the web
   // processes of a whole space in one request instead of one per app.
@@ -245,7 +246,8 @@ void Controller::Impl::add_app_routes() {
     filter_in(ps, c, "guids", "/guid");
     filter_in(ps, c, "app_guids", "/_app");
     filter_in(ps, c, "space_guids", "/_space");
-    return paginate(c, ps, "/v3/processes", Visible::App, [&](const json& p) { return present_listed_process(c, p); });
+    return paginate(c, ps, "/v3/processes", Visible::App,
+                    [&](const json& p) { return present_listed_process(c, p); });
   });
   auto process_of = [this](const std::string& app, const std::string& type) {
     find("app", app, "App");
