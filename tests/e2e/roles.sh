@@ -86,6 +86,11 @@ as "$mallory" DELETE "/v3/apps/$victim"; want 404 "mallory deletes another space
 as "$mallory" POST "/v3/apps/$victim/actions/stop"; want 404 "mallory stops another space's app"
 as "$mallory" GET "/v3/processes/$victim_proc"; want 404 "mallory reads another space's process"
 as "$mallory" POST "/v3/processes/$victim_proc/actions/scale" '{"instances":0}'; want 404 "mallory scales another space's process"
+as "$mallory" GET /v3/processes
+[ "$(j "[.resources[].guid] | index(\"$victim_proc\")")" = null ] && [ "$(j '.resources | length')" = 1 ] && ok ||
+  bad "mallory lists only her space's processes: $(j '[.resources[].guid]')"
+as "$mallory" GET "/v3/processes?app_guids=$victim"
+[ "$(j '.resources | length')" = 0 ] && ok || bad "mallory cannot list another space's processes by app"
 as "$mallory" GET "/v3/packages/$victim_pkg"; want 404 "mallory reads another space's package"
 as "$mallory" GET "/v3/service_credential_bindings/$victim_binding/details"; want 404 "mallory reads another space's credentials"
 as "$mallory" GET "/v3/service_instances/$victim_si"; want 404 "mallory reads another space's service instance"
