@@ -131,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def send(self, status, body):
         data = json.dumps(body).replace(EXAMPLE, self.base).replace("https://login.example.org", self.base) \
-            .replace("https://uaa.example.org", self.base).encode()
+            .replace("https://uaa.example.org", self.base).replace("https://log-cache.example.org", self.base).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -385,6 +385,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, w.info)
         if not self.headers.get("Authorization", "").startswith("bearer "):
             return self.error(401, "CF-NotAuthenticated", "Authentication error")
+        if len(parts) == 4 and parts[:3] == ["api", "v1", "read"]:
+            return self.log_cache_read(parts[3], query)
         lists = {"apps": w.apps, "processes": w.processes, "routes": w.routes, "domains": w.domains,
                  "organizations": [w.org], "spaces": [w.space], "service_instances": w.instances,
                  "service_offerings": w.offerings, "service_plans": w.plans,
@@ -421,6 +423,24 @@ class Handler(BaseHTTPRequestHandler):
                 s["type"] = process["type"]
             return self.send(200, stats)
         return self.error(404, "CF-NotFound", "Unknown request")
+
+    # log-cache's GET /api/v1/read/:source_id (the root's log_cache link), its JSON form: envelopes
+    # with nanosecond timestamps as strings and base64 payloads (standard alphabet, padded), as
+    # log-cache's README shows them. Two lines of the app, one of the router.
+    def log_cache_read(self, source, query):
+        lines = [("APP/PROC/WEB", "0", "OUT", b"Listening on :8080\n"),
+                 ("RTR", "0", "OUT", b'GET / HTTP/1.1 200 "curl/8" ~>?\n'),
+                 ("APP/PROC/WEB", "0", "ERR", b"warning: slow request\n")]
+        start = int(query.get("start_time", ["0"])[0])
+        limit = int(query.get("limit", ["100"])[0])
+        batch = [{"timestamp": str(1700000000000000000 + i * 1000000000), "source_id": source, "instance_id": inst,
+                  "tags": {"source_type": kind},
+                  "log": {"payload": base64.b64encode(text).decode(), "type": kind_type}}
+                 for i, (kind, inst, kind_type, text) in enumerate(lines)]
+        batch = [e for e in batch if int(e["timestamp"]) >= start]
+        if query.get("descending") == ["true"]:
+            batch.reverse()
+        self.send(200, {"envelopes": {"batch": batch[:limit]}})
 
     def list(self, items, path, query):
         for name, values in query.items():

@@ -139,6 +139,14 @@ hasnt "Restarting" "a stopped app is not restarted for new limits"
 run 0 "Stopped my_app" "stop" -- "$stackato" stop my_app
 run 0 "my_app +\| 5 +\| STOPPED" "apps shows it stopped" -- "$stackato" apps
 
+# logs through the root's log_cache link: log-cache's envelopes, standard base64 with '+' and '='.
+run 0 "APP/PROC/WEB/0 Listening on :8080" "logs reads log-cache at the root's log_cache link" -- "$stackato" logs my_app
+has "RTR GET / HTTP/1\.1 200 \"curl/8\" ~>\?$" "logs: the router's line (a payload with '+' and '=')"
+has "warning: slow request" "logs: a stderr line"
+run 0 "" "logs --num 1 --json" -- "$stackato" logs my_app --num 1 --json
+check "logs --num 1: the newest line only" '^warning: slow request$' "$(jq -r '.text // .message // .line' "$work/out")"
+check "logs read log-cache with the server's newest first" "GET /api/v1/read/1cb006ee[^ ]*descending=true" "$(cat "$work/requests")"
+
 # domains, stats, instances, orgs, spaces, targets.
 run 0 "test-domain\.com +\| shared" "domains: a shared domain (organization data null)" -- "$stackato" domains
 run 0 "" "domains --json" -- "$stackato" domains --json
