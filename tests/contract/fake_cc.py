@@ -254,6 +254,22 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "CF-ResourceNotFound", "Destination not found")
             route["destinations"] = [d for d in route["destinations"] if d["guid"] != parts[4]]
             return self.empty(204)
+        if len(parts) == 3 and parts[1] == "routes":
+            if not any(r["guid"] == parts[2] for r in w.routes):
+                return self.error(404, "CF-ResourceNotFound", "Route not found")
+            w.routes = [r for r in w.routes if r["guid"] != parts[2]]
+            return self.job()
+        if len(parts) == 3 and parts[1] == "apps":
+            # The app, its processes, its routes' destinations to it and its bindings; a job.
+            app = next((a for a in w.apps if a["guid"] == parts[2]), None)
+            if app is None:
+                return self.error(404, "CF-ResourceNotFound", "App not found")
+            w.apps.remove(app)
+            w.processes = [p for p in w.processes if related(p, "app") != app["guid"]]
+            for r in w.routes:
+                r["destinations"] = [d for d in r["destinations"] if d["app"]["guid"] != app["guid"]]
+            w.bindings = [b for b in w.bindings if related(b, "app") != app["guid"]]
+            return self.job()
         if len(parts) == 3 and parts[1] == "service_instances":
             # Deletes the instance and its bindings: 204 for user-provided, 202 and a job for
             # managed (the broker is asked).

@@ -147,6 +147,15 @@ run 0 "" "logs --num 1 --json" -- "$stackato" logs my_app --num 1 --json
 check "logs --num 1: the newest line only" '^warning: slow request$' "$(jq -r '.text // .message // .line' "$work/out")"
 check "logs read log-cache with the server's newest first" "GET /api/v1/read/1cb006ee[^ ]*descending=true" "$(cat "$work/requests")"
 
+# delete --routes: the app goes (a job followed); a route another app still uses stays, one it
+# alone used goes.
+run 0 "" "map my_app2 to a route of its own" -- "$stackato" map my_app2 solo.test-domain.com
+run 0 "Deleted my_app2" "delete --routes" -- "$stackato" delete --routes my_app2
+run 0 "" "routes after delete --routes" -- "$stackato" routes --json
+check "the shared route stays with my_app only, the app's own route is gone (unmap's route stays)" \
+  '^a-hostname.a-domain.com/some_path=my_app www.test-domain.com/shop=$' "$(jq -r 'map("\(.url)=\(.apps | join(","))") | join(" ")' "$work/out")"
+run 1 "not found" "the deleted app is gone" -- "$stackato" app my_app2
+
 # domains, stats, instances, orgs, spaces, targets.
 run 0 "test-domain\.com +\| shared" "domains: a shared domain (organization data null)" -- "$stackato" domains
 run 0 "" "domains --json" -- "$stackato" domains --json

@@ -171,6 +171,8 @@ std::vector<App> CloudController::apps_by_guid(const std::vector<std::string>& g
   return out;
 }
 
+void CloudController::delete_app(const std::string& app_guid) { follow("DELETE", "/v3/apps/" + q(app_guid)); }
+
 Process CloudController::app_process(const std::string& app_guid, const std::string& type) {
   return parse_process(s_.call("GET", "/v3/apps/" + q(app_guid) + "/processes/" + q(type)));
 }

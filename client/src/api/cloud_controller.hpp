@@ -63,6 +63,8 @@ class CloudController {
   std::vector<App> apps(const std::string& space_guid, const std::string& name = "");
   // GET /v3/apps?guids=: the apps of a route, say, whatever their space.
   std::vector<App> apps_by_guid(const std::vector<std::string>& guids);
+  // DELETE /v3/apps/:guid, its job followed.
+  void delete_app(const std::string& app_guid);
   // GET /v3/apps/:guid/processes/:type
   Process app_process(const std::string& app_guid, const std::string& type = "web");
   // POST /v3/processes/:guid/actions/scale

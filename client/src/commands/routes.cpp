@@ -55,9 +55,7 @@ void add_routes(CLI::App& app, Globals& globals) {
       std::string guid = a["guid"];
       api::CloudController cc(s);
       auto routes = cc.app_routes(guid);
-      std::string job;
-      s.call("DELETE", "/v3/apps/" + guid, nullptr, &job);
-      if (!job.empty()) wait_job(s, job);
+      cc.delete_app(guid);
       if (del_args->routes)
         for (const auto& route : routes) {
           bool shared = false;

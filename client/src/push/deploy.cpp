@@ -261,9 +261,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
     if (result.created) {  // the original's rollback: a failed first push leaves nothing behind
       std::cerr << "Reminder: " << app.name << " was created by this push, which failed: forced the rollback\n";
       try {
-        std::string job;
-        s.call("DELETE", "/v3/apps/" + result.guid, nullptr, &job);
-        if (!job.empty()) wait_job(s, job);
+        api::CloudController(s).delete_app(result.guid);
         cache_name(s, "app", app.name, false);
         for (const auto& url : new_routes)
           delete_route(s, parse_url(s, url));

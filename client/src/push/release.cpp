@@ -75,11 +75,7 @@ void delete_route(Session& s, const std::string& url) {
   if (!url.empty()) stackato::client::delete_route(s, parse_url(s, url));
 }
 
-void delete_app(Session& s, const std::string& guid) {
-  std::string job;
-  s.call("DELETE", "/v3/apps/" + guid, nullptr, &job);
-  if (!job.empty()) wait_job(s, job);
-}
+void delete_app(Session& s, const std::string& guid) { api::CloudController(s).delete_app(guid); }
 
 void rename_app(Session& s, const std::string& guid, const std::string& name) {
   s.call("PATCH", "/v3/apps/" + guid, {{"name", name}});
