@@ -162,7 +162,7 @@ void Session::revoke_refresh() {
   }
 }
 
-json Session::list_all(std::string path) {
+json Session::list_all(std::string path, json* included) {
   json out = json::array();
   for (;;) {
     json page = call("GET", path);
@@ -170,6 +170,10 @@ json Session::list_all(std::string path) {
     if (!page.is_object() || !page.contains("resources") || !page["resources"].is_array())
       throw ApiError(0, "the target's answer to GET " + path + " is not a list (no 'resources')");
     for (auto& r : page["resources"]) out.push_back(r);
+    if (included && page.contains("included") && page["included"].is_object())
+      for (const auto& [kind, items] : page["included"].items())
+        if (items.is_array())
+          for (const auto& item : items) (*included)[kind].push_back(item);
     const json& pagination = page.contains("pagination") ? page["pagination"] : json();
     const json& next = pagination.is_object() && pagination.contains("next") ? pagination["next"] : json();
     if (!next.is_object() || !next.contains("href") || !next["href"].is_string()) return out;

@@ -48,8 +48,9 @@ class Session {
   // Revokes the target's refresh token at its token endpoint (logout), best effort: an
   // unreachable target is not an error, the token is forgotten locally all the same.
   void revoke_refresh();
-  // Every resource of a paginated list, following pagination.next.
-  nlohmann::json list_all(std::string path);
+  // Every resource of a paginated list, following pagination.next. With `included`, every page's
+  // `included` lists (include=...) are gathered there by kind: {"service_instances": [...]}.
+  nlohmann::json list_all(std::string path, nlohmann::json* included = nullptr);
   // GETs of independent paths at once (every started process's stats, say): at most `width` in
   // flight, each worker on its own connection, the answers in the order of the paths. The token
   // is refreshed once before; a 401 is replayed after the others, through call(). The first

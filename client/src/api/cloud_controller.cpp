@@ -42,9 +42,9 @@ std::vector<std::string> batches(std::vector<std::string> guids) {
 
 json CloudController::list(const std::string& path) { return s_.list_all(path); }
 
-void CloudController::follow(const std::string& method, const std::string& path) {
+void CloudController::follow(const std::string& method, const std::string& path, const json& body) {
   std::string location;
-  s_.call(method, path, nullptr, &location);
+  s_.call(method, path, body, &location);
   if (!location.empty()) wait_job(s_, location);
 }
 
@@ -301,11 +301,8 @@ std::vector<Binding> CloudController::app_bindings(const std::string& app_guid, 
 }
 
 void CloudController::bind(const std::string& instance_guid, const std::string& app_guid) {
-  std::string location;
-  s_.call("POST", "/v3/service_credential_bindings",
-          {{"type", "app"}, {"relationships", {{"service_instance", to_one(instance_guid)}, {"app", to_one(app_guid)}}}},
-          &location);
-  if (!location.empty()) wait_job(s_, location);
+  follow("POST", "/v3/service_credential_bindings",
+         {{"type", "app"}, {"relationships", {{"service_instance", to_one(instance_guid)}, {"app", to_one(app_guid)}}}});
 }
 
 void CloudController::delete_binding(const std::string& guid) {
@@ -317,34 +314,19 @@ void CloudController::delete_service_instance(const std::string& guid) {
 }
 
 void CloudController::rename_service_instance(const std::string& guid, const std::string& name) {
-  std::string location;
-  s_.call("PATCH", "/v3/service_instances/" + q(guid), {{"name", name}}, &location);
-  if (!location.empty()) wait_job(s_, location);
+  follow("PATCH", "/v3/service_instances/" + q(guid), {{"name", name}});
 }
 
 std::vector<ServiceInstance> CloudController::bound_instances(const std::string& app_guid) {
-  std::string path = std::string("/v3/service_credential_bindings?type=app&include=service_instance&") + kPage +
-                     "&app_guids=" + q(app_guid);
+  json included = json::object();
+  auto bindings = parsed<Binding>(s_.list_all(std::string("/v3/service_credential_bindings?type=app&include=service_instance&") +
+                                                  kPage + "&app_guids=" + q(app_guid),
+                                              &included),
+                                  parse_binding);
+  if (included.contains("service_instances")) return parsed<ServiceInstance>(included["service_instances"], parse_service_instance);
   std::vector<std::string> guids;
+  for (const auto& b : bindings) guids.push_back(b.instance_guid);
   std::vector<ServiceInstance> out;
-  bool included = false;
-  for (;;) {  // by hand rather than list(): `included` is per page
-    json page = s_.call("GET", path);
-    if (!page.contains("resources") || !page["resources"].is_array())
-      throw ShapeError("the target's list of bindings has no 'resources'");
-    for (const auto& b : page["resources"]) guids.push_back(parse_binding(b).instance_guid);
-    const json* inc = page.contains("included") && page["included"].is_object() && page["included"].contains("service_instances")
-                          ? &page["included"]["service_instances"] : nullptr;
-    if (inc && inc->is_array()) {
-      included = true;
-      for (const auto& si : *inc) out.push_back(parse_service_instance(si));
-    }
-    const json* next = page.contains("pagination") && page["pagination"].is_object() && page["pagination"].contains("next")
-                           ? &page["pagination"]["next"] : nullptr;
-    if (!next || !next->is_object() || !next->contains("href") || !(*next)["href"].is_string()) break;
-    path = (*next)["href"];
-  }
-  if (included || guids.empty()) return out;
   for (const auto& batch : batches(guids))
     for (auto& si : parsed<ServiceInstance>(list(std::string("/v3/service_instances?") + kPage + "&guids=" + batch),
                                             parse_service_instance))

@@ -124,8 +124,8 @@ class CloudController {
  private:
   // GET of a list: every page's resources.
   nlohmann::json list(const std::string& path);
-  // A call whose 202 names a job: wait for it.
-  void follow(const std::string& method, const std::string& path);
+  // A call whose 202 names a job: wait for it (a 200 or 201 returns at once).
+  void follow(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
   long total(const std::string& path);
   Session& s_;
 };

@@ -51,7 +51,7 @@ Exposure plan_exposure(const std::vector<fs::path>& paths) {
     if (std::none_of(outer.begin(), outer.end(), [&](const fs::path& o) { return inside(c, o); })) outer.push_back(c);
   std::vector<std::string> dirs;
   for (auto& [shown_path, cover] : shown) {
-    const fs::path& p = shown_path;  // a lambda may not capture a structured binding (before C++20, clang 14)
+    const fs::path& p = shown_path;  // clang 14 cannot capture a structured binding in a lambda
     auto top = std::find_if(outer.begin(), outer.end(), [&](const fs::path& o) { return inside(p, o); });
     fs::path at = *top;
     auto rel = p.lexically_relative(*top);
