@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
       ->default_val("auto");
   s->add_flag("--no-sandbox", start.no_sandbox,
               "Run apps, hooks and remote commands without a sandbox, as kato's own user (they can then read kato's data)");
+  // Given by an in-place upgrade's execve only (admin/upgrade.hpp): hidden from the help.
+  s->add_option("--takeover", start.takeover, "")->group("");
   auto* stop = app.add_subcommand("stop", "Stop kato");
   auto* status = app.add_subcommand("status", "Show each role and its state");
   auto* info = app.add_subcommand("info", "Show the API URL, CA file and login");

@@ -2,7 +2,8 @@
 # kato patch, as a maintainer and an operator use it (issue 18): keygen, make, trust, a feed
 # (a directory, and https:// with its CA), status in the seed's format, install of a helper patch
 # (live at once, kept across restarts) and of a patch replacing the kato executable (with
-# --no-restart: the old code runs and `kato status` says so; `kato restart` runs the new one),
+# --no-restart: the old code runs and `kato status` says so; `kato restart` runs the new one, in
+# place: the same process; tests/e2e/upgrade.sh does it under load),
 # revert, and bundles refused with nothing changed: tampered, unsigned, signed by an unknown key,
 # a payload whose hash differs, a patch for another version.
 # Usage: patch.sh KATO
@@ -119,9 +120,10 @@ has "^Installed:" "patch status lists the installed"
 has "^kato-fix: Fix kato itself. \(20" "with the time"
 out 0 "need no restart" "kato restart helpers" -- "$kato" --data "$data" restart helpers
 out 1 "unknown role 'dea'" "kato restart of an unknown role" -- "$kato" --data "$data" restart dea
-out 0 "Restarting kato" "kato restart" -- "$kato" --data "$data" restart
+out 0 "^kato upgraded in place \(pid $pid, " "kato restart" -- "$kato" --data "$data" restart
+has "^Upgrading kato in place \(pid $pid\)" "kato restart says what it does"
 pid2=$(jq -r .pid "$data/kato.json")
-[ "$pid2" != "$pid" ] && ok || bad "kato restarted"
+[ "$pid2" = "$pid" ] && [ "$(jq -r .generation "$data/kato.json")" = 1 ] && ok || bad "kato upgraded in place: the same process, its next generation"
 [ "$(sha "/proc/$pid2/exe")" = "$(sha "$work/src/exe/kato")" ] && ok || bad "the new kato runs the patched executable"
 out 0 "kato running" "kato status after the restart" -- "$kato" --data "$data" status
 hasnt "restart pending" "no role waits any more"
@@ -132,8 +134,8 @@ check "the API answers" '^200$' "$(curl -s -o /dev/null -w '%{http_code}' --cace
 out 1 "no patch nope is not installed|patch nope is not installed" "revert of a patch not installed" -- "$kato" --data "$data" patch revert nope
 out 0 "Reverted kato-fix" "revert the executable's patch" -- "$kato" --data "$data" patch revert kato-fix
 pid3=$(jq -r .pid "$data/kato.json")
-[ "$(sha "$kato")" = "$exe_before" ] && [ "$(sha "/proc/$pid3/exe")" = "$exe_before" ] && [ "$pid3" != "$pid2" ] && ok ||
-  bad "revert puts the executable back and restarts kato on it"
+[ "$(sha "$kato")" = "$exe_before" ] && [ "$(sha "/proc/$pid3/exe")" = "$exe_before" ] && [ "$pid3" = "$pid2" ] && ok ||
+  bad "revert puts the executable back and upgrades kato in place to it"
 out 0 "Reverted dbexport-fix" "revert the helper's patch" -- "$kato" --data "$data" patch revert dbexport-fix
 [ "$(sha "$data/helpers/dbexport")" = "$helper_before" ] && ok || bad "the built-in helper is back"
 out 0 "^2 updates available" "both are available again" -- "$kato" --data "$data" patch status
@@ -170,17 +172,17 @@ pid4=$(jq -r .pid "$data/kato.json")
 out 0 "Reverted kato-fix" "revert --no-restart" -- "$kato" --data "$data" patch revert kato-fix --no-restart
 [ "$(jq -r .pid "$data/kato.json")" = "$pid4" ] && [ "$(sha "$kato")" = "$exe_before" ] && ok || bad "reverted on disk, kato not restarted"
 out 0 "restart pending: controller, router, runner, stager" "kato status names the roles waiting after revert --no-restart" -- "$kato" --data "$data" status
-out 0 "Restarting kato" "kato restart runner" -- "$kato" --data "$data" restart runner
+out 0 "^kato upgraded in place" "kato restart runner" -- "$kato" --data "$data" restart runner
 [ "$(sha "/proc/$(jq -r .pid "$data/kato.json")/exe")" = "$exe_before" ] && ok || bad "the restarted kato runs the original"
 
-# --- a kato in the foreground of another terminal comes back as a daemon (restart did not return)
+# --- a kato in the foreground of another terminal is upgraded in place: it stays there
 "$kato" --data "$work/fg" start --port 0 --foreground >"$work/fg.out" 2>&1 &
 fgpid=$!
 e2e_katos+=("$work/fg")
 for _ in $(seq 300); do [ -s "$work/fg/kato.json" ] && break; sleep 0.1; done
-out 0 "now runs as a daemon" "kato restart of a foreground kato" -- timeout 120 "$kato" --data "$work/fg" restart
-for _ in $(seq 100); do kill -0 "$fgpid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$fgpid" 2>/dev/null && bad "the foreground kato ended" || ok
-out 0 "^kato running" "and kato runs again" -- "$kato" --data "$work/fg" status
+out 0 "^kato upgraded in place \(pid $fgpid, " "kato restart of a foreground kato" -- timeout 120 "$kato" --data "$work/fg" restart
+kill -0 "$fgpid" 2>/dev/null && ok || bad "the foreground kato runs on"
+check "it says so on its terminal" "kato: upgrade: drained" "$(cat "$work/fg.out")"
+out 0 "^kato running" "and kato status says it runs" -- "$kato" --data "$work/fg" status
 
 e2e_finish

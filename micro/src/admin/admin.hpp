@@ -18,6 +18,7 @@ struct StartOptions {
   long token_ttl = 3600;                      // seconds
   std::string memory_limits = "auto";         // auto, cgroup or rlimit (runner::MemoryLimits)
   bool no_sandbox = false;                    // run apps as kato's own user (sandbox/sandbox.hpp)
+  std::filesystem::path takeover;  // set by an in-place upgrade's execve only (admin/upgrade.hpp)
 };
 
 // Where the kato service of the Debian package keeps its data (packaging/kato/kato.service).

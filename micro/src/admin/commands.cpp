@@ -45,7 +45,8 @@ fs::path default_data_dir() {
 
 void write_state(const fs::path& data, const State& s) {
   json j = {{"pid", s.pid}, {"port", s.port}, {"domain", s.domain}, {"api", s.api}, {"ca", s.ca}, {"memory", s.memory},
-            {"sandbox", s.sandbox}, {"exe", s.exe}, {"restart_args", s.restart_args}, {"systemd", s.systemd}};
+            {"sandbox", s.sandbox}, {"exe", s.exe}, {"restart_args", s.restart_args}, {"systemd", s.systemd},
+            {"upgrades_in_place", s.upgrades_in_place}, {"generation", s.generation}};
   fs::path tmp = data / "kato.json.tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::string text = j.dump(2) + "\n";
@@ -61,7 +62,7 @@ std::optional<State> read_state(const fs::path& data) {
   if (!j.is_object()) return std::nullopt;
   State st{j.value("pid", 0L), j.value("port", static_cast<unsigned short>(0)), j.value("domain", ""),
            j.value("api", ""), j.value("ca", ""), j.value("memory", ""), j.value("sandbox", ""), j.value("exe", ""),
-           {}, j.value("systemd", false)};
+           {}, j.value("systemd", false), j.value("upgrades_in_place", false), j.value("generation", 0)};
   if (j.contains("restart_args") && j["restart_args"].is_array())
     for (const auto& a : j["restart_args"])
       if (a.is_string()) st.restart_args.push_back(a);

@@ -15,10 +15,13 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <thread>
 
 #include "admin/admin.hpp"
+#include "admin/takeover.hpp"
+#include "admin/upgrade.hpp"
 #include "patch/patcher.hpp"
 #include "admin/state.hpp"
 #include "auth/tokens.hpp"
@@ -27,6 +30,7 @@
 #include "brokers/brokers.hpp"
 #include "exec/exec.hpp"
 #include "runner/runner.hpp"
+#include "runner/spawner.hpp"
 #include "stager/stager.hpp"
 #include "controller/controller.hpp"
 #include "metrics/metrics.hpp"
@@ -84,8 +88,13 @@ int serve(const StartOptions& o, int ready_fd) {
     for (const char* f : {"kato.db", "kato.db-wal", "kato.db-shm", "kato.log", "kato.json"})
       if (std::error_code ec; fs::exists(o.data / f, ec))
         fs::permissions(o.data / f, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
+    // An in-place upgrade's new image: what the previous one handed over (admin/takeover.hpp).
+    Takeover handed;
+    if (!o.takeover.empty()) handed = read_takeover(o.takeover);
     // O_CLOEXEC: a child that kept the lock (a database server) would make kato look alive.
-    int lock = ::open((o.data / "kato.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    // After an upgrade, the lock is the inherited descriptor: it never let go of the data dir.
+    int lock = handed.lock_fd >= 0 ? handed.lock_fd : ::open((o.data / "kato.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock >= 0) ::fcntl(lock, F_SETFD, FD_CLOEXEC);
     if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
       auto st = read_state(o.data);
       throw std::runtime_error("kato is already running on " + o.data.string() +
@@ -144,11 +153,14 @@ int serve(const StartOptions& o, int ready_fd) {
                                  " (kato start --no-sandbox runs them without one, as kato's own user)");
       }
     }
-    runner::Runner runner(store, blobs, o.domain, o.data / "instances",
+    // Instances are forked by this thread, the main one (runner/spawner.hpp): it runs the
+    // spawner's loop below, and execs in an upgrade.
+    runner::Spawner spawner;
+    runner::Runner runner(store, blobs, o.domain, o.data / "instances", spawner,
                           o.memory_limits == "cgroup"   ? runner::MemoryLimits::Cgroup
                           : o.memory_limits == "rlimit" ? runner::MemoryLimits::Rlimit
                                                         : runner::MemoryLimits::Auto,
-                          sandbox);
+                          sandbox, handed.instances);
     metrics::Metrics metrics;
     stager::Stager stager(store, blobs, o.domain, sandbox);
     stager.set_metrics(&metrics);
@@ -162,7 +174,7 @@ int serve(const StartOptions& o, int ready_fd) {
     patch::overlay_helpers(o.data, o.data / "helpers");  // installed patches' helpers on top
     patch::restarted(o.data);                           // every role now runs what is installed
     exec::Exec exec(store, tokens, o.domain, o.data / "instances", o.data / "helpers", sandbox);
-    http::Server server(workers, tls, o.listen, o.port, [&](http::Request& req) {
+    http::Server server(workers, tls, {o.listen, o.port, handed.listen_fd}, [&](http::Request& req) {
       // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
       return api.handle(req);
     }, &router, {}, &exec);
@@ -189,15 +201,36 @@ int serve(const StartOptions& o, int ready_fd) {
     if (o.no_sandbox) again.push_back("--no-sandbox");
     if (o.foreground) again.push_back("--foreground");
     const char* invocation = std::getenv("INVOCATION_ID");  // set by systemd for its services
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);  // the path a patch replaces
     State st{::getpid(), server.port(), o.domain, "https://api." + o.domain + ":" + std::to_string(server.port()),
              files.ca_cert.string(), runner.memory_limits(), sandbox.describe(),
-             fs::read_symlink("/proc/self/exe", ec).string(), again, o.foreground && invocation && *invocation};
-    write_state(o.data, st);
-    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code&, int) {
+             exe.string(), again, o.foreground && invocation && *invocation,
+             true, o.takeover.empty() ? 0 : handed.generation + 1};
+    auto shut_down = [&] {
       server.stop();
       for (auto* w : workers) w->stop();
-    });
+    };
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code&, int) { shut_down(); });
+    // SIGUSR2: an in-place upgrade (admin/upgrade.hpp), on a thread of its own: it waits for
+    // requests that these io threads serve.
+    boost::asio::signal_set upgrade_signal(io, SIGUSR2);
+    std::thread upgrader;
+    std::function<void()> await_upgrade = [&] {
+      upgrade_signal.async_wait([&](const boost::system::error_code& e, int) {
+        if (e || upgrader.joinable()) return;
+        upgrader = std::thread([&] {
+          auto outcome = upgrade({server, stager, brokers, runner, spawner, o.data, exe, again, lock, st.generation});
+          boost::asio::post(io, [&, outcome] {
+            upgrader.join();
+            if (outcome == UpgradeOutcome::Failed) shut_down();
+            else await_upgrade();
+          });
+        });
+      });
+    };
+    await_upgrade();
+    write_state(o.data, st);  // once SIGUSR2 is handled: `kato restart` may send it from now on
     std::string ready = "ready " + std::to_string(server.port());
     if (!generated.empty()) ready += " " + generated;
     tell(ready);
@@ -207,11 +240,17 @@ int serve(const StartOptions& o, int ready_fd) {
     for (auto* w : workers) keep.push_back(boost::asio::make_work_guard(*w));
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([w = workers[i]] { w->run(); });
-    io.run();
-    router.close_idle();  // this thread's pooled connections, before the io_contexts go
-    for (auto& t : pool) t.join();
-    runner.stop_all();  // before the router and the rest go away
-    brokers.stop_all();  // after the apps that use them
+    std::thread first([&] {
+      io.run();
+      router.close_idle();  // this thread's pooled connections, before the io_contexts go
+      for (auto& t : pool) t.join();
+      if (upgrader.joinable()) upgrader.join();
+      runner.stop_all();  // before the router and the rest go away
+      brokers.stop_all();  // after the apps that use them
+      spawner.stop();
+    });
+    spawner.run();  // until `first` is done, or an upgrade's execve
+    first.join();
     fs::remove(o.data / "kato.json");
     return 0;
   } catch (const std::exception& e) {
@@ -241,6 +280,8 @@ void print_started(const StartOptions& o, unsigned short port, const std::string
 }  // namespace
 
 int start(const StartOptions& o) {
+  // An in-place upgrade's new image: already a daemon (or systemd's), with nobody to tell.
+  if (!o.takeover.empty()) return serve(o, -1);
   if (o.foreground) {
     int pipefd[2];
     if (::pipe(pipefd) != 0) return 1;

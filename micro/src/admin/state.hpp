@@ -19,6 +19,10 @@ struct State {
   std::string exe;
   std::vector<std::string> restart_args;
   bool systemd = false;
+  // In-place upgrades (admin/upgrade.hpp): whether this kato takes SIGUSR2 as one (an older
+  // kato would die of it), and how many images it has had: each upgrade adds one.
+  bool upgrades_in_place = false;
+  int generation = 0;
 };
 
 void write_state(const std::filesystem::path& data, const State& state);

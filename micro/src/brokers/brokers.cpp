@@ -1,6 +1,7 @@
 #include "brokers/brokers.hpp"
 
 #include <netdb.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -144,7 +145,8 @@ struct Brokers::Impl {
   std::vector<std::unique_ptr<Broker>> brokers;
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::function<void()>> queue;
+  std::deque<std::function<void()>> queue;  // guarded by mu
+  bool working = false;                      // guarded by mu: the worker runs a piece of work
   bool stopping = false;
   std::thread worker;
 };
@@ -157,6 +159,8 @@ void reap_orphan(const fs::path& type_dir) {
   std::ifstream in(type_dir / "server.pid");
   pid_t pid = 0;
   if (!(in >> pid) || pid <= 0 || ::kill(pid, 0) != 0) return;
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == 0) return;  // our child: kept across an upgrade, adopted on use
   // (Its working directory may lie in a mount namespace of its own, where it reads otherwise:
   // its command line names the directory too.)
   std::error_code ec;
@@ -192,8 +196,14 @@ Brokers::Brokers(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
         if (impl_->queue.empty()) return;
         work = std::move(impl_->queue.front());
         impl_->queue.pop_front();
+        impl_->working = true;
       }
       work();
+      {
+        std::lock_guard lock(impl_->mu);
+        impl_->working = false;
+      }
+      impl_->cv.notify_all();
     }
   });
 }
@@ -218,6 +228,11 @@ void Brokers::submit(std::function<void()> work) {
     impl_->queue.push_back(std::move(work));
   }
   impl_->cv.notify_one();
+}
+
+void Brokers::wait_idle() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->stopping || (impl_->queue.empty() && !impl_->working); });
 }
 
 void Brokers::stop_all() {

@@ -53,6 +53,9 @@ class Brokers {
   void submit(std::function<void()> work);
   // Waits for submitted work, then stops the servers.
   void stop_all();
+  // Waits until no work is queued or running (an in-place upgrade, once no request can submit
+  // more); the servers keep running.
+  void wait_idle();
 
  private:
   struct Impl;

@@ -156,7 +156,14 @@ void Server::launch() {
   // A server of ours that outlived a kato killed with -9 still holds the data dir: stop it.
   std::ifstream pidin(spec_.pidfile);
   pid_t old = 0;
-  if (pidin >> old && old > 0 && ::kill(old, 0) == 0) {
+  int status = 0;
+  if (pidin >> old && old > 0 && ::waitpid(old, &status, WNOHANG) == 0) {
+    // Our own child still: the server the previous image of this very process started, kept
+    // running across an in-place upgrade (admin/upgrade.hpp). Adopted, not restarted.
+    pid_ = old;
+    return;
+  }
+  if (old > 0 && ::kill(old, 0) == 0) {
     ::kill(-old, SIGTERM);
     for (int i = 0; i < 100 && ::kill(old, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ::kill(-old, SIGKILL);

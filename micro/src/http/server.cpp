@@ -8,8 +8,16 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
 
 namespace kato::http {
 
@@ -61,6 +69,19 @@ Request to_request(const bhttp::request_header<>& h, std::string body, bool tls,
   return r;
 }
 
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// One accepted connection, as an upgrade's drain sees it.
+struct Conn {
+  asio::any_io_executor executor;  // the connection's worker: `tcp` is touched only there
+  beast::tcp_stream* tcp = nullptr;
+  std::atomic<bool> idle{false};  // waiting for a request head, nothing of it received yet
+  std::atomic<std::int64_t> idle_since{0};
+  bool closing = false;  // drain() asked to close it (drain()'s thread only)
+};
+
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -73,15 +94,45 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Proxy* proxy;
   Upgrades* upgrades = nullptr;
   Limits limits;
+  std::atomic<bool> draining{false};
+  std::mutex conns_mutex;                  // a leaf lock: held only to add, remove or copy
+  std::set<std::shared_ptr<Conn>> conns;  // guarded by conns_mutex
 
-  Impl(std::vector<asio::io_context*> w, asio::ssl::context& tls_, const std::string& address, unsigned short port,
-       Dispatch d, Proxy* p, Limits l)
+  Impl(std::vector<asio::io_context*> w, asio::ssl::context& tls_, const Listen& listen, Dispatch d, Proxy* p, Limits l)
       : workers(std::move(w)), io(*workers.front()), tls(tls_), acceptor(io), dispatch(std::move(d)), proxy(p), limits(l) {
-    tcp::endpoint ep(asio::ip::make_address(address), port);
+    if (listen.inherited_fd >= 0) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      if (::getsockname(listen.inherited_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+        throw std::runtime_error("the inherited listening socket is not open");
+      ::fcntl(listen.inherited_fd, F_SETFD, FD_CLOEXEC);  // kept across one execve, not the next child's
+      acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listen.inherited_fd);
+      return;
+    }
+    tcp::endpoint ep(asio::ip::make_address(listen.address), listen.port);
     acceptor.open(ep.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(ep);
     acceptor.listen(asio::socket_base::max_listen_connections);
+  }
+
+  void forget(const std::shared_ptr<Conn>& conn) {
+    std::lock_guard lock(conns_mutex);
+    conns.erase(conn);
+  }
+
+  std::vector<std::shared_ptr<Conn>> connections() {
+    std::lock_guard lock(conns_mutex);
+    return {conns.begin(), conns.end()};
+  }
+
+  // Closes the connection on its own worker (where its coroutine runs): its pending operation
+  // ends with an error and the session returns.
+  static void close(const std::shared_ptr<Conn>& conn) {
+    asio::post(conn->executor, [conn] {
+      boost::system::error_code ec;
+      if (conn->tcp) conn->tcp->socket().close(ec);
+    });
   }
 
   awaitable<void> accept_loop() {
@@ -94,32 +145,58 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         continue;  // EMFILE and friends: keep serving the connections we have
       }
-      asio::co_spawn(worker, session(std::move(socket)), asio::detached);
+      // Known to the drain from here on: a connection accepted as pause() came is drained too.
+      auto conn = std::make_shared<Conn>();
+      conn->executor = worker.get_executor();
+      {
+        std::lock_guard lock(conns_mutex);
+        conns.insert(conn);
+      }
+      asio::co_spawn(worker, session(std::move(socket), conn), asio::detached);
     }
   }
 
-  awaitable<void> session(tcp::socket socket) {
+  // Unknown to the drain once its last request is answered (before TLS's closing handshake,
+  // which a client need not answer), or however the coroutine ends.
+  struct Registered {
+    Impl& impl;
+    std::shared_ptr<Conn> conn;
+    void done() {
+      if (!conn) return;
+      conn->tcp = nullptr;
+      impl.forget(conn);
+      conn.reset();
+    }
+    ~Registered() { done(); }
+  };
+
+  awaitable<void> session(tcp::socket socket, std::shared_ptr<Conn> conn) {
     auto self = shared_from_this();
+    Registered registered{*this, conn};
     boost::system::error_code ec;
     std::string peer = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
     beast::tcp_stream stream(std::move(socket));
+    conn->tcp = &stream;
     beast::flat_buffer buffer;
     stream.expires_after(std::chrono::seconds(30));
     bool is_tls = co_await beast::async_detect_ssl(stream, buffer, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
     if (is_tls) {
       http::TlsStream ssl(std::move(stream), tls);
+      conn->tcp = &beast::get_lowest_layer(ssl);
       co_await ssl.async_handshake(asio::ssl::stream_base::server, buffer.data(),
                                    asio::redirect_error(use_awaitable, ec));
       if (ec) co_return;
       // async_handshake consumed what detect_ssl had buffered.
       buffer.consume(buffer.size());
-      co_await serve(ssl, buffer, true, peer);
+      co_await serve(ssl, buffer, true, peer, *conn);
+      registered.done();
       beast::get_lowest_layer(ssl).expires_after(std::chrono::seconds(5));
       co_await ssl.async_shutdown(asio::redirect_error(use_awaitable, ec));
     } else {
-      co_await serve(stream, buffer, false, peer);
+      co_await serve(stream, buffer, false, peer, *conn);
+      registered.done();
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
   }
@@ -168,7 +245,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   template <class Stream>
-  awaitable<void> serve(Stream& stream, beast::flat_buffer& buffer, bool is_tls, std::string peer) {
+  awaitable<void> serve(Stream& stream, beast::flat_buffer& buffer, bool is_tls, std::string peer, Conn& conn) {
     for (;;) {
       boost::system::error_code ec;
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(120));
@@ -177,7 +254,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       // Beast checks Content-Length against the body limit while parsing the header; the
       // limit for this path is only known after it, so start with the largest.
       parser.body_limit(std::max(limits.upload, limits.body));
+      conn.idle_since = steady_ms();
+      conn.idle = buffer.size() == 0;
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      conn.idle = false;
       // A head that cannot be framed one way only is answered, never guessed at: a proxy that
       // reads it otherwise than the app would lets requests be smuggled past it.
       if (const char* why = refusal(ec, parser)) {
@@ -198,7 +278,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                               : limits.body;
       parser.body_limit(limit);
       Response res;
-      bool keep = parser.keep_alive();
+      // Draining for an upgrade: this request is answered, then the client reconnects (to the
+      // next image, which accepts from the same socket).
+      bool keep = parser.keep_alive() && !draining;
       bool drain = false;  // answered before reading the body: linger so the client reads the answer
       bool version11 = parser.get().version() == 11;
       if (auto len = parser.content_length(); len && *len > limit) {
@@ -219,7 +301,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           }
         }
         if (res.body.empty() && proxied) {
-          bool again = co_await proxy->serve(stream, buffer, parser.release(), peer);
+          auto msg = parser.release();
+          if (draining) msg.keep_alive(false);  // the router answers with Connection: close
+          bool again = co_await proxy->serve(stream, buffer, std::move(msg), peer);
           if (!again) co_return;
           continue;
         }
@@ -246,9 +330,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 };
 
-Server::Server(std::vector<asio::io_context*> workers, asio::ssl::context& tls, const std::string& address,
-               unsigned short port, Dispatch dispatch, Proxy* proxy, Limits limits, Upgrades* upgrades)
-    : impl_(std::make_shared<Impl>(std::move(workers), tls, address, port, std::move(dispatch), proxy, limits)) {
+Server::Server(std::vector<asio::io_context*> workers, asio::ssl::context& tls, const Listen& listen, Dispatch dispatch,
+               Proxy* proxy, Limits limits, Upgrades* upgrades)
+    : impl_(std::make_shared<Impl>(std::move(workers), tls, listen, std::move(dispatch), proxy, limits)) {
   impl_->upgrades = upgrades;
 }
 
@@ -261,6 +345,41 @@ void Server::start() { asio::co_spawn(impl_->io, impl_->accept_loop(), asio::det
 void Server::stop() {
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+}
+
+int Server::listen_fd() const { return const_cast<tcp::acceptor&>(impl_->acceptor).native_handle(); }
+
+void Server::pause() {
+  std::promise<void> done;
+  asio::post(impl_->io, [&] {
+    boost::system::error_code ec;
+    impl_->acceptor.cancel(ec);  // the accept loop returns; the socket keeps listening
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+std::size_t Server::drain(std::chrono::milliseconds idle, std::chrono::seconds deadline) {
+  impl_->draining = true;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    auto conns = impl_->connections();
+    if (conns.empty()) return 0;
+    if (std::chrono::steady_clock::now() >= until) {
+      for (const auto& c : conns) Impl::close(c);
+      // Their coroutines end on their workers; give them a moment to go.
+      for (int i = 0; i < 100 && !impl_->connections().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return conns.size();
+    }
+    // Idle that long, a connection is not in the middle of a client's work: closing it is what
+    // any server's keep-alive timeout does.
+    for (const auto& c : conns)
+      if (c->idle && !c->closing && steady_ms() - c->idle_since >= idle.count()) {
+        c->closing = true;
+        Impl::close(c);
+      }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace kato::http

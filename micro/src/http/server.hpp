@@ -2,6 +2,7 @@
 // kato's one listening port: plain HTTP and HTTPS told apart by the first bytes, keep-alive,
 // requests handed to a dispatcher by Host. Runs on an io_context driven by a few threads.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -58,17 +59,34 @@ struct Limits {
   std::size_t proxied = std::size_t(64) << 20;  // requests to apps
 };
 
+// Where the server listens: a new socket bound to address:port, or one inherited from the image
+// before an in-place upgrade (`inherited_fd` >= 0, already listening; address and port unused).
+struct Listen {
+  std::string address = "127.0.0.1";
+  unsigned short port = 0;
+  int inherited_fd = -1;
+};
+
 class Server {
  public:
   // Connections are spread over `workers` round robin (each is usually an io_context run by one
   // thread), so that a connection stays on one thread; the acceptor runs on the first.
-  Server(std::vector<boost::asio::io_context*> workers, boost::asio::ssl::context& tls,
-         const std::string& address, unsigned short port, Dispatch dispatch, Proxy* proxy = nullptr,
-         Limits limits = {}, Upgrades* upgrades = nullptr);
+  Server(std::vector<boost::asio::io_context*> workers, boost::asio::ssl::context& tls, const Listen& listen,
+         Dispatch dispatch, Proxy* proxy = nullptr, Limits limits = {}, Upgrades* upgrades = nullptr);
   ~Server();
   unsigned short port() const;
+  int listen_fd() const;  // for an in-place upgrade, which keeps it open across its execve
   void start();
   void stop();
+
+  // An in-place upgrade's drain, as nginx's graceful shutdown does it. pause() stops accepting
+  // without closing the socket: new connections wait in the kernel's backlog for the next image.
+  // drain() then lets every request in progress finish; each connection that answers one is
+  // closed after it (Connection: close), connections idle for `idle` are closed, and whatever is
+  // still open at `deadline` (a WebSocket, a tunnel) is cut. Returns how many were cut.
+  // Called from a thread that is not one of `workers`.
+  void pause();
+  std::size_t drain(std::chrono::milliseconds idle, std::chrono::seconds deadline);
 
  private:
   struct Impl;

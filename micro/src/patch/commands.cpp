@@ -1,20 +1,25 @@
 #include "patch/commands.hpp"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "admin/admin.hpp"
 #include "admin/state.hpp"
+#include "brokers/supervisor.hpp"
 #include "patch/bundle.hpp"
 #include "patch/patcher.hpp"
 #include "patch/signing.hpp"
@@ -124,14 +129,48 @@ int run(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-// Stops the running kato and starts it again from its (maybe patched) executable, with the
-// arguments it was started with; systemd's kato is restarted by systemctl.
+// The running kato execs its (maybe patched) executable in place (admin/upgrade.hpp): the same
+// pid, the listening socket handed over, apps and service servers kept running, no request
+// failed. Waits for the new image to say it serves (kato.json's generation goes up).
+int upgrade_kato(const fs::path& data, const admin::State& st) {
+  // Tried here first for a clear error; kato tries it again before it stops anything.
+  std::string version = brokers::run_tool({st.exe, "--version"}, {}, "", {}, 20).output;
+  if (version.rfind("kato ", 0) != 0) {
+    std::cerr << "kato: " << st.exe << " does not run (its --version fails); kato keeps running as it is\n";
+    return 1;
+  }
+  std::cerr << "Upgrading kato in place (pid " << st.pid << "): requests in progress finish, apps keep running\n";
+  if (::kill(static_cast<pid_t>(st.pid), SIGUSR2) != 0) {
+    std::cerr << "kato: cannot signal kato (pid " << st.pid << "): " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  auto until = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (std::chrono::steady_clock::now() < until) {
+    auto now = admin::read_state(data);
+    if (!admin::kato_running(data, now)) {
+      std::cerr << "kato: kato stopped during its upgrade; see " << (data / "kato.log").string() << "\n";
+      return 1;
+    }
+    if (now->pid == st.pid && now->generation > st.generation) {
+      std::cout << "kato upgraded in place (pid " << now->pid << ", " << now->exe << "): apps and service servers kept running\n";
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::cerr << "kato: the upgrade did not finish within 2 minutes; see " << (data / "kato.log").string() << "\n";
+  return 1;
+}
+
+// Runs the running kato's (maybe patched) executable: in place when that kato can (every kato
+// since in-place upgrades), else it is stopped and started again with the arguments it was
+// started with, or by systemctl for systemd's.
 int restart_kato(const fs::path& data) {
   auto st = admin::read_state(data);
   if (!admin::kato_running(data, st)) {
     std::cerr << "kato: not running; 'kato start' starts it\n";
     return 1;
   }
+  if (st->upgrades_in_place && !st->exe.empty()) return upgrade_kato(data, *st);
   if (st->systemd) return run({"systemctl", "restart", "kato"});
   if (st->exe.empty() || st->restart_args.empty()) {
     std::cerr << "kato: this kato did not record how it was started; restart it by hand\n";

@@ -18,8 +18,10 @@ namespace kato::runner {
 Child spawn(const sandbox::Launch& launch, const Env& env, std::optional<long> memory_mb,
             const std::string& cgroup_procs) {
   int out[2], err[2];
-  if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-  if (::pipe(err) != 0) {
+  // O_CLOEXEC: no other child kato starts inherits them (the child's dup2 onto 1 and 2 clears it;
+  // an upgrade that keeps them across its execve clears it on purpose).
+  if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (::pipe2(err, O_CLOEXEC) != 0) {
     ::close(out[0]);
     ::close(out[1]);
     throw std::runtime_error("pipe failed");

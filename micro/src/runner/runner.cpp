@@ -143,6 +143,7 @@ struct Instance {
   std::string health_type = "port", endpoint = "/";
   int invocation_timeout = 1;
   fs::path dir;
+  int out = -1, err = -1;  // the pipes `output` reads (and closes at their end)
   std::thread output;  // copies stdout/stderr into the log
   long last_ticks = 0;
   Clock::time_point last_sample;
@@ -184,36 +185,12 @@ struct Runner::Impl {
   bool queue_quit = false;
   std::vector<std::thread> workers;
 
-  // Instances are forked from this one thread, which ends only after stop_all has stopped them:
-  // their parent-death signal (Policy::die_with_parent) is tied to the thread that forked them,
-  // so they die with kato (a kill -9 too), and not when a worker thread ends.
-  std::mutex spawn_mutex;
-  std::condition_variable spawn_wake;
-  std::deque<std::packaged_task<Child()>> spawn_queue;
-  bool spawn_quit = false;
-  std::thread spawner;
+  Spawner* spawner = nullptr;  // forks instances on kato's main thread (runner/spawner.hpp)
 
-  Child spawn_on_spawner(std::function<Child()> fork_it) {
-    std::packaged_task<Child()> task(std::move(fork_it));
-    auto forked = task.get_future();
-    {
-      std::lock_guard lock(spawn_mutex);
-      spawn_queue.push_back(std::move(task));
-    }
-    spawn_wake.notify_one();
-    return forked.get();  // the spawn's exception, if any, comes out here
-  }
-
-  void spawn_loop() {
-    for (;;) {
-      std::unique_lock lock(spawn_mutex);
-      spawn_wake.wait(lock, [&] { return spawn_quit || !spawn_queue.empty(); });
-      if (spawn_queue.empty()) return;
-      auto task = std::move(spawn_queue.front());
-      spawn_queue.pop_front();
-      lock.unlock();
-      task();
-    }
+  Child spawn_on_spawner(const std::function<Child()>& fork_it) {
+    Child child;
+    spawner->call([&] { child = fork_it(); });
+    return child;
   }
 
   auto next_task() {
@@ -283,14 +260,15 @@ struct Runner::Impl {
     return exe.ends_with("/bwrap") && cmdline.find('\0' + (dir / "app").string() + '\0') != std::string::npos;
   }
 
-  void kill_orphans() {
+  void kill_orphans(const std::set<pid_t>& adopted) {
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(root, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec) break;
       if (it->path().filename() != "pgid") continue;
       std::ifstream in(it->path());
       long pg = 0;
-      if (in >> pg) {
+      if (in >> pg && adopted.count(static_cast<pid_t>(pg))) continue;
+      if (pg > 0) {
         // Only a process still working in its instance directory is ours: pids get reused.
         if (works_in(static_cast<pid_t>(pg), it->path().parent_path())) signal_group(static_cast<pid_t>(pg), SIGKILL);
       }
@@ -351,10 +329,51 @@ struct Runner::Impl {
     inst->oom_kills = oom_kills;
     log(inst->app, inst->index, "Starting instance " + std::to_string(inst->index) + " on port " + std::to_string(inst->port) +
                                     ": " + command, false, "CELL");
-    inst->output = std::thread([this, app_guid = inst->app, index = inst->index, child] {
-      read_lines(child.out, child.err, [&](const std::string& text, bool err) { log(app_guid, index, text, err); });
+    start_output(*inst, child.out, child.err);
+  }
+
+  // Copies the instance's output into its log, from a thread of its own.
+  void start_output(Instance& inst, int out, int err) {
+    inst.out = out;
+    inst.err = err;
+    inst.output = std::thread([this, app_guid = inst.app, index = inst.index, out, err] {
+      read_lines(out, err, [&](const std::string& text, bool is_err) { log(app_guid, index, text, is_err); });
     });
   }
+
+  // An instance the previous image handed over: running still, and a child of this process.
+  void adopt(const Handover& h) {
+    int status = 0;
+    if (h.pgid <= 1 || ::waitpid(h.pgid, &status, WNOHANG) != 0) return;  // gone, or not our child
+    auto inst = std::make_shared<Instance>();
+    inst->app = h.app;
+    inst->process_guid = h.process_guid;
+    inst->droplet = h.droplet;
+    inst->index = h.index;
+    inst->pgid = h.pgid;
+    inst->port = h.port;
+    inst->state = h.running ? "RUNNING" : "STARTING";
+    inst->since = std::chrono::system_clock::time_point(std::chrono::milliseconds(h.since_ms));
+    inst->started = Clock::now();
+    inst->crashes = h.crashes;
+    inst->memory_mb = h.memory_mb;
+    inst->dir = root / inst->app / std::to_string(inst->index);
+    model::Model m(store);
+    std::optional<model::Process> process = m.process(h.process_guid);
+    if (process) {
+      inst->health_type = process->health.type;
+      inst->endpoint = process->health.endpoint;
+      inst->invocation_timeout = process->health.invocation_timeout_s;
+    }
+    inst->deadline = inst->started + std::chrono::seconds(process ? process->health.timeout_s.value_or(kDefaultStartTimeoutS)
+                                                                   : kDefaultStartTimeoutS);
+    if (groups) inst->oom_kills = groups->oom_kills(inst->group());
+    if (h.out >= 0 && h.err >= 0) start_output(*inst, h.out, h.err);
+    log(inst->app, inst->index, "Instance " + std::to_string(inst->index) + " (pid " + std::to_string(inst->pgid) +
+                                    ") kept running across kato's upgrade", false, "CELL");
+    apps[inst->app].push_back(std::move(inst));
+  }
+
 
   // The slow part of launch(), without the lock: a fresh copy of the droplet, the memory
   // group, the process. Reads only fields launch() set. Returns the command; throws with the
@@ -594,10 +613,11 @@ struct Runner::Impl {
   }
 };
 
-Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root, MemoryLimits limits,
-               sandbox::Sandbox sandbox)
+Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs::path root, Spawner& spawner,
+               MemoryLimits limits, sandbox::Sandbox sandbox, std::vector<Handover> adopted)
     : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(root))) {
   impl_->sandbox = std::move(sandbox);
+  impl_->spawner = &spawner;
   fs::create_directories(impl_->root);
   // One group name per data directory: stable across restarts, distinct between katos.
   if (limits != MemoryLimits::Rlimit)
@@ -607,8 +627,10 @@ Runner::Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, fs:
     throw std::runtime_error(
         "--memory-limits cgroup: no memory cgroup kato can write (cgroup v2: the memory controller "
         "must be delegated to kato's group; cgroup v1: the memory hierarchy must be writable)");
-  impl_->kill_orphans();
-  impl_->spawner = std::thread([this] { impl_->spawn_loop(); });
+  std::set<pid_t> kept;
+  for (const auto& h : adopted) kept.insert(h.pgid);
+  impl_->kill_orphans(kept);
+  for (const auto& h : adopted) impl_->adopt(h);
   impl_->monitor = std::thread([this] { impl_->loop(); });
   for (int i = 0; i < Impl::kWorkers; ++i) impl_->workers.emplace_back([this] { impl_->work(); });
 }
@@ -617,13 +639,30 @@ Runner::~Runner() {
   stop_all();
   impl_->quit = true;
   impl_->wake.notify_all();
-  impl_->monitor.join();
-  {
-    std::lock_guard lock(impl_->spawn_mutex);
-    impl_->spawn_quit = true;
-  }
-  impl_->spawn_wake.notify_all();
-  impl_->spawner.join();  // last: the instances' parent thread (all stopped by now)
+  if (impl_->monitor.joinable()) impl_->monitor.join();
+}
+
+std::vector<Handover> Runner::hand_over() {
+  impl_->stop_workers();
+  impl_->quit = true;
+  impl_->wake.notify_all();
+  if (impl_->monitor.joinable()) impl_->monitor.join();
+  std::unique_lock lock(impl_->mutex);
+  impl_->wake.wait(lock, [&] {
+    for (const auto& [app, list] : impl_->apps)
+      for (const auto& inst : list)
+        if (inst->launching) return false;
+    return true;
+  });
+  std::vector<Handover> out;
+  for (const auto& [app, list] : impl_->apps)
+    for (const auto& inst : list) {
+      if (inst->pgid <= 1 || (inst->state != "RUNNING" && inst->state != "STARTING")) continue;
+      auto since = std::chrono::duration_cast<std::chrono::milliseconds>(inst->since.time_since_epoch()).count();
+      out.push_back({inst->app, inst->process_guid, inst->droplet, inst->index, inst->pgid, inst->port, inst->out, inst->err,
+                     inst->state == "RUNNING" && !inst->replaced, since, inst->memory_mb, inst->crashes});
+    }
+  return out;
 }
 
 void Runner::stop_all() {

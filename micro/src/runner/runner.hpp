@@ -3,8 +3,11 @@
 // The desired state lives in the store (app STARTED, current droplet, web instances); the runner
 // makes the machine match it and reports what runs.
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@
 
 #include "model/model.hpp"
 
+#include "runner/spawner.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace kato::store {
@@ -28,12 +32,28 @@ namespace kato::runner {
 // RLIMIT_AS; `Cgroup` a memory cgroup or kato does not start; `Rlimit` RLIMIT_AS only.
 enum class MemoryLimits { Auto, Cgroup, Rlimit };
 
+// An instance handed from one kato image to the next by an in-place upgrade (admin/upgrade.hpp):
+// it keeps running, and the new image adopts it instead of starting it again.
+struct Handover {
+  std::string app, process_guid, droplet;
+  int index = 0;
+  pid_t pgid = 0;             // a child of kato's main thread, which survives the execve
+  unsigned short port = 0;
+  int out = -1, err = -1;     // its stdout and stderr pipes, kept open across the execve
+  bool running = false;       // passed its health check (else it is checked again)
+  std::int64_t since_ms = 0;  // when it entered that state, Unix milliseconds
+  long memory_mb = 0;
+  int crashes = 0;
+};
+
 class Runner {
  public:
   // Throws std::runtime_error when `limits` is Cgroup and no memory cgroup is writable.
-  // Instances run in `sandbox` (sandbox/sandbox.hpp).
-  Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, std::filesystem::path root,
-         MemoryLimits limits = MemoryLimits::Auto, sandbox::Sandbox sandbox = sandbox::Sandbox::none());
+  // Instances run in `sandbox` (sandbox/sandbox.hpp) and are forked by `spawner`'s thread.
+  // `adopted`: instances the previous image handed over; they are kept, not killed as orphans.
+  Runner(store::Store& store, blobs::Blobs& blobs, std::string domain, std::filesystem::path root, Spawner& spawner,
+         MemoryLimits limits = MemoryLimits::Auto, sandbox::Sandbox sandbox = sandbox::Sandbox::none(),
+         std::vector<Handover> adopted = {});
   ~Runner();  // stops every instance
 
   // Make the app's instances match its desired state (start, stop, scale, new droplet).
@@ -44,6 +64,11 @@ class Runner {
   void restart(const std::string& app_guid);
   // Stops every instance at once (SIGTERM to all, then the grace period); for shutdown.
   void stop_all();
+  // For an in-place upgrade: stops the runner's own threads (queued reconciles are dropped: the
+  // next image reconciles every app at start), waits for launches in progress, and returns the
+  // live instances, still running. Afterwards only stop_all() (if the execve fails) or the
+  // destructor may be called.
+  std::vector<Handover> hand_over();
 
   // For monitoring: per app with instances, how many run and how many crashed now, and the
   // crashes since kato started. Only map lookups under the lock.

@@ -307,6 +307,11 @@ Stager::~Stager() {
   impl_->idle.wait(lock, [&] { return impl_->running == 0; });
 }
 
+bool Stager::wait_idle(std::chrono::seconds limit) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->idle.wait_for(lock, limit, [&] { return impl_->running == 0; });
+}
+
 void Stager::stage(const std::string& build_guid) {
   {
     std::lock_guard lock(impl_->mutex);

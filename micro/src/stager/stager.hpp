@@ -5,6 +5,7 @@
 // the app's sandbox, with the build's directory and the app's volumes writable.
 
 #include <memory>
+#include <chrono>
 #include <string>
 
 #include "sandbox/sandbox.hpp"
@@ -30,6 +31,9 @@ class Stager {
   // Counts each staging's duration and outcome (for /metrics); set before the first build.
   void set_metrics(metrics::Metrics* metrics);
   void stage(const std::string& build_guid);
+  // Waits up to `limit` for the builds in progress to end (an in-place upgrade lets them finish:
+  // their hooks would die with the image). Returns whether none is left.
+  bool wait_idle(std::chrono::seconds limit);
 
  private:
   struct Impl;
