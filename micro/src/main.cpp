@@ -132,7 +132,8 @@ int main(int argc, char** argv) {
   auto* p_feed = patch_cmd->add_subcommand("feed", "Show or set the default feed: a directory or an https:// URL");
   p_feed->add_option("feed", patch_arg, "The directory or URL");
   std::string restart_role;
-  auto* restart = app.add_subcommand("restart", "Restart kato, e.g. after 'kato patch install --no-restart' (every role runs in its one process)");
+  auto* restart = app.add_subcommand("restart", "Restart kato in place, e.g. after 'kato patch install --no-restart': the same process execs its executable; "
+                                     "apps, service servers and the listening socket are kept, and no request fails");
   restart->add_option("role", restart_role, "controller, router, stager, runner, brokers or helpers (helpers need no restart)");
 
   // Hidden: the build writes kato.8 with it (completions/README.md).
