@@ -283,4 +283,66 @@ grep -q "killed" "$work/err" && bad "kato stop killed kato during the grace peri
 n=$(ours)
 [ "$n" -eq 0 ] && ok || bad "instances left after kato stop: $n"
 
+# --- rolling deployments (POST /v3/deployments): the app keeps its GUID; its new instances run
+# before the old ones stop; a new droplet that crashes is rolled back with the old ones serving
+kato_up
+push dep "$work/hello.zip"
+dep=$app
+first=$droplet
+req POST "/v3/processes/$proc/actions/scale" '{"instances":2}'
+wait_for 30 GET "/v3/processes/$proc/stats" '[.resources[] | select(.state == "RUNNING")] | length == 2' && ok || bad "dep: two instances"
+pids() { cat "$data/instances/$dep"/*/pgid 2>/dev/null | sort -n | tr '\n' ' '; }
+old_pids=$(pids)
+stage_droplet dep "$work/hello.zip"
+second=$droplet
+deploy() { req POST /v3/deployments "{\"relationships\":{\"app\":{\"data\":{\"guid\":\"$dep\"}}}$1}"; }
+deploy ',"strategy":"canary"'
+expect 422 '.errors[0].detail | test("rolling strategy only")' "a canary deployment is refused"
+deploy ',"revision":{"guid":"x"}'
+expect 422 '.errors[0].detail | test("no revisions")' "a revision is refused"
+deploy ',"options":{"web_instances":3}'
+expect 422 '.errors[0].detail == "Options web_instances is not supported by kato (only max_in_flight)"' "an option kato cannot honour is refused by name"
+deploy ",\"droplet\":{\"guid\":\"$first-nope\"}"
+expect 422 '.errors[0].detail | test("Ensure the droplet exists and belongs to this app")' "a droplet that is not the app's is refused"
+deploy ",\"droplet\":{\"guid\":\"$second\"},\"options\":{\"max_in_flight\":1}"
+expect 201 ".status.value == \"ACTIVE\" and .status.reason == \"DEPLOYING\" and .droplet.guid == \"$second\" and .previous_droplet.guid == \"$first\" and .strategy == \"rolling\" and .relationships.app.data.guid == \"$dep\"" "a rolling deployment starts"
+deployment=$(j .guid)
+wait_for 90 GET "/v3/deployments/$deployment" '.status.value == "FINALIZED"'
+expect 200 '.status.reason == "DEPLOYED"' "the deployment is DEPLOYED"
+new_pids=$(pids)
+check "two new instances" '^[0-9]+ [0-9]+ $' "$new_pids"
+[ "$new_pids" != "$old_pids" ] && ok || bad "the instances are new ones ($old_pids -> $new_pids)"
+gone=1; for p in $old_pids; do kill -0 "$p" 2>/dev/null && gone=0; done
+[ "$gone" = 1 ] && ok || bad "the old instances stopped"
+req GET "/v3/apps/$dep/droplets/current"
+expect 200 ".guid == \"$second\"" "the app's current droplet is the deployed one"
+get_app dep
+expect 200 '.name == "dep"' "the app answers after the deployment"
+req GET "/v3/deployments?app_guids=$dep&status_values=FINALIZED"
+expect 200 ".pagination.total_results == 1 and .resources[0].guid == \"$deployment\"" "deployments listed by app and status"
+req POST "/v3/deployments/$deployment/actions/cancel"
+expect 422 '.errors[0].title == "CF-DeploymentNotCancelable"' "a finished deployment cannot be canceled"
+# a droplet whose instances crash: the deployment is CANCELED, the old instances serve on
+mkdir -p "$work/crash"
+cp "$here/../../examples/hello/app.py" "$work/crash/"
+printf 'applications:\n- name: dep\n  command: exit 3\n' >"$work/crash/manifest.yml"
+(cd "$work/crash" && zip -q "$work/crash.zip" app.py manifest.yml)
+kept_pids=$(pids)
+stage_droplet dep "$work/crash.zip"
+deploy ",\"droplet\":{\"guid\":\"$droplet\"}"
+crashing=$(j .guid)
+wait_for 90 GET "/v3/deployments/$crashing" '.status.value == "FINALIZED"'
+expect 200 '.status.reason == "CANCELED" and (.status.details.error | test("crashed"))' "a crashing deployment is CANCELED, saying why"
+[ "$(pids)" = "$kept_pids" ] && ok || bad "the instances that served before serve on ($kept_pids, now $(pids))"
+req GET "/v3/apps/$dep/droplets/current"
+expect 200 ".guid == \"$second\"" "the previous droplet is current again"
+get_app dep
+expect 200 '.name == "dep"' "the app answers after the rolled-back deployment"
+# a stopped app: it starts on the droplet, and the deployment is done at once
+req POST "/v3/apps/$dep/actions/stop"
+deploy ''
+expect 201 '.status.value == "FINALIZED" and .status.reason == "DEPLOYED"' "a deployment of a stopped app is done at once"
+req GET "/v3/apps/$dep"
+expect 200 '.state == "STARTED"' "and the app is started"
+
 e2e_finish

@@ -47,14 +47,9 @@ wait_for() {
 }
 
 
-# push APP ZIP [nowait]: create (with $PUSH_ENV as its environment variables, a JSON object),
-# upload, stage, droplet, route, map, start, and (unless nowait) wait until every instance is
-# RUNNING; leaves $app, $route, $proc
-push() {
-  local name=$1 zip=$2 nowait=${3:-} env=${PUSH_ENV:-}
-  [ -n "$env" ] || env='{}'
-  req POST /v3/apps "{\"name\":\"$name\",\"environment_variables\":$env,\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
-  app=$(j .guid)
+# stage_droplet NAME ZIP: a package of ZIP for $app, uploaded and staged; leaves $droplet
+stage_droplet() {
+  local name=$1 zip=$2
   req POST /v3/packages "{\"type\":\"bits\",\"relationships\":{\"app\":{\"data\":{\"guid\":\"$app\"}}}}"
   local pkg; pkg=$(j .guid)
   status=$(curl -s --cacert "$ca" -o "$work/body" -w '%{http_code}' -H "Authorization: bearer $token" \
@@ -65,7 +60,18 @@ push() {
   local build; build=$(j .guid)
   wait_for 60 GET "/v3/builds/$build" '.state != "STAGING"'
   expect 200 '.state == "STAGED" and .droplet.guid' "$name: staged"
-  local droplet; droplet=$(j .droplet.guid)
+  droplet=$(j .droplet.guid)
+}
+
+# push APP ZIP [nowait]: create (with $PUSH_ENV as its environment variables, a JSON object),
+# upload, stage, droplet, route, map, start, and (unless nowait) wait until every instance is
+# RUNNING; leaves $app, $route, $proc, $droplet
+push() {
+  local name=$1 zip=$2 nowait=${3:-} env=${PUSH_ENV:-}
+  [ -n "$env" ] || env='{}'
+  req POST /v3/apps "{\"name\":\"$name\",\"environment_variables\":$env,\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}}}}"
+  app=$(j .guid)
+  stage_droplet "$name" "$zip"
   req PATCH "/v3/apps/$app/relationships/current_droplet" "{\"data\":{\"guid\":\"$droplet\"}}"
   expect 200 ".data.guid == \"$droplet\"" "$name: set droplet"
   req POST /v3/routes "{\"host\":\"$name\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space\"}},\"domain\":{\"data\":{\"guid\":\"$domain\"}}}}"

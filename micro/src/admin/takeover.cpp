@@ -32,7 +32,7 @@ json to_json(const runner::Handover& h) {
   return {{"app", h.app},           {"process_guid", h.process_guid}, {"droplet", h.droplet}, {"index", h.index},
           {"pgid", h.pgid},         {"port", h.port},                 {"out", h.out},         {"err", h.err},
           {"running", h.running},   {"since_ms", h.since_ms},         {"memory_mb", h.memory_mb},
-          {"crashes", h.crashes}};
+          {"crashes", h.crashes},   {"slot", h.slot}};
 }
 
 // A field by name; the error names it (never the JSON library's text).
@@ -60,6 +60,7 @@ runner::Handover from_json(const json& j) {
   h.since_ms = field<std::int64_t>(j, "since_ms");
   h.memory_mb = field<long>(j, "memory_mb");
   h.crashes = field<int>(j, "crashes");
+  h.slot = field<std::string>(j, "slot");
   if (!is_pipe(h.out) || !is_pipe(h.err)) h.out = h.err = -1;
   return h;
 }

@@ -35,7 +35,7 @@ TEST_CASE("a takeover file carries descriptors across an execve, and only those"
   t.listen_fd = listen;
   t.lock_fd = lock;
   t.generation = 3;
-  t.instances.push_back({"app-guid", "proc-guid", "droplet-guid", 1, 4242, 61000, out[0], err[0], true, 1700000000123, 256, 2});
+  t.instances.push_back({"app-guid", "proc-guid", "droplet-guid", 1, 4242, 61000, out[0], err[0], true, 1700000000123, 256, 2, "1-3"});
   auto file = temp_file("takeover.json");
   write_takeover(file, t);
   CHECK((fs::status(file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
@@ -61,13 +61,14 @@ TEST_CASE("a takeover file carries descriptors across an execve, and only those"
   CHECK(h.since_ms == 1700000000123);
   CHECK(h.memory_mb == 256);
   CHECK(h.crashes == 2);
+  CHECK(h.slot == "1-3");
   for (int fd : {listen, lock, out[0], out[1], err[0], err[1]}) ::close(fd);
 }
 
 TEST_CASE("a takeover file's instance whose pipes are not pipes keeps no output", "[takeover]") {
   int listen = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   int file_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // open, but someone else's file
-  Takeover t{listen, listen, 0, {{"a", "p", "d", 0, 4242, 61000, file_fd, file_fd, true, 0, 128, 0}}};
+  Takeover t{listen, listen, 0, {{"a", "p", "d", 0, 4242, 61000, file_fd, file_fd, true, 0, 128, 0, "0"}}};
   auto file = temp_file("not-pipes.json");
   write_takeover(file, t);
   auto back = read_takeover(file);

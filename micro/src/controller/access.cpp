@@ -81,6 +81,7 @@ std::optional<Place> place_of(store::Store& store, On on, const std::string& gui
     case On::Package: return via("package", "_app", On::App);
     case On::Build: return via("build", "_app", On::App);
     case On::Droplet: return via("droplet", "_app", On::App);
+    case On::Deployment: return via("deployment", "_app", On::App);
     case On::ServiceInstance: return via("service_instance", "_space", On::Space);
     case On::Binding: return via("binding", "_app", On::App);
     // Users are seen through the roles they hold (Visible::TheUser).
@@ -109,6 +110,7 @@ std::string kind_name(On on) {
     case On::Package: return "Package";
     case On::Build: return "Build";
     case On::Droplet: return "Droplet";
+    case On::Deployment: return "Deployment";
     case On::ServiceInstance: return "Service instance";
     case On::Binding: return "Service credential binding";
     case On::User: return "User";

@@ -43,7 +43,7 @@ enum class Need {
 };
 
 // What the target is: the kind of the first path parameter (or of the guid at `body`).
-enum class On { Nothing, Org, Space, App, Process, Route, Package, Build, Droplet, ServiceInstance, Binding, User, Role };
+enum class On { Nothing, Org, Space, App, Process, Route, Package, Build, Droplet, Deployment, ServiceInstance, Binding, User, Role };
 
 struct Access {
   Need need;

@@ -18,11 +18,13 @@ Controller::Impl::Impl(store::Store& s, auth::Tokens& t, Config c, Backends b)
   add_route_routes();
   add_job_routes();
   add_package_routes();
+  add_deployment_routes();
   add_service_routes();
   add_user_routes();
   add_space_routes();
   add_metrics_routes();
   register_offerings();
+  finalize_interrupted_deployments();
 }
 
 void Controller::Impl::event(const Call& c, const std::string& app_guid, const std::string& text) {

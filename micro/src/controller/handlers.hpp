@@ -58,6 +58,10 @@ struct Controller::Impl {
   http::Response delete_space(Call& c, const std::string& space_guid);
   // packages.cpp: packages, upload, resource matches, builds
   void add_package_routes();
+  // deployments.cpp: rolling deployments (runner::Runner::deploy)
+  void add_deployment_routes();
+  void finish_deployment(const std::string& guid, bool ok, const std::string& why);
+  void finalize_interrupted_deployments();
   // services.cpp: offerings, plans, service instances, credential bindings
   void add_service_routes();
   // brokered.cpp: the marketplace from the brokers; managed instances and their bindings

@@ -30,6 +30,8 @@ void Controller::Impl::delete_app(const std::string& guid) {
     find("app", guid, "App");
     for (const auto& p : store.list("process"))
       if (p["_app"] == guid) store.remove("process", p["guid"]);
+    for (const auto& d : store.list("deployment"))
+      if (d["_app"] == guid) store.remove("deployment", d["guid"]);
     // Destinations of the app go; its routes stay (as on CC).
     for (auto r : store.list("route")) {
       auto& d = r["destinations"];

@@ -131,6 +131,9 @@ long dir_bytes(const fs::path& dir) {
 struct Instance {
   std::string app, process_guid, droplet;
   int index = 0;
+  // Its directory under the app's and its memory group: the index, or during a rolling
+  // deployment "INDEX-TAG" for a new instance that runs beside the old one of that index.
+  std::string slot;
   pid_t pgid = 0;
   unsigned short port = 0;
   std::string state = "STARTING";  // STARTING, RUNNING, CRASHED, STOPPING
@@ -152,7 +155,7 @@ struct Instance {
   Clock::time_point disk_at;
   long memory_mb = 0;
   long oom_kills = 0;  // of its memory group, as last seen
-  std::string group() const { return app + "-" + std::to_string(index); }
+  std::string group() const { return app + "-" + slot; }
 };
 
 struct Runner::Impl {
@@ -168,6 +171,7 @@ struct Runner::Impl {
   std::condition_variable wake;   // the monitor's tick; also a launch finishing
   std::map<std::string, std::vector<std::shared_ptr<Instance>>> apps;  // app guid -> instances
   std::map<std::string, long> restarts;  // app guid -> crashes since kato started (monitoring)
+  std::set<std::string> canceled;        // apps whose deployment was canceled (deploy_locked)
   std::function<int(unsigned short)> inflight;
   std::atomic<bool> quit{false};
   std::thread monitor;
@@ -180,7 +184,12 @@ struct Runner::Impl {
   static constexpr int kWorkers = 4;
   std::mutex queue_mutex;
   std::condition_variable queue_wake;
-  std::deque<std::pair<std::string, bool>> queue;  // (app guid, restart)
+  struct Task {
+    std::string app;
+    bool restart = false;
+    std::function<void(bool, const std::string&)> deployed;  // set: a rolling deployment
+  };
+  std::deque<Task> queue;
   std::set<std::string> busy;                      // apps a worker is reconciling
   bool queue_quit = false;
   std::vector<std::thread> workers;
@@ -194,7 +203,7 @@ struct Runner::Impl {
   }
 
   auto next_task() {
-    return std::find_if(queue.begin(), queue.end(), [&](const auto& t) { return !busy.count(t.first); });
+    return std::find_if(queue.begin(), queue.end(), [&](const Task& t) { return !busy.count(t.app); });
   }
 
   void work() {
@@ -203,15 +212,17 @@ struct Runner::Impl {
       queue_wake.wait(lock, [&] { return queue_quit || next_task() != queue.end(); });
       if (queue_quit) return;
       auto it = next_task();
-      auto [app, restart_all] = *it;
+      Task task = std::move(*it);
+      const std::string app = task.app;
       queue.erase(it);
       busy.insert(app);
       lock.unlock();
       {
         std::unique_lock l(mutex);
         try {
-          if (restart_all) reconcile_locked(app, l, true);
-          reconcile_locked(app, l, false);
+          if (task.deployed) deploy_locked(app, l, task.deployed);
+          else if (task.restart) reconcile_locked(app, l, true);
+          if (!task.deployed) reconcile_locked(app, l, false);
         } catch (const std::exception& e) {
           log(app, 0, std::string("runner: ") + e.what(), true, "CELL");
         }
@@ -222,11 +233,11 @@ struct Runner::Impl {
     }
   }
 
-  void enqueue(const std::string& app, bool restart_all) {
+  void enqueue(Task task) {
     {
       std::lock_guard lock(queue_mutex);
       if (queue_quit) return;
-      queue.emplace_back(app, restart_all);
+      queue.push_back(std::move(task));
     }
     queue_wake.notify_all();
   }
@@ -301,7 +312,7 @@ struct Runner::Impl {
     inst->invocation_timeout = process.health.invocation_timeout_s;
     inst->deadline = inst->started + std::chrono::seconds(process.health.timeout_s.value_or(kDefaultStartTimeoutS));
     inst->droplet = droplet.guid;
-    inst->dir = root / inst->app / std::to_string(inst->index);
+    inst->dir = root / inst->app / inst->slot;
     inst->port = free_port();
     inst->memory_mb = process.memory_mb;
     inst->launching = true;
@@ -350,6 +361,7 @@ struct Runner::Impl {
     inst->process_guid = h.process_guid;
     inst->droplet = h.droplet;
     inst->index = h.index;
+    inst->slot = h.slot.empty() ? std::to_string(h.index) : h.slot;
     inst->pgid = h.pgid;
     inst->port = h.port;
     inst->state = h.running ? "RUNNING" : "STARTING";
@@ -357,7 +369,7 @@ struct Runner::Impl {
     inst->started = Clock::now();
     inst->crashes = h.crashes;
     inst->memory_mb = h.memory_mb;
-    inst->dir = root / inst->app / std::to_string(inst->index);
+    inst->dir = root / inst->app / inst->slot;
     model::Model m(store);
     std::optional<model::Process> process = m.process(h.process_guid);
     if (process) {
@@ -517,10 +529,85 @@ struct Runner::Impl {
       inst->app = app_guid;
       inst->process_guid = process->guid;
       inst->index = static_cast<int>(i);
+      inst->slot = std::to_string(i);
       list.push_back(inst);
       launch(inst, *app, *process, *droplet, lock);
     }
     if (list.empty()) apps.erase(app_guid);
+  }
+
+  // A rolling deployment: the app's instances of its current droplet start beside the ones
+  // that serve now (the router sends requests to both once the new ones are RUNNING), then the
+  // old ones drain and stop. A new instance that crashes or is not healthy in time, or a cancel,
+  // stops the new ones instead: the old ones never stopped serving.
+  void deploy_locked(const std::string& app_guid, std::unique_lock<std::mutex>& lock,
+                     const std::function<void(bool, const std::string&)>& deployed) {
+    model::Model m(store);
+    auto app = m.app(app_guid);
+    auto process = app ? m.web_process(app_guid) : std::nullopt;
+    auto droplet = app ? m.droplet(app->droplet_guid) : std::nullopt;
+    canceled.erase(app_guid);
+    std::vector<std::shared_ptr<Instance>> old;
+    if (auto it = apps.find(app_guid); it != apps.end()) old = it->second;
+    if (!app || !app->runnable() || !process || !droplet || old.empty()) {
+      reconcile_locked(app_guid, lock, false);  // nothing serves yet: a plain start
+      lock.unlock();
+      deployed(true, "");
+      lock.lock();
+      return;
+    }
+    // Unique across kato's lives too (instances adopted in an upgrade keep their slots).
+    const std::string tag = "-" + std::to_string(now_ns() / 1000000);
+    std::vector<std::shared_ptr<Instance>> fresh;
+    for (long i = 0; i < process->instances; ++i) {
+      auto inst = std::make_shared<Instance>();
+      inst->app = app_guid;
+      inst->process_guid = process->guid;
+      inst->index = static_cast<int>(i);
+      inst->slot = std::to_string(i) + tag;
+      apps[app_guid].push_back(inst);
+      fresh.push_back(inst);
+      launch(inst, *app, *process, *droplet, lock);
+    }
+    log(app_guid, 0, "Deploying " + std::to_string(fresh.size()) + " new instances beside " + std::to_string(old.size()) +
+                         " running ones", false, "CELL");
+    std::string why = await_running(app_guid, fresh, process->health.timeout_s.value_or(kDefaultStartTimeoutS), lock);
+    auto& retired = why.empty() ? old : fresh;
+    for (const auto& inst : retired) inst->want = false;
+    terminate(retired, lock);
+    auto& list = apps[app_guid];
+    for (const auto& inst : retired) {
+      list.erase(std::remove(list.begin(), list.end(), inst), list.end());
+      std::error_code ec;
+      fs::remove_all(inst->dir, ec);
+    }
+    if (list.empty()) apps.erase(app_guid);
+    log(app_guid, 0, why.empty() ? "Deployed: the new instances serve, the old ones stopped"
+                                 : "Deployment canceled: " + why + "; the previous instances serve on",
+        !why.empty(), "CELL");
+    lock.unlock();
+    deployed(why.empty(), why);
+    lock.lock();
+  }
+
+  // Until every instance of `fresh` is RUNNING: "" then, else why not (a crash, the health
+  // check's time passed, a cancel).
+  std::string await_running(const std::string& app_guid, const std::vector<std::shared_ptr<Instance>>& fresh,
+                            long timeout_s, std::unique_lock<std::mutex>& lock) {
+    // The monitor kills an instance not healthy within timeout_s (a crash): this is a backstop.
+    auto until = Clock::now() + std::chrono::seconds(timeout_s + 30);
+    for (;;) {
+      bool all = true;
+      for (const auto& inst : fresh) {
+        if (inst->crashes > 0 || inst->state == "CRASHED")
+          return "new instance " + std::to_string(inst->index) + " crashed";
+        all = all && inst->state == "RUNNING";
+      }
+      if (all) return "";
+      if (canceled.count(app_guid)) return "canceled";
+      if (Clock::now() > until) return "the new instances were not healthy within " + std::to_string(timeout_s) + " s";
+      wake.wait_for(lock, std::chrono::milliseconds(100));
+    }
   }
 
   // Health checks, crash detection and restarts with back-off. Health checks run without the
@@ -660,7 +747,7 @@ std::vector<Handover> Runner::hand_over() {
       if (inst->pgid <= 1 || (inst->state != "RUNNING" && inst->state != "STARTING")) continue;
       auto since = std::chrono::duration_cast<std::chrono::milliseconds>(inst->since.time_since_epoch()).count();
       out.push_back({inst->app, inst->process_guid, inst->droplet, inst->index, inst->pgid, inst->port, inst->out, inst->err,
-                     inst->state == "RUNNING" && !inst->replaced, since, inst->memory_mb, inst->crashes});
+                     inst->state == "RUNNING" && !inst->replaced, since, inst->memory_mb, inst->crashes, inst->slot});
     }
   return out;
 }
@@ -679,7 +766,17 @@ void Runner::stop_all() {
   impl_->terminate(all, lock);  // one drain and one grace period for all
 }
 
-void Runner::reconcile(const std::string& app_guid) { impl_->enqueue(app_guid, false); }
+void Runner::reconcile(const std::string& app_guid) { impl_->enqueue({app_guid, false, nullptr}); }
+
+void Runner::deploy(const std::string& app_guid, std::function<void(bool, const std::string&)> deployed) {
+  impl_->enqueue({app_guid, false, std::move(deployed)});
+}
+
+void Runner::cancel_deployment(const std::string& app_guid) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->canceled.insert(app_guid);
+  impl_->wake.notify_all();
+}
 
 void Runner::restart(const std::string& app_guid) {
   // The app's worker may be busy for a while (stopping it after a scale down takes up to the
@@ -691,7 +788,7 @@ void Runner::restart(const std::string& app_guid) {
     if (auto it = impl_->apps.find(app_guid); it != impl_->apps.end())
       for (auto& inst : it->second) inst->replaced = true;
   }
-  impl_->enqueue(app_guid, true);
+  impl_->enqueue({app_guid, true, nullptr});
 }
 
 void Runner::set_inflight(std::function<int(unsigned short)> inflight) {

@@ -44,6 +44,7 @@ struct Handover {
   std::int64_t since_ms = 0;  // when it entered that state, Unix milliseconds
   long memory_mb = 0;
   int crashes = 0;
+  std::string slot;           // its directory's name under the app's (empty: the index)
 };
 
 class Runner {
@@ -62,6 +63,13 @@ class Runner {
   void reconcile(const std::string& app_guid);
   // Stop and start every instance of the app (restart action); queued likewise.
   void restart(const std::string& app_guid);
+  // A rolling deployment (POST /v3/deployments) to the app's current droplet: new instances
+  // start beside the running ones, and once every one of them is RUNNING the old ones drain and
+  // stop. If a new one crashes or is not healthy in time, or cancel_deployment() comes first,
+  // the new ones stop and the old ones serve on. `deployed(ok, why)` is called at the end, on a
+  // runner thread, without the runner's lock. An app with nothing running simply starts.
+  void deploy(const std::string& app_guid, std::function<void(bool ok, const std::string& why)> deployed);
+  void cancel_deployment(const std::string& app_guid);
   // Stops every instance at once (SIGTERM to all, then the grace period); for shutdown.
   void stop_all();
   // For an in-place upgrade: stops the runner's own threads (queued reconciles are dropped: the
