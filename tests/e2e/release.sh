@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # push --zero-downtime and rollback against a real kato under constant load: 10 releases in a
-# row with no failed or non-2xx request and only the new version answering after each; the seed's
+# row (5 rolling deployments, 5 swaps) with no failed or non-2xx request and only the new version
+# answering after each; the seed's
 # manual swap under the same load (its failures are printed, not asserted: it is the gap we
 # close); a kill -9 of the client after every step, then the same command again; a new version
 # that crashes or fails its smoke test; --keep-previous and rollback.
@@ -29,17 +30,26 @@ cp "$here/../../examples/hello/app.py" "$work/app/"
 printf 'name: rel\ncommand: python3 app.py\nservices:\n  reldb:\n    type: user-provided\n    credentials: {uri: "x://y"}\n' >"$work/app/stackato.yml"
 (cd "$work/app" && "$stackato" -n push --env APP_VERSION=v0) >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }
 
-# --- 10 releases under load
+# --- 10 releases under load: 5 rolling deployments (kato offers them: the default), 5 swaps
+app_guid() { "$stackato" app rel --json 2>/dev/null | jq -r .guid; }
 python3 "$here/tools/load.py" rel.localhost "$port" "$ca" 6 300 "$work/stop" "$work/load.log" &
 loader=$!
 sleep 1
 : >"$work/ends"
+guid_before=$(app_guid)
 for i in $(seq 1 10); do
-  release --env "APP_VERSION=v$i"
-  [ "$rc" = 0 ] && ok || bad "release $i"
+  if [ "$i" -le 5 ]; then
+    release --env "APP_VERSION=v$i"
+    [ "$rc" = 0 ] && grep -q "Releasing rel without downtime: a rolling deployment" "$work/out" && ok || bad "release $i (rolling)"
+  else
+    release --env "APP_VERSION=v$i" --strategy swap
+    [ "$rc" = 0 ] && grep -q "the new version starts as rel-new" "$work/out" && ok || bad "release $i (swap)"
+  fi
   echo "$(date +%s.%N) v$i" >>"$work/ends"
   [ "$(version)" = "v$i" ] && ok || { rc=-; bad "release $i serves v$i"; }
+  [ "$i" = 5 ] && { [ "$(app_guid)" = "$guid_before" ] && ok || bad "rolling releases keep the app's GUID"; }
 done
+[ "$(app_guid)" != "$guid_before" ] && ok || bad "swaps replace the app"
 sleep 1
 touch "$work/stop"
 wait "$loader"
@@ -86,10 +96,10 @@ echo "the seed's manual swap (unmap, then map) under the same load: $(grep -vc "
 n=20
 for step in started new-running mapped unmapped old-retired renamed; do
   n=$((n + 1))
-  (cd "$work/app" && STACKATO_TEST_DIE_AFTER=$step "$stackato" -n push --zero-downtime --drain 1 --env "APP_VERSION=v$n") >"$work/out" 2>&1
+  (cd "$work/app" && STACKATO_TEST_DIE_AFTER=$step "$stackato" -n push --strategy swap --drain 1 --env "APP_VERSION=v$n") >"$work/out" 2>&1
   rc=$?
   [ "$rc" = 137 ] && ok || bad "killed after $step"
-  release --env "APP_VERSION=v$n"
+  release --env "APP_VERSION=v$n" --strategy swap
   [ "$rc" = 0 ] && grep -q "Resuming the interrupted release of rel (last step: $step)" "$work/out" && ok || bad "rerun after a kill after $step"
   [ "$(version)" = "v$n" ] && ok || { rc=-; bad "after a kill after $step: rel serves v$n"; }
   clean_state && ok || { rc=-; cp "$work/apps.json" "$work/out"; bad "after a kill after $step: no leftovers"; }
@@ -100,8 +110,13 @@ done
 cp "$work/app/stackato.yml" "$work/app/good.yml"
 sed -i 's/^command: .*/command: python3 -c "import sys; print(\\"broken build\\", flush=True); sys.exit(4)"/' "$work/app/stackato.yml"
 release --env APP_VERSION=broken --timeout 20
+[ "$rc" = 1 ] && grep -q "'rel' failed to deploy: the deployment was canceled (new instance 0 crashed); the previous version serves on" "$work/out" &&
+  grep -q "broken build" "$work/out" && ok || bad "a crashing new version ends the rolling deployment with its last log lines"
+[ "$(version)" = "v$n" ] && ok || { rc=-; bad "the old version still serves after a crashing deployment"; }
+clean_state && ok || { rc=-; cp "$work/apps.json" "$work/out"; bad "no leftovers after a crashing deployment"; }
+release --env APP_VERSION=broken --timeout 20 --strategy swap
 [ "$rc" = 1 ] && grep -q "failed to start" "$work/out" && grep -q "broken build" "$work/out" && grep -q "Release aborted before traffic moved" "$work/out" && ok ||
-  bad "a crashing new version aborts the release with its last log lines"
+  bad "a crashing new version aborts the swap with its last log lines"
 cp "$work/app/good.yml" "$work/app/stackato.yml"
 [ "$(version)" = "v$n" ] && ok || { rc=-; bad "the old version still serves after a crashing release"; }
 clean_state && ok || { rc=-; cp "$work/apps.json" "$work/out"; bad "no leftovers after a crashing release"; }
@@ -110,6 +125,10 @@ release --env APP_VERSION=smoky --smoke-test 'exit 3'
 [ "$(version)" = "v$n" ] && clean_state && ok || { rc=-; bad "old version serving, no leftovers after a failed smoke test"; }
 release --env APP_VERSION=smoked --smoke-test "curl -sf --cacert $ca \"\$STACKATO_SMOKE_URL\" | grep -q smoked"
 [ "$rc" = 0 ] && [ "$(version)" = smoked ] && ok || bad "a passing smoke test (against the new version's URL) lets the release through"
+
+# --- what --strategy refuses
+run 2 "--smoke-test and --keep-previous need --strategy swap" "--strategy rolling with --smoke-test" -- "$stackato" push rel --strategy rolling --smoke-test true
+run 2 "--strategy: bogus not in \{rolling,swap\}|bogus" "an unknown strategy" -- "$stackato" push rel --strategy bogus
 
 # --- --keep-previous, then rollback
 release --env APP_VERSION=kept --keep-previous

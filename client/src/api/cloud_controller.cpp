@@ -173,6 +173,31 @@ std::vector<App> CloudController::apps_by_guid(const std::vector<std::string>& g
 
 void CloudController::delete_app(const std::string& app_guid) { follow("DELETE", "/v3/apps/" + q(app_guid)); }
 
+bool CloudController::offers_deployments() {
+  try {
+    s_.call("GET", "/v3/deployments?per_page=1");
+    return true;
+  } catch (const ApiError& e) {
+    if (e.status == 404) return false;
+    throw;
+  }
+}
+
+Deployment CloudController::create_deployment(const std::string& app_guid, const std::string& droplet_guid) {
+  json body = {{"droplet", {{"guid", droplet_guid}}},
+               {"strategy", "rolling"},
+               {"relationships", {{"app", {{"data", {{"guid", app_guid}}}}}}}};
+  return parse_deployment(s_.call("POST", "/v3/deployments", body));
+}
+
+Deployment CloudController::deployment(const std::string& guid) {
+  return parse_deployment(s_.call("GET", "/v3/deployments/" + q(guid)));
+}
+
+void CloudController::cancel_deployment(const std::string& guid) {
+  s_.call("POST", "/v3/deployments/" + q(guid) + "/actions/cancel");
+}
+
 Process CloudController::app_process(const std::string& app_guid, const std::string& type) {
   return parse_process(s_.call("GET", "/v3/apps/" + q(app_guid) + "/processes/" + q(type)));
 }

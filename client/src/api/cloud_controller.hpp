@@ -65,6 +65,15 @@ class CloudController {
   std::vector<App> apps_by_guid(const std::vector<std::string>& guids);
   // DELETE /v3/apps/:guid, its job followed.
   void delete_app(const std::string& app_guid);
+
+  // Deployments. Whether the target has them at all: GET /v3/deployments answers (CF since
+  // 2019, kato) or is a 404 (older or partial implementations).
+  bool offers_deployments();
+  // POST /v3/deployments, strategy rolling, of `droplet_guid` (which becomes the app's current
+  // droplet).
+  Deployment create_deployment(const std::string& app_guid, const std::string& droplet_guid);
+  Deployment deployment(const std::string& guid);
+  void cancel_deployment(const std::string& guid);
   // GET /v3/apps/:guid/processes/:type
   Process app_process(const std::string& app_guid, const std::string& type = "web");
   // POST /v3/processes/:guid/actions/scale

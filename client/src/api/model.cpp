@@ -124,6 +124,18 @@ App parse_app(const json& j) {
           text(j, "app", "/created_at", false), text(j, "app", "/updated_at", false)};
 }
 
+Deployment parse_deployment(const json& j) {
+  Deployment d;
+  d.guid = text(j, "deployment", "/guid", true);
+  d.app_guid = related(j, "deployment", "app");
+  d.status_value = text(j, "deployment", "/status/value", true);
+  d.status_reason = text(j, "deployment", "/status/reason", false);
+  d.error = text(j, "deployment", "/status/details/error", false);
+  d.droplet_guid = text(j, "deployment", "/droplet/guid", false);
+  d.previous_droplet_guid = text(j, "deployment", "/previous_droplet/guid", false);
+  return d;
+}
+
 Process parse_process(const json& j) {
   Process p;
   p.guid = text(j, "process", "/guid", true);

@@ -98,12 +98,21 @@ struct Binding {
   std::string guid, name, type, app_guid, instance_guid;
 };
 
+// A deployment (strategy rolling): ACTIVE while it rolls (reason DEPLOYING, CANCELING), then
+// FINALIZED with reason DEPLOYED, CANCELED or SUPERSEDED; `error` says why it did not deploy.
+struct Deployment {
+  std::string guid, app_guid, status_value, status_reason, error, droplet_guid, previous_droplet_guid;
+  bool finished() const { return status_value == "FINALIZED"; }
+  bool deployed() const { return finished() && status_reason == "DEPLOYED"; }
+};
+
 // What `scale` changes; what is not set stays.
 struct Scale {
   std::optional<long> instances, memory_in_mb, disk_in_mb;
 };
 
 App parse_app(const nlohmann::json& j);
+Deployment parse_deployment(const nlohmann::json& j);
 Process parse_process(const nlohmann::json& j);
 InstanceStats parse_instance_stats(const nlohmann::json& j);
 Route parse_route(const nlohmann::json& j);

@@ -21,7 +21,7 @@ struct Options {
   std::vector<std::string> urls, env;
   bool no_route = false, no_start = false, force_start = false, reset = false;
   bool zero_downtime = false, keep_previous = false;
-  std::string smoke_test;
+  std::string smoke_test, strategy;
   long drain_s = 5;
   long timeout_s = 0;
 };
@@ -113,7 +113,7 @@ void run_push(const Options& o, const Globals& globals) {
   if (m.apps.size() > 1 && (flags.instances || flags.memory_mb || flags.disk_mb || !flags.urls.empty()))
     throw UsageError("--instances, --mem, --disk and --url apply to one app; this manifest pushes " +
                      std::to_string(m.apps.size()));
-  ReleaseOptions release{o.smoke_test, o.drain_s, o.keep_previous};
+  ReleaseOptions release{o.smoke_test, o.drain_s, o.keep_previous, o.strategy};
   for (const auto& app : m.apps) {
     if (o.zero_downtime)
       push_zero_downtime(s, context, m, app, flags, release, stderr_is_tty());
@@ -147,7 +147,15 @@ void add_push(CLI::App& app, Globals& globals) {
   cmd->add_option("--drain", o->drain_s, "With --zero-downtime: seconds between unmapping the old version and stopping it (default 5)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--keep-previous", o->keep_previous, "With --zero-downtime: keep the old version stopped as NAME-previous (for rollback)");
+  cmd->add_option("--strategy", o->strategy,
+                  "How --zero-downtime releases (implies it): rolling, a deployment in which the app keeps its GUID "
+                  "(the default where the target offers deployments), or swap, a second app that takes over the routes "
+                  "(the default with --smoke-test or --keep-previous)")
+      ->check(CLI::IsMember({"rolling", "swap"}));
   cmd->callback([o, &globals] {
+    if (!o->strategy.empty()) o->zero_downtime = true;  // as cf push --strategy rolling
+    if (o->strategy == "rolling" && (!o->smoke_test.empty() || o->keep_previous))
+      throw UsageError("--smoke-test and --keep-previous need --strategy swap (a second app to test or keep)");
     if (!o->zero_downtime && (!o->smoke_test.empty() || o->keep_previous))
       throw UsageError("--smoke-test and --keep-previous need --zero-downtime");
     if (o->zero_downtime && o->no_start) throw UsageError("--zero-downtime and --no-start exclude each other");

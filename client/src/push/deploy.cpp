@@ -1,5 +1,7 @@
 #include "push/deploy.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <set>
@@ -176,10 +178,37 @@ void apply_env(Session& s, const json& a, const manifest::App& app, const std::m
   if (!patch.empty()) s.call("PATCH", "/v3/apps/" + a["guid"].get<std::string>() + "/environment_variables", {{"var", patch}});
 }
 
+// Rolls `droplet` out with a deployment and follows it to its end; a deployment that does not
+// end DEPLOYED is an error with the app's last lines (the server has put the previous droplet
+// back: the old instances never stopped).
+void deploy_droplet(Session& s, const json& a, const std::string& droplet, long timeout_s) {
+  api::CloudController cc(s);
+  std::string name = a["name"];
+  api::Deployment d = cc.create_deployment(a["guid"], droplet);
+  std::cerr << "Deploying " << name << " (rolling): new instances start beside the running ones\n";
+  // The server stops a new instance that is not healthy within the health check's timeout;
+  // the margin covers the old instances' drain.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s + 60);
+  for (int i = 0; !d.finished(); ++i) {
+    if (std::chrono::steady_clock::now() > until)
+      throw ApiError(504, "the deployment of '" + name + "' did not finish within " + std::to_string(timeout_s + 60) +
+                              " s; it goes on on the target (deployment " + d.guid + ")");
+    std::this_thread::sleep_for(std::chrono::milliseconds(i < 20 ? 250 : 1000));
+    d = cc.deployment(d.guid);
+  }
+  if (d.deployed()) return;
+  std::string reason = d.status_reason;
+  std::transform(reason.begin(), reason.end(), reason.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string text = "'" + name + "' failed to deploy: the deployment was " + reason +
+                     (d.error.empty() ? "" : " (" + d.error + ")") + "; the previous version serves on";
+  for (const auto& l : last_lines(s, a["guid"], 15)) text += "\n  " + l;
+  throw ApiError(422, text);
+}
+
 }  // namespace
 
 PushResult push_app(Session& s, manifest::Context& context, const manifest::Manifest& m, const manifest::App& app,
-                    const PushFlags& flags, bool show_progress) {
+                    const PushFlags& flags, bool show_progress, Rollout rollout) {
   std::string server_version;
   try {
     json info = s.call("GET", "/v3/info");
@@ -214,6 +243,10 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
   bool unfinished = !result.created && !was_started && !api::CloudController(s).has_current_droplet(result.guid);
   if (unfinished) std::cerr << app.name << " was never staged: finishing its first push\n";
   std::vector<std::string> new_routes;  // removed again if a new app is rolled back
+  bool start = !flags.no_start && (result.created || unfinished || was_started || flags.force_start);
+  // A deployment sets the current droplet itself, and only once its instances run.
+  bool rolling = rollout == Rollout::Deployment && start && was_started && !unfinished;
+  std::string droplet;
 
   try {
     apply_process(s, a, app, flags, result.created);
@@ -255,8 +288,8 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
       run_pre_push(hook->second, app.path, app.name, result.created ? "create" : "update");
 
     Uploaded up = upload_app(s, result.guid, app, manifest::upload_manifest(m, app), show_progress);
-    std::string droplet = stage(s, a, up.package_guid);
-    s.call("PATCH", "/v3/apps/" + result.guid + "/relationships/current_droplet", {{"data", {{"guid", droplet}}}});
+    droplet = stage(s, a, up.package_guid);
+    if (!rolling) s.call("PATCH", "/v3/apps/" + result.guid + "/relationships/current_droplet", {{"data", {{"guid", droplet}}}});
   } catch (...) {
     if (result.created) {  // the original's rollback: a failed first push leaves nothing behind
       std::cerr << "Reminder: " << app.name << " was created by this push, which failed: forced the rollback\n";
@@ -272,12 +305,15 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
     throw;
   }
 
-  bool start = !flags.no_start && (result.created || unfinished || was_started || flags.force_start);
   if (start) {
-    std::cerr << (was_started ? "Restarting " : "Starting ") << app.name << "\n";
-    s.call("POST", "/v3/apps/" + result.guid + "/actions/restart");
     long timeout = flags.start_timeout_s ? flags.start_timeout_s : app.timeout ? *app.timeout : 180;
-    wait_running(s, a, timeout);
+    if (rolling) {
+      deploy_droplet(s, a, droplet, timeout);
+    } else {
+      std::cerr << (was_started ? "Restarting " : "Starting ") << app.name << "\n";
+      s.call("POST", "/v3/apps/" + result.guid + "/actions/restart");
+      wait_running(s, a, timeout);
+    }
     for (const auto& u : result.urls) std::cerr << browser_url(s.target(), u) << " deployed\n";
     std::cerr << app.name << " is RUNNING\n";
   } else if (was_started) {

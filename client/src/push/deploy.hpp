@@ -26,6 +26,12 @@ struct PushFlags {
   long start_timeout_s = 0;                // 0: the manifest's `timeout`, else 180 s
 };
 
+// How a new droplet reaches an app that runs: a restart (every instance stops, then starts, as
+// the original client did), or a rolling deployment (POST /v3/deployments: new instances start
+// beside the running ones, which stop once the new ones run; push --zero-downtime, where the
+// target offers deployments). A new or stopped app simply starts.
+enum class Rollout { Restart, Deployment };
+
 struct PushResult {
   std::string guid;
   bool created = false;
@@ -33,6 +39,6 @@ struct PushResult {
 };
 
 PushResult push_app(Session& s, manifest::Context& context, const manifest::Manifest& m, const manifest::App& app,
-                    const PushFlags& flags, bool show_progress);
+                    const PushFlags& flags, bool show_progress, Rollout rollout = Rollout::Restart);
 
 }  // namespace stackato::client

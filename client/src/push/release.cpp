@@ -209,6 +209,21 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
     return;
   }
   std::string old_guid = (*old)["guid"], new_name = app.name + "-new";
+  bool rolling = options.strategy == "rolling";
+  if (options.strategy.empty() && options.smoke_test.empty() && !options.keep_previous)
+    rolling = api::CloudController(s).offers_deployments();
+  if (rolling) {
+    if (options.strategy == "rolling" && !api::CloudController(s).offers_deployments())
+      throw ApiError(422, "the target offers no deployments (GET /v3/deployments is a 404): use --strategy swap");
+    // The new instances run beside the old ones for a while: room for a second copy.
+    json web = web_process(s, old_guid);
+    long instances = flags.instances ? *flags.instances : app.instances ? *app.instances : web["instances"].get<long>();
+    long memory = flags.memory_mb ? *flags.memory_mb : app.memory_mb ? *app.memory_mb : web["memory_in_mb"].get<long>();
+    check_quota(s, instances * memory);
+    std::cerr << "Releasing " << app.name << " without downtime: a rolling deployment (the app keeps its GUID, routes and bindings)\n";
+    push_app(s, context, m, app, flags, show_progress, Rollout::Deployment);
+    return;
+  }
   if (auto leftover = find_app(s, new_name)) {
     std::cerr << "Deleting " << new_name << ", left over by an earlier release without a journal\n";
     delete_app(s, (*leftover)["guid"]);
