@@ -49,7 +49,7 @@ _stackato() {
     start) opts='--help -h --wait'; kind=app ;;
     stop) opts='--help -h'; kind=app ;;
     restart) opts='--help -h --wait'; kind=app ;;
-    push) opts='--help -h --as --path --manifest --instances --mem --disk --url --no-route --no-routes --no-urls --env --no-start --nostart --force-start --reset --timeout --zero-downtime --smoke-test --drain --keep-previous'; kind=app ;;
+    push) opts='--help -h --as --path --manifest --instances --mem --disk --url --no-route --no-routes --no-urls --env --no-start --nostart --force-start --reset --timeout --zero-downtime --smoke-test --drain --keep-previous --strategy'; kind=app ;;
     rollback) opts='--help -h --drain'; kind=app ;;
     info) opts='--help -h --json' ;;
     app) opts='--help -h --json'; kind=app ;;

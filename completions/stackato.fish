@@ -208,6 +208,7 @@ complete -c stackato -n '__fish_seen_subcommand_from push' -l zero-downtime
 complete -c stackato -n '__fish_seen_subcommand_from push' -l smoke-test
 complete -c stackato -n '__fish_seen_subcommand_from push' -l drain
 complete -c stackato -n '__fish_seen_subcommand_from push' -l keep-previous
+complete -c stackato -n '__fish_seen_subcommand_from push' -l strategy
 complete -c stackato -n '__fish_seen_subcommand_from push' -a '(stackato completion --names app 2>/dev/null)'
 complete -c stackato -n '__fish_seen_subcommand_from rollback' -l help
 complete -c stackato -n '__fish_seen_subcommand_from rollback' -s h
