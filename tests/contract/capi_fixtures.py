@@ -16,7 +16,8 @@ import re
 import subprocess
 import sys
 
-# (erb file, content_for name, fixture name, the path the documentation renders it with)
+# (erb file, content_for name, fixture name, the path the documentation renders it with[, the
+# block's local values where its default is not the documentation's usual one])
 WANTED = [
     ("_root.erb", "global_root", "root", None),
     ("_root.erb", "v3_root", "v3_root", None),
@@ -39,12 +40,19 @@ WANTED = [
     ("_users.erb", "paginated_list_of_users", "users", "/v3/users"),
     ("_roles.erb", "paginated_list_of_roles", "roles", "/v3/roles"),
     ("_jobs.erb", "single_complete_job", "job_complete", None),
+    # push: resource matches, a package, its build (staging, then staged), the droplet, a deployment
+    ("_resource_matches.erb", "resource_match", "resource_matches", None),
+    ("_packages.erb", "single_bits_package", "package", None, {"state": "PROCESSING_UPLOAD"}),
+    ("_builds.erb", "single_staging_build", "build_staging", None),
+    ("_builds.erb", "single_staged_build", "build_staged", None),
+    ("_droplets.erb", "single_staged_buildpack_droplet", "droplet", None),
+    ("_deployments.erb", "single_deployment", "deployment", None),
 ]
 
 DIR = "docs/v3/source/includes/api_resources"
 
 
-def render(text, path, where):
+def render(text, path, where, local=None):
     """The ERB expressions of the examples, rendered as the documentation renders them."""
     def one(m):
         expr = m.group(1).strip()
@@ -52,6 +60,8 @@ def render(text, path, where):
             if path is None:
                 raise SystemExit(f"{where}: '{expr}' used but no path is known")
             return path
+        if local and expr in local:
+            return local[expr]
         if expr == "state":
             return "STARTED"
         m2 = re.fullmatch(r"metadata\.fetch\(:(labels|annotations),\s*\{\}\)\.to_json\(.*\)", expr)
@@ -84,11 +94,11 @@ def main():
              "(Apache License 2.0). Regenerate with:", "",
              "    python3 tests/contract/capi_fixtures.py PATH/TO/cloud_controller_ng tests/contract/fixtures", "",
              "| fixture | file | content_for |", "|---|---|---|"]
-    for erb, name, fixture, path in WANTED:
+    for erb, name, fixture, path, *local in WANTED:
         where = f"{DIR}/{erb}"
         source = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{where}"], check=True, capture_output=True,
                                 text=True).stdout
-        text = render(block(source, name, where), path, f"{where}:{name}")
+        text = render(block(source, name, where), path, f"{where}:{name}", local[0] if local else None)
         try:
             body = json.loads(text)
         except json.JSONDecodeError as e:

@@ -10,6 +10,12 @@ one coherent space out of them, changing only GUIDs in relationships, never a fi
   my-managed-instance) and my_app2 (STOPPED, same route); the managed instance's plan belongs to
   my_service_offering; my-user-provided-instance is bound to nothing.
 
+Pushes work as on CAPI: an app created with its web process, resource matches, a bits package
+uploaded as multipart form (its `bits` or `resources` part required) and READY, a build that is
+STAGING when created and STAGED with a droplet when read, the current droplet, restart, and
+rolling deployments that are FINALIZED and DEPLOYED when read (the app's droplet then the
+deployment's); a second app renamed in a swap. The bodies are those examples too.
+
 It filters and paginates lists the way CAPI does (comma-separated `*_guids`/`names` filters,
 `page`/`per_page`, `include=service_instance` on bindings), and answers the UAA password grant
 with a JWT whose `user_id` is the example user. Writes (routes, destinations, bindings) check
@@ -94,6 +100,11 @@ class World:
         self.users = load("users")["resources"]
         self.roles = load("roles")["resources"]
         self.user_guid = next(u["guid"] for u in self.users if u.get("username"))
+        self.app_template = load("app")
+        self.process_template = web
+        self.packages, self.builds, self.droplets, self.deployments = [], [], [], []
+        self.current_droplet = {}  # app guid -> droplet guid
+        self.pushed = set()  # processes of apps pushed here: their stats are their own instances
 
 
 def related(item, name):
@@ -104,6 +115,7 @@ def related(item, name):
 # filter -> how an item answers it
 FILTERS = {
     "guids": lambda i: i.get("guid"),
+    "status_values": lambda i: i.get("status", {}).get("value"),
     "names": lambda i: i.get("name"),
     "space_guids": lambda i: related(i, "space") or Handler.world.space_of_app.get(related(i, "app")),
     "organization_guids": lambda i: related(i, "organization"),
@@ -148,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def body(self):
         length = int(self.headers.get("Content-Length", 0))
-        return self.rfile.read(length).decode()
+        return self.rfile.read(length).decode("utf-8", "replace")
 
     def do_POST(self):
         self.record()
@@ -157,13 +169,27 @@ class Handler(BaseHTTPRequestHandler):
             return self.token(urllib.parse.parse_qs(raw))
         if not self.headers.get("Authorization", "").startswith("bearer "):
             return self.error(401, "CF-NotAuthenticated", "Authentication error")
+        parts = [p for p in urllib.parse.urlsplit(self.path).path.split("/") if p]
+        if len(parts) == 4 and parts[1] == "packages" and parts[3] == "upload":
+            return self.upload(parts[2], raw)  # a multipart form, not JSON
         try:
             body = json.loads(raw) if raw else {}  # actions (start, stop) have no body
         except ValueError:
             return self.error(400, "CF-MessageParseError", "Request invalid due to parse error: invalid request body")
-        parts = [p for p in urllib.parse.urlsplit(self.path).path.split("/") if p]
         if parts == ["v3", "routes"]:
             return self.create_route(body)
+        if parts == ["v3", "apps"]:
+            return self.create_app(body)
+        if parts == ["v3", "resource_matches"]:
+            return self.resource_matches(body)
+        if parts == ["v3", "packages"]:
+            return self.create_package(body)
+        if parts == ["v3", "builds"]:
+            return self.create_build(body)
+        if parts == ["v3", "deployments"]:
+            return self.create_deployment(body)
+        if parts == ["v3", "service_instances"]:
+            return self.create_service_instance(body)
         if len(parts) == 4 and parts[1] == "routes" and parts[3] == "destinations":
             return self.add_destinations(parts[2], body)
         if parts == ["v3", "service_credential_bindings"]:
@@ -224,6 +250,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(400, "CF-MessageParseError", "Request invalid due to parse error: invalid request body")
         if len(parts) == 4 and parts[1] == "apps" and parts[3] == "environment_variables":
             return self.env(parts[2], body)
+        if len(parts) == 5 and parts[1] == "apps" and parts[3:] == ["relationships", "current_droplet"]:
+            return self.set_droplet(parts[2], body)
+        if len(parts) == 3 and parts[1] == "apps":
+            return self.update_app(parts[2], body)
+        if len(parts) == 3 and parts[1] == "processes":
+            return self.update_process(parts[2], body)
         if len(parts) != 3 or parts[1] != "service_instances":
             return self.error(404, "CF-NotFound", "Unknown request")
         si = next((i for i in self.world.instances if i["guid"] == parts[2]), None)
@@ -376,6 +408,218 @@ class Handler(BaseHTTPRequestHandler):
             return self.job()
         self.send(201, binding)
 
+    def find(self, items, guid):
+        return next((i for i in items if i["guid"] == guid), None)
+
+    # POST /v3/apps: name, relationships (space), environment_variables, lifecycle, metadata;
+    # the app comes with its web process, as on CAPI.
+    def create_app(self, body):
+        if err := self.unknown(body, ("name", "relationships", "environment_variables", "lifecycle", "metadata")):
+            return self.invalid(err)
+        if not isinstance(body.get("name"), str) or not body["name"]:
+            return self.invalid("Name must be a non-empty string")
+        space = self.to_one(body, "space")
+        if space != self.world.space["guid"]:
+            return self.invalid("Invalid space. Ensure that the space exists and you have access to it.")
+        if any(a["name"] == body["name"] for a in self.world.apps):
+            return self.invalid(f"App with the name '{body['name']}' already exists.")
+        env = body.get("environment_variables", {})
+        if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+            return self.invalid("Environment variables must be an object of strings")
+        app = copy.deepcopy(self.world.app_template)
+        app.update(guid=str(uuid.uuid4()), name=body["name"], state="STOPPED")
+        link(app, "space", space)
+        self.world.apps.append(app)
+        self.world.space_of_app[app["guid"]] = space
+        self.world.env[app["guid"]] = dict(env)
+        web = copy.deepcopy(self.world.process_template)
+        web.update(guid=str(uuid.uuid4()), type="web", instances=1)
+        link(web, "app", app["guid"])
+        self.world.processes.append(web)
+        self.world.pushed.add(web["guid"])
+        self.send(201, app)
+
+    # PATCH /v3/apps/:guid: name, lifecycle, metadata.
+    def update_app(self, guid, body):
+        app = self.find(self.world.apps, guid)
+        if app is None:
+            return self.error(404, "CF-ResourceNotFound", "App not found")
+        if err := self.unknown(body, ("name", "lifecycle", "metadata")):
+            return self.invalid(err)
+        if "name" in body:
+            if not isinstance(body["name"], str) or not body["name"]:
+                return self.invalid("Name must be a non-empty string")
+            app["name"] = body["name"]
+        self.send(200, app)
+
+    # PATCH /v3/processes/:guid: command, health_check (type, data: timeout, invocation_timeout,
+    # endpoint), readiness_health_check, metadata.
+    def update_process(self, guid, body):
+        process = self.find(self.world.processes, guid)
+        if process is None:
+            return self.error(404, "CF-ResourceNotFound", "Process not found")
+        if err := self.unknown(body, ("command", "health_check", "readiness_health_check", "metadata")):
+            return self.invalid(err)
+        hc = body.get("health_check")
+        if hc is not None:
+            if not isinstance(hc, dict) or (err := self.unknown(hc, ("type", "data"))):
+                return self.invalid(err or "Health check must be an object")
+            if hc.get("type") not in ("port", "process", "http"):
+                return self.invalid("Health check type must be one of 'port', 'process', 'http'")
+            if err := self.unknown(hc.get("data", {}), ("timeout", "invocation_timeout", "interval", "endpoint")):
+                return self.invalid(err)
+            process["health_check"] = {"type": hc["type"], "data": dict(process["health_check"].get("data", {}), **hc.get("data", {}))}
+        if "command" in body:
+            if body["command"] is not None and not isinstance(body["command"], str):
+                return self.invalid("Command must be a string")
+            process["command"] = body["command"]
+        self.send(200, process)
+
+    # POST /v3/resource_matches: {"resources": [{"checksum": {"value"}, "size_in_bytes", "path",
+    # "mode"}]}; none is cached here.
+    def resource_matches(self, body):
+        if err := self.unknown(body, ("resources",)):
+            return self.invalid(err)
+        if not isinstance(body.get("resources"), list):
+            return self.invalid("Resources must be an array")
+        for r in body["resources"]:
+            if err := self.unknown(r, ("checksum", "size_in_bytes", "path", "mode")):
+                return self.invalid(err)
+            if not isinstance(r.get("checksum"), dict) or not isinstance(r["checksum"].get("value"), str):
+                return self.invalid("Checksum must be an object with a value")
+        self.send(201, {"resources": []})
+
+    # POST /v3/packages: type (bits), relationships (app), data, metadata.
+    def create_package(self, body):
+        if err := self.unknown(body, ("type", "relationships", "data", "metadata")):
+            return self.invalid(err)
+        if body.get("type") not in ("bits", "docker"):
+            return self.invalid("Type must be one of 'bits', 'docker'")
+        app = self.to_one(body, "app")
+        if self.find(self.world.apps, app) is None:
+            return self.invalid("App is invalid. Ensure it exists and you have access to it.")
+        package = copy.deepcopy(load("package"))
+        package.update(guid=str(uuid.uuid4()), state="AWAITING_UPLOAD")
+        link(package, "app", app)
+        self.world.packages.append(package)
+        self.send(201, package)
+
+    # POST /v3/packages/:guid/upload: a multipart form with a `bits` zip and/or `resources`.
+    def upload(self, guid, raw):
+        package = self.find(self.world.packages, guid)
+        if package is None:
+            return self.error(404, "CF-ResourceNotFound", "Package not found")
+        if not self.headers.get("Content-Type", "").startswith("multipart/form-data"):
+            return self.invalid("Upload must be multipart/form-data")
+        if 'name="bits"' not in raw and 'name="resources"' not in raw:
+            return self.invalid("Upload must include either resources or bits")
+        package["state"] = "READY"
+        self.send(200, package)
+
+    # POST /v3/builds: package, lifecycle, staging_memory_in_mb, staging_disk_in_mb,
+    # staging_log_rate_limit_bytes_per_second, metadata. STAGING now; STAGED when next read.
+    def create_build(self, body):
+        if err := self.unknown(body, ("package", "lifecycle", "staging_memory_in_mb", "staging_disk_in_mb",
+                                      "staging_log_rate_limit_bytes_per_second", "metadata")):
+            return self.invalid(err)
+        package = self.find(self.world.packages, (body.get("package") or {}).get("guid"))
+        if package is None or package["state"] != "READY":
+            return self.invalid("Unable to use package. Ensure that the package exists and you have access to it.")
+        build = copy.deepcopy(load("build_staging"))
+        build.update(guid=str(uuid.uuid4()), package={"guid": package["guid"]})
+        link(build, "app", related(package, "app"))
+        self.world.builds.append(build)
+        self.send(201, build)
+
+    def read_build(self, guid):
+        build = self.find(self.world.builds, guid)
+        if build is None:
+            return self.error(404, "CF-ResourceNotFound", "Build not found")
+        if build["state"] == "STAGING":
+            droplet = copy.deepcopy(load("droplet"))
+            droplet.update(guid=str(uuid.uuid4()))
+            link(droplet, "app", related(build, "app"))
+            self.world.droplets.append(droplet)
+            staged = copy.deepcopy(load("build_staged"))
+            staged.update(guid=build["guid"], package=build["package"], droplet={"guid": droplet["guid"]})
+            staged["relationships"] = build["relationships"]
+            build.clear()
+            build.update(staged)
+        self.send(200, build)
+
+    # PATCH /v3/apps/:guid/relationships/current_droplet: {"data": {"guid"}}, a droplet of the app.
+    def set_droplet(self, app_guid, body):
+        if self.find(self.world.apps, app_guid) is None:
+            return self.error(404, "CF-ResourceNotFound", "App not found")
+        if err := self.unknown(body, ("data",)):
+            return self.invalid(err)
+        droplet = self.find(self.world.droplets, (body.get("data") or {}).get("guid"))
+        if droplet is None or related(droplet, "app") != app_guid:
+            return self.invalid("Unable to assign current droplet. Ensure the droplet exists and belongs to this app.")
+        self.world.current_droplet[app_guid] = droplet["guid"]
+        self.send(200, {"data": {"guid": droplet["guid"]}, "links": {}})
+
+    # POST /v3/deployments: droplet or revision, strategy (rolling, canary), options,
+    # relationships (app), metadata. ACTIVE now; FINALIZED and DEPLOYED when next read.
+    def create_deployment(self, body):
+        if err := self.unknown(body, ("droplet", "revision", "strategy", "options", "relationships", "metadata")):
+            return self.invalid(err)
+        if "droplet" in body and "revision" in body:
+            return self.invalid("Cannot set both fields 'droplet' and 'revision'")
+        if body.get("strategy", "rolling") not in ("rolling", "canary"):
+            return self.invalid("Strategy 'x' is not a supported deployment strategy")
+        app = self.find(self.world.apps, self.to_one(body, "app"))
+        if app is None:
+            return self.invalid("App is invalid. Ensure it exists and you have access to it.")
+        droplet = self.find(self.world.droplets, (body.get("droplet") or {}).get("guid"))
+        if droplet is None or related(droplet, "app") != app["guid"]:
+            return self.invalid("Unable to assign current droplet. Ensure the droplet exists and belongs to this app.")
+        d = copy.deepcopy(load("deployment"))
+        d.update(guid=str(uuid.uuid4()), strategy=body.get("strategy", "rolling"), droplet={"guid": droplet["guid"]},
+                 previous_droplet={"guid": self.world.current_droplet.get(app["guid"])},
+                 status={"value": "ACTIVE", "reason": "DEPLOYING", "details": {}})
+        link(d, "app", app["guid"])
+        self.world.deployments.append(d)
+        self.world.current_droplet[app["guid"]] = droplet["guid"]
+        app["state"] = "STARTED"
+        self.send(201, d)
+
+    def read_deployment(self, guid):
+        d = self.find(self.world.deployments, guid)
+        if d is None:
+            return self.error(404, "CF-ResourceNotFound", "Deployment not found")
+        d["status"] = {"value": "FINALIZED", "reason": "DEPLOYED", "details": {}}
+        self.send(200, d)
+
+    # POST /v3/service_instances: managed (name, type, relationships: space and service_plan,
+    # parameters, tags, metadata, maintenance_info) is a 202 and a job; user-provided (name, type,
+    # relationships: space, credentials, syslog_drain_url, route_service_url, tags, metadata) 201.
+    def create_service_instance(self, body):
+        kind = body.get("type")
+        common = ("type", "name", "relationships", "tags", "metadata")
+        allowed = common + (("parameters", "maintenance_info") if kind == "managed" else
+                            ("credentials", "syslog_drain_url", "route_service_url"))
+        if kind not in ("managed", "user-provided"):
+            return self.invalid("Type must be one of 'managed', 'user-provided'")
+        if err := self.unknown(body, allowed):
+            return self.invalid(err)
+        if self.to_one(body, "space") != self.world.space["guid"]:
+            return self.invalid("Invalid space. Ensure that the space exists and you have access to it.")
+        plan = self.to_one(body, "service_plan")
+        if kind == "managed" and self.find(self.world.plans, plan) is None:
+            return self.invalid("Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.")
+        if any(i["name"] == body.get("name") for i in self.world.instances):
+            return self.invalid(f"The service instance name is taken: {body.get('name')}")
+        si = copy.deepcopy(next(i for i in self.world.instances if i["type"] == kind))
+        si.update(guid=str(uuid.uuid4()), name=body.get("name"))
+        link(si, "space", self.world.space["guid"])
+        if kind == "managed":
+            link(si, "service_plan", plan)
+            self.world.instances.append(si)
+            return self.job()
+        self.world.instances.append(si)
+        self.send(201, si)
+
     def token(self, form):
         # UAA's password and refresh grants (docs.cloudfoundry.org/api/uaa, "Password Grant").
         if form.get("grant_type") == ["password"] and form.get("password") != ["secret"]:
@@ -423,18 +667,34 @@ class Handler(BaseHTTPRequestHandler):
             return self.list(items, url.path, query)
         if len(parts) == 4 and parts[1] == "apps" and parts[3] == "environment_variables":
             return self.env(parts[2])
+        if len(parts) == 3 and parts[1] == "builds":
+            return self.read_build(parts[2])
+        if len(parts) == 3 and parts[1] == "deployments":
+            return self.read_deployment(parts[2])
+        if len(parts) == 3 and parts[1] == "packages":
+            found = self.find(w.packages, parts[2])
+            return self.send(200, found) if found else self.error(404, "CF-ResourceNotFound", "Package not found")
+        if parts == ["v3", "deployments"]:
+            return self.list(w.deployments, url.path, query)
+        if len(parts) == 5 and parts[1] == "organizations" and parts[3:] == ["domains", "default"]:
+            return self.send(200, w.domains[0])
         if len(parts) == 3 and parts[1] == "jobs":
             return self.send(200, dict(load("job_complete"), guid=parts[2]))
         if len(parts) == 5 and parts[1] == "apps" and parts[3] == "processes":
             found = [p for p in w.processes if related(p, "app") == parts[2] and p["type"] == parts[4]]
-            if found:
-                return self.send(200, dict(found[0], command=w.command))
+            if found:  # the example's command, unless pushed here (then the one set)
+                return self.send(200, found[0] if found[0]["guid"] in w.pushed else dict(found[0], command=w.command))
             return self.error(404, "CF-ResourceNotFound", "Process not found")
         if len(parts) == 4 and parts[1] == "processes" and parts[3] == "stats":
             process = next((p for p in w.processes if p["guid"] == parts[2]), None)
             if process is None:
                 return self.error(404, "CF-ResourceNotFound", "Process not found")
             stats = copy.deepcopy(w.stats)
+            if process["guid"] in w.pushed:  # the example's running instance, once per instance
+                started = any(a["guid"] == related(process, "app") and a["state"] == "STARTED" for a in w.apps)
+                stats["resources"] = [dict(copy.deepcopy(w.stats["resources"][0]), index=i,
+                                           state="RUNNING" if started else "DOWN")
+                                      for i in range(process["instances"])]
             for s in stats["resources"]:
                 s["type"] = process["type"]
             return self.send(200, stats)

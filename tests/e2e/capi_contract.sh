@@ -3,7 +3,8 @@
 # (tests/contract/fake_cc.py serving tests/contract/fixtures): the read commands in table and
 # --json form, with the shapes a real Cloud Foundry has and kato does not (null quotas of a
 # starting instance, a user-provided instance without a plan, a key binding without an app, a
-# route with two destinations), and the number of requests `apps` sends.
+# route with two destinations), the number of requests `apps` sends, and pushes (new, rolling,
+# swap) whose every request body the fake checks as CAPI does.
 # Usage: capi_contract.sh STACKATO
 stackato=$1
 source "$(dirname "$0")/common.sh"
@@ -170,5 +171,40 @@ run 0 "STARTING" "instances" -- "$stackato" instances my_app
 run 0 "org1" "orgs" -- "$stackato" orgs
 run 0 "space1" "spaces" -- "$stackato" spaces
 run 0 "127\.0\.0\.1" "targets" -- "$stackato" targets
+
+# push against CAPI's shapes: a new app (created with its web process, resource matches, a bits
+# package uploaded as a form, a build, its droplet, a route, started), every body one the fake
+# checks as CAPI does; then a rolling release (a deployment), then a swap (a second app, renamed).
+mkdir -p "$work/pushed"
+printf 'print("pushed")\n' >"$work/pushed/app.py"
+printf 'applications:\n- name: pushed\n  command: python3 app.py\n  memory: 128M\n  health-check-type: http\n  health-check-http-endpoint: /health\n  env:\n    GREETING: hello\n' >"$work/pushed/manifest.yml"
+push() { (cd "$work/pushed" && "$stackato" -n push "$@") >"$work/out" 2>&1 </dev/null; rc=$?; }
+requests
+push
+check "push of a new app" "^0$" "$rc"
+has "pushed is RUNNING" "push: the app runs"
+hasnt "Unknown field|Unprocessable|parse error" "push: no body refused"
+check "push: create, web process, resource matches, package, upload, build, droplet, restart, in order" \
+  "POST /v3/apps .*POST /v3/processes/[^/]+/actions/scale .*PATCH /v3/processes/.*POST /v3/routes .*POST /v3/resource_matches .*POST /v3/packages .*POST /v3/packages/[^/]+/upload .*POST /v3/builds .*GET /v3/builds/.*PATCH /v3/apps/[^/]+/relationships/current_droplet .*POST /v3/apps/[^/]+/actions/restart .*GET /v3/processes/[^/]+/stats" \
+  "$(tr '\n' ' ' <"$work/requests")"
+run 0 "" "apps --json after the push" -- "$stackato" apps --json
+check "the pushed app is listed with its route" '^pushed pushed.test-domain.com$' \
+  "$(jq -r '.[] | select(.name == "pushed") | "\(.name) \(.urls | join(","))"' "$work/out")"
+requests
+push --zero-downtime
+check "push --zero-downtime against CAPI" "^0$" "$rc"
+has "Releasing pushed without downtime: a rolling deployment" "a target with deployments gets a rolling deployment"
+hasnt "Changing command" "the second push changes nothing of the process"
+check "the deployment carries the new droplet; no restart, no droplet set by hand" \
+  "^1 1 0 0$" "$(for p in 'GET /v3/deployments\?per_page=1' 'POST /v3/deployments$' 'current_droplet' 'actions/restart'; do grep -cE "$p" "$work/requests"; done | tr '\n' ' ' | sed 's/ $//')"
+requests
+push --strategy swap --drain 0
+check "push --strategy swap against CAPI" "^0$" "$rc"
+has "pushed is the new version" "the swap ends with the new version under the app's name"
+check "swap: a second app, renamed to the app's name once the old one is deleted" \
+  'POST /v3/apps .*DELETE /v3/apps/.*PATCH /v3/apps/[^/ ]+ ' "$(tr '\n' ' ' <"$work/requests")"
+run 0 "" "apps --json after the swap" -- "$stackato" apps --json
+check "one app named pushed, none named pushed-new" '^1 0$' \
+  "$(jq -r '"\([.[] | select(.name == "pushed")] | length) \([.[] | select(.name == "pushed-new")] | length)"' "$work/out")"
 
 e2e_finish
