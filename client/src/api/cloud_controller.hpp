@@ -4,9 +4,10 @@
 // are followed to the job's end, so a call returns when its work is done; a FAILED job throws
 // ApiError with the job's detail.
 //
-// Organizations, spaces, users, roles, and the listings of apps, routes and services so far; the
-// rest of the client moves here (issue 16).
+// Organizations, spaces, users, roles; apps, processes, routes, services and their listings; what
+// push and releases call (packages.cpp). The rest of the client moves here (issue 16).
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,6 +75,34 @@ class CloudController {
   Deployment create_deployment(const std::string& app_guid, const std::string& droplet_guid);
   Deployment deployment(const std::string& guid);
   void cancel_deployment(const std::string& guid);
+
+  // Pushing (api/packages.cpp). GET /v3/info's version ("" when the target gives none).
+  std::string server_version();
+  // GET /v3/apps/:guid
+  App app(const std::string& guid);
+  // POST /v3/apps in a space, with its environment variables (none: none sent).
+  App create_app(const std::string& name, const std::string& space_guid, const std::map<std::string, std::string>& env);
+  // PATCH /v3/apps/:guid's name
+  App rename_app(const std::string& guid, const std::string& name);
+  // PATCH /v3/processes/:guid: what is set of command and health check (a {type, data} object).
+  Process update_process(const std::string& guid, const std::optional<std::string>& command,
+                         const std::optional<nlohmann::json>& health_check);
+  // GET /v3/organizations/:guid/domains/default (nothing from an older server), else the first
+  // domain the caller sees; nothing when there is none.
+  std::optional<Domain> default_domain(const std::string& org_guid);
+  // POST /v3/resource_matches: of these files ({checksum: {value}, size_in_bytes, path, mode}),
+  // the (SHA-1, size) the server holds already. Up to 5000 a call, as CAPI takes them.
+  std::vector<std::pair<std::string, std::uint64_t>> resource_matches(const nlohmann::json& resources);
+  // POST /v3/packages (type bits) for an app; GET one.
+  Package create_package(const std::string& app_guid);
+  Package package(const std::string& guid);
+  // POST /v3/packages/:guid/upload: the form (resources, bits) streamed from disk.
+  void upload_package(const std::string& guid, const std::vector<FormPart>& parts, const Progress& progress);
+  // POST /v3/builds of a package; GET one.
+  Build create_build(const std::string& package_guid);
+  Build build(const std::string& guid);
+  // PATCH /v3/apps/:guid/relationships/current_droplet
+  void set_current_droplet(const std::string& app_guid, const std::string& droplet_guid);
   // GET /v3/apps/:guid/processes/:type
   Process app_process(const std::string& app_guid, const std::string& type = "web");
   // POST /v3/processes/:guid/actions/scale
@@ -111,7 +140,23 @@ class CloudController {
   // DELETE /v3/routes/:guid/destinations/:destination_guid
   void remove_destination(const std::string& route_guid, const std::string& destination_guid);
 
-  // Services. GET /v3/service_instances?space_guids=[&names=]
+  // Services (creating them: api/services.cpp). A service instance by name in a space, with its
+  // offering's and plan's names (the listing's fields[]); nothing when there is none.
+  struct NamedInstance {
+    ServiceInstance instance;
+    std::string offering, plan;  // "user-provided" has neither
+  };
+  std::optional<NamedInstance> service_instance_named(const std::string& space_guid, const std::string& name);
+  ServiceInstance service_instance(const std::string& guid);
+  // GET /v3/service_plans?service_offering_names=
+  std::vector<ServicePlan> plans_of_offering(const std::string& offering);
+  // POST /v3/service_instances. A managed one returns when its job is done (a failed job throws
+  // ApiError with the broker's detail); a user-provided one at once.
+  void create_managed_instance(const std::string& name, const std::string& space_guid, const std::string& plan_guid,
+                               const nlohmann::json& parameters, const std::vector<std::string>& tags);
+  void create_user_provided_instance(const std::string& name, const std::string& space_guid,
+                                     const nlohmann::json& credentials, const std::vector<std::string>& tags);
+  // GET /v3/service_instances?space_guids=[&names=]
   std::vector<ServiceInstance> service_instances(const std::string& space_guid, const std::string& name = "");
   std::vector<ServiceOffering> service_offerings();
   std::vector<ServicePlan> service_plans();

@@ -136,6 +136,15 @@ Deployment parse_deployment(const json& j) {
   return d;
 }
 
+Package parse_package(const json& j) {
+  return {text(j, "package", "/guid", true), text(j, "package", "/state", true), text(j, "package", "/data/error", false)};
+}
+
+Build parse_build(const json& j) {
+  return {text(j, "build", "/guid", true), text(j, "build", "/state", true), text(j, "build", "/error", false),
+          text(j, "build", "/droplet/guid", false)};
+}
+
 Process parse_process(const json& j) {
   Process p;
   p.guid = text(j, "process", "/guid", true);
@@ -183,10 +192,11 @@ Domain parse_domain(const json& j) {
 ServiceInstance parse_service_instance(const json& j) {
   ServiceInstance si{text(j, "service instance", "/guid", true), text(j, "service instance", "/name", true),
                      text(j, "service instance", "/type", true), related(j, "service instance", "space"),
-                     related(j, "service instance", "service_plan"), "", ""};
+                     related(j, "service instance", "service_plan"), "", "", ""};
   if (j.contains("last_operation") && j["last_operation"].is_object()) {
     si.operation = text(j["last_operation"], "service instance's last operation", "/type", false);
     si.operation_state = text(j["last_operation"], "service instance's last operation", "/state", false);
+    si.operation_description = text(j["last_operation"], "service instance's last operation", "/description", false);
   }
   return si;
 }

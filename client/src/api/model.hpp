@@ -83,6 +83,9 @@ struct Domain {
 struct ServiceInstance {
   std::string guid, name, type, space_guid, plan_guid;  // type "managed" or "user-provided"
   std::string operation, operation_state;               // last_operation: "create", "succeeded"
+  std::string operation_description;                    // the broker's words, when it failed
+  bool usable() const { return operation_state.empty() || operation_state == "succeeded"; }
+  bool failed() const { return operation_state == "failed"; }
 };
 
 struct ServiceOffering {
@@ -106,6 +109,16 @@ struct Deployment {
   bool deployed() const { return finished() && status_reason == "DEPLOYED"; }
 };
 
+// A package of app bits: AWAITING_UPLOAD, PROCESSING_UPLOAD, READY, FAILED, EXPIRED.
+struct Package {
+  std::string guid, state, error;
+};
+
+// A build of a package: STAGING, then STAGED (with its droplet) or FAILED (with an error).
+struct Build {
+  std::string guid, state, error, droplet_guid;
+};
+
 // What `scale` changes; what is not set stays.
 struct Scale {
   std::optional<long> instances, memory_in_mb, disk_in_mb;
@@ -113,6 +126,8 @@ struct Scale {
 
 App parse_app(const nlohmann::json& j);
 Deployment parse_deployment(const nlohmann::json& j);
+Package parse_package(const nlohmann::json& j);
+Build parse_build(const nlohmann::json& j);
 Process parse_process(const nlohmann::json& j);
 InstanceStats parse_instance_stats(const nlohmann::json& j);
 Route parse_route(const nlohmann::json& j);

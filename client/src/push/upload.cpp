@@ -1,5 +1,7 @@
 #include "push/upload.hpp"
 
+#include "api/cloud_controller.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -30,9 +32,7 @@ std::set<std::pair<std::string, std::uint64_t>> match(Session& s, const std::vec
   json chunk = json::array();
   auto ask = [&] {
     if (chunk.empty()) return;
-    json found = s.call("POST", "/v3/resource_matches", {{"resources", chunk}});
-    for (const auto& r : found.value("resources", json::array()))
-      have.emplace(r["checksum"].value("value", ""), r.value("size_in_bytes", std::uint64_t{0}));
+    for (auto& match : api::CloudController(s).resource_matches(chunk)) have.insert(std::move(match));
     chunk = json::array();
   };
   try {
@@ -83,8 +83,8 @@ Uploaded upload_app(Session& s, const std::string& app_guid, const manifest::App
   TempFile zip("stackato-push");
   up.zip_bytes = write_zip(app.path, send, {{"manifest.yml", compiled}}, zip.path());
 
-  json pkg = s.call("POST", "/v3/packages", {{"type", "bits"}, {"relationships", {{"app", {{"data", {{"guid", app_guid}}}}}}}});
-  up.package_guid = pkg["guid"];
+  api::CloudController cc(s);
+  up.package_guid = cc.create_package(app_guid).guid;
   std::cerr << "Uploading " << app.name << ": " << files.size() << " files, " << up.matched
             << " already on the server, " << human(up.zip_bytes) << " to send\n";
 
@@ -103,26 +103,22 @@ Uploaded upload_app(Session& s, const std::string& app_guid, const manifest::App
   std::vector<FormPart> parts = {{"resources", matched.dump(), "", ""}, {"bits", "", zip.path().string(), "package.zip"}};
   for (int attempt = 0;; ++attempt) {
     try {
-      s.post_form("/v3/packages/" + up.package_guid + "/upload", parts, progress);
+      cc.upload_package(up.package_guid, parts, progress);
       break;
     } catch (const NetworkError& e) {
       // Upload again from the zip on disk, but only while the server has not taken the package.
       if (attempt >= 3) throw;
-      json state = s.call("GET", "/v3/packages/" + up.package_guid);
-      if (state["state"] != "AWAITING_UPLOAD") break;
+      if (cc.package(up.package_guid).state != "AWAITING_UPLOAD") break;
       std::cerr << (show_progress ? "\n" : "") << "Upload interrupted (" << e.what() << "); sending again\n";
       std::this_thread::sleep_for(std::chrono::milliseconds(500 << attempt));
     }
   }
   if (show_progress) std::cerr << "\n";
   for (int i = 0;; ++i) {
-    json p = s.call("GET", "/v3/packages/" + up.package_guid);
-    std::string state = p["state"];
-    if (state == "READY") break;
-    if (state == "FAILED" || state == "EXPIRED") {
-      const json& err = p["data"]["error"];
-      throw ApiError(422, "the upload of " + app.name + " failed: " + (err.is_string() ? err.get<std::string>() : state));
-    }
+    api::Package p = cc.package(up.package_guid);
+    if (p.state == "READY") break;
+    if (p.state == "FAILED" || p.state == "EXPIRED")
+      throw ApiError(422, "the upload of " + app.name + " failed: " + (p.error.empty() ? p.state : p.error));
     if (i > 600) throw ApiError(504, "the package of " + app.name + " did not become READY");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
