@@ -88,6 +88,7 @@ class World:
         for si in self.instances:
             link(si, "space", self.space["guid"])
         link(managed, "service_plan", self.plans[0]["guid"])
+        self.instance_templates = {si["type"]: copy.deepcopy(si) for si in self.instances}
         self.bindings = load("service_credential_bindings")["resources"]
         self.bindings_template = copy.deepcopy(self.bindings[0])
         for b in self.bindings:
@@ -122,6 +123,8 @@ FILTERS = {
     "app_guids": lambda i: related(i, "app"),
     "service_instance_guids": lambda i: related(i, "service_instance"),
     "service_offering_guids": lambda i: related(i, "service_offering"),
+    "service_offering_names": lambda i: next((o["name"] for o in Handler.world.offerings
+                                              if o["guid"] == related(i, "service_offering")), None),
     "types": lambda i: i.get("type"),
     "type": lambda i: i.get("type"),
     "usernames": lambda i: i.get("username"),
@@ -610,7 +613,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.invalid("Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.")
         if any(i["name"] == body.get("name") for i in self.world.instances):
             return self.invalid(f"The service instance name is taken: {body.get('name')}")
-        si = copy.deepcopy(next(i for i in self.world.instances if i["type"] == kind))
+        si = copy.deepcopy(self.world.instance_templates[kind])  # the examples may be deleted by now
         si.update(guid=str(uuid.uuid4()), name=body.get("name"))
         link(si, "space", self.world.space["guid"])
         if kind == "managed":
@@ -740,6 +743,17 @@ class Handler(BaseHTTPRequestHandler):
                                "next": href(page + 1) if page < pages else None,
                                "previous": href(page - 1) if page > 1 else None},
                 "resources": shown}
+        if "fields[service_plan]" in query:  # CAPI's fields: the plans (and offerings) of the instances shown
+            keys = query["fields[service_plan]"][0].split(",")
+            plans = [p for p in self.world.plans if p["guid"] in {related(i, "service_plan") for i in shown}]
+            body.setdefault("included", {})["service_plans"] = [
+                {k: v for k, v in p.items() if k in keys or (k == "relationships" and "relationships.service_offering" in keys)}
+                for p in plans]
+            if "fields[service_plan.service_offering]" in query:
+                okeys = query["fields[service_plan.service_offering]"][0].split(",")
+                offered = {related(p, "service_offering") for p in plans}
+                body["included"]["service_offerings"] = [{k: v for k, v in o.items() if k in okeys}
+                                                         for o in self.world.offerings if o["guid"] in offered]
         if "service_instance" in query.get("include", [""])[0].split(","):
             guids = {related(b, "service_instance") for b in shown}
             body["included"] = {"service_instances": [si for si in self.world.instances if si["guid"] in guids]}

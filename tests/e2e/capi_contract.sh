@@ -177,7 +177,24 @@ run 0 "127\.0\.0\.1" "targets" -- "$stackato" targets
 # checks as CAPI does; then a rolling release (a deployment), then a swap (a second app, renamed).
 mkdir -p "$work/pushed"
 printf 'print("pushed")\n' >"$work/pushed/app.py"
-printf 'applications:\n- name: pushed\n  command: python3 app.py\n  memory: 128M\n  health-check-type: http\n  health-check-http-endpoint: /health\n  env:\n    GREETING: hello\n' >"$work/pushed/manifest.yml"
+cat >"$work/pushed/manifest.yml" <<'EOF'
+applications:
+- name: pushed
+  command: python3 app.py
+  memory: 128M
+  health-check-type: http
+  health-check-http-endpoint: /health
+  env:
+    GREETING: hello
+  services:
+    pushed-db:
+      type: my_service_offering
+      plan: my_big_service_plan
+    pushed-creds:
+      type: user-provided
+      credentials:
+        uri: x://y
+EOF
 push() { (cd "$work/pushed" && "$stackato" -n push "$@") >"$work/out" 2>&1 </dev/null; rc=$?; }
 requests
 push
@@ -187,6 +204,8 @@ hasnt "Unknown field|Unprocessable|parse error" "push: no body refused"
 check "push: create, web process, resource matches, package, upload, build, droplet, restart, in order" \
   "POST /v3/apps .*POST /v3/processes/[^/]+/actions/scale .*PATCH /v3/processes/.*POST /v3/routes .*POST /v3/resource_matches .*POST /v3/packages .*POST /v3/packages/[^/]+/upload .*POST /v3/builds .*GET /v3/builds/.*PATCH /v3/apps/[^/]+/relationships/current_droplet .*POST /v3/apps/[^/]+/actions/restart .*GET /v3/processes/[^/]+/stats" \
   "$(tr '\n' ' ' <"$work/requests")"
+check "push: a managed and a user-provided service created, each bound once" "^2 2$" \
+  "$(grep -c 'POST /v3/service_instances$' "$work/requests") $(grep -c 'POST /v3/service_credential_bindings$' "$work/requests")"
 run 0 "" "apps --json after the push" -- "$stackato" apps --json
 check "the pushed app is listed with its route" '^pushed pushed.test-domain.com$' \
   "$(jq -r '.[] | select(.name == "pushed") | "\(.name) \(.urls | join(","))"' "$work/out")"
@@ -195,6 +214,9 @@ push --zero-downtime
 check "push --zero-downtime against CAPI" "^0$" "$rc"
 has "Releasing pushed without downtime: a rolling deployment" "a target with deployments gets a rolling deployment"
 hasnt "Changing command" "the second push changes nothing of the process"
+hasnt "conflicts with" "the second push finds its services with their offering and plan (CAPI's fields[])"
+check "the second push creates and binds nothing" "^0 0$" \
+  "$(grep -c 'POST /v3/service_instances$' "$work/requests") $(grep -c 'POST /v3/service_credential_bindings$' "$work/requests")"
 check "the deployment carries the new droplet; no restart, no droplet set by hand" \
   "^1 1 0 0$" "$(for p in 'GET /v3/deployments\?per_page=1' 'POST /v3/deployments$' 'current_droplet' 'actions/restart'; do grep -cE "$p" "$work/requests"; done | tr '\n' ' ' | sed 's/ $//')"
 requests
