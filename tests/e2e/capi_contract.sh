@@ -206,6 +206,9 @@ check "push: create, web process, resource matches, package, upload, build, drop
   "$(tr '\n' ' ' <"$work/requests")"
 check "push: a managed and a user-provided service created, each bound once" "^2 2$" \
   "$(grep -c 'POST /v3/service_instances$' "$work/requests") $(grep -c 'POST /v3/service_credential_bindings$' "$work/requests")"
+run 1 "name is taken: pushed-db" "create-service of a name taken is refused" -- "$stackato" create-service my_service_offering pushed-db --plan my_big_service_plan
+check "and deletes nothing" "^0$" "$(grep -c 'DELETE /v3/service_instances' "$work/requests")"
+run 0 "pushed-db" "the instance of that name is still there" -- "$stackato" services
 run 0 "" "apps --json after the push" -- "$stackato" apps --json
 check "the pushed app is listed with its route" '^pushed pushed.test-domain.com$' \
   "$(jq -r '.[] | select(.name == "pushed") | "\(.name) \(.urls | join(","))"' "$work/out")"

@@ -80,6 +80,11 @@ class CloudController {
   std::string server_version();
   // GET /v3/apps/:guid
   App app(const std::string& guid);
+  // The same, nothing for a 404 (an app deleted meanwhile).
+  std::optional<App> app_if_any(const std::string& guid);
+  // GET /v3/organization_quotas?organization_guids= and /v3/organizations/:guid/usage_summary:
+  // nothing when the organization has no memory limit or the target lacks these endpoints.
+  std::optional<MemoryQuota> organization_memory(const std::string& org_guid);
   // POST /v3/apps in a space, with its environment variables (none: none sent).
   App create_app(const std::string& name, const std::string& space_guid, const std::map<std::string, std::string>& env);
   // PATCH /v3/apps/:guid's name
@@ -150,8 +155,9 @@ class CloudController {
   ServiceInstance service_instance(const std::string& guid);
   // GET /v3/service_plans?service_offering_names=
   std::vector<ServicePlan> plans_of_offering(const std::string& offering);
-  // POST /v3/service_instances. A managed one returns when its job is done (a failed job throws
-  // ApiError with the broker's detail); a user-provided one at once.
+  // POST /v3/service_instances. A managed one returns when its job is done; one that the broker
+  // fails is deleted again and ApiError has the broker's detail (a refused POST, say a name
+  // taken, deletes nothing). A user-provided one returns at once.
   void create_managed_instance(const std::string& name, const std::string& space_guid, const std::string& plan_guid,
                                const nlohmann::json& parameters, const std::vector<std::string>& tags);
   void create_user_provided_instance(const std::string& name, const std::string& space_guid,

@@ -119,6 +119,11 @@ struct Build {
   std::string guid, state, error, droplet_guid;
 };
 
+// An organization's memory quota for apps and what its started instances use of it.
+struct MemoryQuota {
+  long limit_mb = 0, used_mb = 0;
+};
+
 // What `scale` changes; what is not set stays.
 struct Scale {
   std::optional<long> instances, memory_in_mb, disk_in_mb;

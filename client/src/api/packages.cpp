@@ -20,6 +20,30 @@ std::string CloudController::server_version() {
 
 App CloudController::app(const std::string& guid) { return parse_app(s_.call("GET", "/v3/apps/" + q(guid))); }
 
+std::optional<App> CloudController::app_if_any(const std::string& guid) {
+  if (guid.empty()) return std::nullopt;
+  try {
+    return app(guid);
+  } catch (const ApiError& e) {
+    if (e.status == 404) return std::nullopt;
+    throw;
+  }
+}
+
+std::optional<MemoryQuota> CloudController::organization_memory(const std::string& org_guid) {
+  json quotas, usage;
+  try {
+    quotas = s_.call("GET", "/v3/organization_quotas?organization_guids=" + q(org_guid));
+    usage = s_.call("GET", "/v3/organizations/" + q(org_guid) + "/usage_summary");
+  } catch (const ApiError&) {
+    return std::nullopt;
+  }
+  const json limit = json(quotas).value("/resources/0/apps/total_memory_in_mb"_json_pointer, json());
+  if (!limit.is_number_integer()) return std::nullopt;
+  const json used = json(usage).value("/usage_summary/memory_in_mb"_json_pointer, json(0));
+  return MemoryQuota{limit.get<long>(), used.is_number_integer() ? used.get<long>() : 0};
+}
+
 App CloudController::create_app(const std::string& name, const std::string& space_guid,
                                 const std::map<std::string, std::string>& env) {
   json body = {{"name", name}, {"relationships", {{"space", to_one(space_guid)}}}};

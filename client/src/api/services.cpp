@@ -66,7 +66,15 @@ void CloudController::create_managed_instance(const std::string& name, const std
                {"relationships", {{"space", to_one(space_guid)}, {"service_plan", to_one(plan_guid)}}}};
   if (!tags.empty()) body["tags"] = tags;
   if (parameters.is_object() && !parameters.empty()) body["parameters"] = parameters;
-  follow("POST", "/v3/service_instances", body);
+  std::string job;
+  s_.call("POST", "/v3/service_instances", body, &job);  // refused (a name taken): nothing was made
+  if (job.empty()) return;
+  try {
+    wait_job(s_, job);
+  } catch (const ApiError&) {  // made, then failed at the broker: not left for the user to find
+    if (auto made = service_instance_named(space_guid, name)) delete_service_instance(made->instance.guid);
+    throw;
+  }
 }
 
 void CloudController::create_user_provided_instance(const std::string& name, const std::string& space_guid,

@@ -52,18 +52,14 @@ fs::path journal_path(Session& s, const std::string& name) {
 }
 
 std::optional<json> app_by_guid(Session& s, const std::string& guid) {
-  if (guid.empty()) return std::nullopt;
-  try {
-    return s.call("GET", "/v3/apps/" + guid);
-  } catch (const ApiError& e) {
-    if (e.status == 404) return std::nullopt;
-    throw;
-  }
+  auto a = api::CloudController(s).app_if_any(guid);
+  if (!a) return std::nullopt;
+  return json{{"guid", a->guid}, {"name", a->name}, {"state", a->state}};
 }
 
 std::vector<std::string> urls_of(Session& s, const std::string& guid) {
   std::vector<std::string> out;
-  for (const auto& r : s.list_all("/v3/apps/" + guid + "/routes")) out.push_back(r["url"]);
+  for (const auto& r : api::CloudController(s).app_routes(guid)) out.push_back(r.url);
   return out;
 }
 
@@ -77,17 +73,15 @@ void delete_route(Session& s, const std::string& url) {
 
 void delete_app(Session& s, const std::string& guid) { api::CloudController(s).delete_app(guid); }
 
-void rename_app(Session& s, const std::string& guid, const std::string& name) {
-  s.call("PATCH", "/v3/apps/" + guid, {{"name", name}});
-}
+void rename_app(Session& s, const std::string& guid, const std::string& name) { api::CloudController(s).rename_app(guid, name); }
 
 bool all_running(Session& s, const json& app) {
   if (app["state"] != "STARTED") return false;
-  json web = web_process(s, app["guid"]);
-  json stats = s.call("GET", "/v3/processes/" + web["guid"].get<std::string>() + "/stats");
-  for (const auto& st : stats["resources"])
-    if (st["state"] != "RUNNING") return false;
-  return !stats["resources"].empty();
+  api::CloudController cc(s);
+  auto stats = cc.process_stats({cc.app_process(app["guid"]).guid}).front();
+  for (const auto& st : stats)
+    if (st.state != "RUNNING") return false;
+  return !stats.empty();
 }
 
 // Not yet serving: the new app and its temporary route go; the old app was never touched.
@@ -124,7 +118,7 @@ void forward(Session& s, Journal& jr) {
   }
   if (at < step_index("old-retired")) {
     if (auto old = app_by_guid(s, old_guid)) {
-      s.call("POST", "/v3/apps/" + old_guid + "/actions/stop");
+      api::CloudController(s).app_action(old_guid, "stop");
       if (j.value("keep_previous", false)) {
         if (auto prev = find_app(s, name + "-previous"); prev && (*prev)["guid"] != old_guid) delete_app(s, (*prev)["guid"]);
         rename_app(s, old_guid, name + "-previous");
@@ -164,24 +158,13 @@ int run_smoke_test(const std::string& command, const std::string& url) {
 void check_quota(Session& s, long needed_mb) {
   std::string org = s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
   if (org.empty()) return;
-  json quotas, usage;
-  try {
-    quotas = s.call("GET", "/v3/organization_quotas?organization_guids=" + org);
-    usage = s.call("GET", "/v3/organizations/" + org + "/usage_summary");
-  } catch (const ApiError&) {
-    return;
-  }
-  if (quotas["resources"].empty()) return;
-  const json& limit = quotas["resources"][0]["apps"]["total_memory_in_mb"];
-  if (!limit.is_number()) return;
-  long used = usage["usage_summary"].value("memory_in_mb", 0L);
-  if (used + needed_mb > limit.get<long>())
-    throw ApiError(422, "a zero-downtime release runs a second copy for a while: it needs " + std::to_string(needed_mb) +
-                            " MB more, and the organization's quota of " + std::to_string(limit.get<long>()) + " MB has " +
-                            std::to_string(std::max(0L, limit.get<long>() - used)) +
-                            " MB left (nothing was changed; raise the quota or use a plain push)");
+  auto quota = api::CloudController(s).organization_memory(org);
+  if (!quota || quota->used_mb + needed_mb <= quota->limit_mb) return;
+  throw ApiError(422, "a zero-downtime release runs a second copy for a while: it needs " + std::to_string(needed_mb) +
+                          " MB more, and the organization's quota of " + std::to_string(quota->limit_mb) + " MB has " +
+                          std::to_string(std::max(0L, quota->limit_mb - quota->used_mb)) +
+                          " MB left (nothing was changed; raise the quota or use a plain push)");
 }
-
 
 }  // namespace
 
@@ -216,9 +199,9 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
     if (options.strategy == "rolling" && !api::CloudController(s).offers_deployments())
       throw ApiError(422, "the target offers no deployments (GET /v3/deployments is a 404): use --strategy swap");
     // The new instances run beside the old ones for a while: room for a second copy.
-    json web = web_process(s, old_guid);
-    long instances = flags.instances ? *flags.instances : app.instances ? *app.instances : web["instances"].get<long>();
-    long memory = flags.memory_mb ? *flags.memory_mb : app.memory_mb ? *app.memory_mb : web["memory_in_mb"].get<long>();
+    api::Process web = api::CloudController(s).app_process(old_guid);
+    long instances = flags.instances ? *flags.instances : app.instances ? *app.instances : web.instances;
+    long memory = flags.memory_mb ? *flags.memory_mb : app.memory_mb ? *app.memory_mb : web.memory_in_mb;
     check_quota(s, instances * memory);
     std::cerr << "Releasing " << app.name << " without downtime: a rolling deployment (the app keeps its GUID, routes and bindings)\n";
     push_app(s, context, m, app, flags, show_progress, Rollout::Deployment);
@@ -228,41 +211,37 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
     std::cerr << "Deleting " << new_name << ", left over by an earlier release without a journal\n";
     delete_app(s, (*leftover)["guid"]);
   }
+  api::CloudController cc(s);
   json routes = urls_of(s, old_guid);
-  std::string domain = s.call("GET", "/v3/domains")["resources"][0]["name"];
-  std::string temp_route = app.name + "-new-" + random_hex4() + "." + domain;
+  auto domain = cc.default_domain(s.config().read().adjuncts.value(s.target(), json::object()).value("organization", ""));
+  if (!domain) throw ApiError(422, "the target has no domain for the new version's temporary route");
+  std::string temp_route = app.name + "-new-" + random_hex4() + "." + domain->name;
 
   // The new version: the same services (manifest's and those bound now), env, scale; only a
   // temporary route.
   manifest::App next = app;
   next.name = new_name;
   next.urls = std::vector<std::string>{temp_route};
-  json bound = s.call("GET", "/v3/service_credential_bindings?type=app&include=service_instance&app_guids=" + old_guid)
-                   .value("included", json::object())
-                   .value("service_instances", json::array());
-  for (const auto& si : bound) {
+  for (const auto& si : cc.bound_instances(old_guid)) {
     bool listed = false;
-    for (const auto& svc : next.services) listed |= svc.name == si["name"];
+    for (const auto& svc : next.services) listed |= svc.name == si.name;
     if (!listed) {
       manifest::Service svc;
-      svc.name = si["name"];
+      svc.name = si.name;
       next.services.push_back(svc);
     }
   }
   PushFlags f = flags;
   f.force_start = true;
   f.no_start = false;
-  // (a named variable: items() of a temporary would dangle)
-  json old_env = s.call("GET", "/v3/apps/" + old_guid + "/environment_variables").value("var", json::object());
-  for (const auto& [k, v] : old_env.items())
-    if (v.is_string()) f.env.emplace(k, v.get<std::string>());  // the manifest and --env win
-  json web = web_process(s, old_guid);
-  if (!f.instances && !app.instances) f.instances = web["instances"].get<int>();
-  if (!f.memory_mb && !app.memory_mb) f.memory_mb = web["memory_in_mb"].get<long>();
-  if (!f.disk_mb && !app.disk_mb) f.disk_mb = web["disk_in_mb"].get<long>();
+  for (const auto& [k, v] : cc.environment_variables(old_guid)) f.env.emplace(k, v);  // the manifest and --env win
+  api::Process web = cc.app_process(old_guid);
+  if (!f.instances && !app.instances) f.instances = static_cast<int>(web.instances);
+  if (!f.memory_mb && !app.memory_mb) f.memory_mb = web.memory_in_mb;
+  if (!f.disk_mb && !app.disk_mb) f.disk_mb = web.disk_in_mb;
 
-  long instances = f.instances ? *f.instances : app.instances ? *app.instances : web["instances"].get<long>();
-  long memory = f.memory_mb ? *f.memory_mb : app.memory_mb ? *app.memory_mb : web["memory_in_mb"].get<long>();
+  long instances = f.instances ? *f.instances : app.instances ? *app.instances : web.instances;
+  long memory = f.memory_mb ? *f.memory_mb : app.memory_mb ? *app.memory_mb : web.memory_in_mb;
   check_quota(s, instances * memory);
 
   jr.j = {{"app", app.name},          {"new_name", new_name},       {"old_guid", old_guid},
@@ -306,7 +285,7 @@ void rollback(Session& s, const std::string& name, long drain_s) {
   std::string prev_guid = (*prev)["guid"], cur_guid = cur["guid"];
   if ((*prev)["state"] != "STARTED") {
     std::cerr << "Starting " << name << "-previous\n";
-    s.call("POST", "/v3/apps/" + prev_guid + "/actions/start");
+    api::CloudController(s).app_action(prev_guid, "start");
   }
   wait_running(s, *prev, 180);  // healthy before it gets any traffic
   auto routes = urls_of(s, cur_guid);
@@ -314,7 +293,7 @@ void rollback(Session& s, const std::string& name, long drain_s) {
   for (const auto& url : routes) unmap(s, cur_guid, url);
   std::cerr << "Moved " << routes.size() << " route(s) back; draining " << drain_s << " s\n";
   std::this_thread::sleep_for(std::chrono::seconds(drain_s));
-  s.call("POST", "/v3/apps/" + cur_guid + "/actions/stop");
+  api::CloudController(s).app_action(cur_guid, "stop");
   rename_app(s, cur_guid, name + "-rollback-" + random_hex4());
   rename_app(s, prev_guid, name);
   rename_app(s, cur_guid, name + "-previous");

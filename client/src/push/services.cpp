@@ -50,13 +50,7 @@ json create_service(Session& s, const manifest::Service& svc) {
   if (svc.type == "user-provided") {
     cc.create_user_provided_instance(svc.name, space, svc.credentials, svc.tags);
   } else {
-    std::string plan = plan_for(cc, svc);
-    try {
-      cc.create_managed_instance(svc.name, space, plan, svc.parameters, svc.tags);
-    } catch (const ApiError&) {  // a failed instance we made is not left for the user to find
-      if (auto e = cc.service_instance_named(space, svc.name)) cc.delete_service_instance(e->instance.guid);
-      throw;
-    }
+    cc.create_managed_instance(svc.name, space, plan_for(cc, svc), svc.parameters, svc.tags);
   }
   auto e = cc.service_instance_named(space, svc.name);
   if (!e) throw ApiError(500, "service " + svc.name + " was not created");
