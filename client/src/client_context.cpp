@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "api/cloud_controller.hpp"
 #include "config.hpp"
 #include "session.hpp"
 #include "terminal.hpp"
@@ -34,7 +35,7 @@ std::optional<std::vector<std::string>> ClientContext::service_types() {
   if (!session_) return std::nullopt;
   if (!types_) try {
       std::vector<std::string> names = {"user-provided"};
-      for (const auto& o : session_->list_all("/v3/service_offerings?per_page=100")) names.push_back(o["name"]);
+      for (const auto& o : api::CloudController(*session_).service_offerings()) names.push_back(o.name);
       types_ = names;
     } catch (const std::exception&) {  // not logged in, or no marketplace: the built-in list
       return std::nullopt;
@@ -46,7 +47,7 @@ std::optional<std::vector<std::string>> ClientContext::space_domains() {
   if (!session_) return std::nullopt;
   if (!domains_) try {
       std::vector<std::string> names;
-      for (const auto& d : session_->list_all("/v3/domains?per_page=100")) names.push_back(d["name"]);
+      for (const auto& d : api::CloudController(*session_).domains()) names.push_back(d.name);
       domains_ = names;
     } catch (const std::exception&) {
       return std::nullopt;

@@ -19,6 +19,8 @@
 #include <future>
 #include <thread>
 
+#include "api/cloud_controller.hpp"
+
 namespace stackato::client {
 
 namespace asio = boost::asio;
@@ -127,14 +129,11 @@ int converse(WS& ws, asio::io_context& io, const RemoteCommand& rc) {
 int run_remote(Session& s, const RemoteCommand& rc) {
   std::signal(SIGPIPE, SIG_IGN);
   // The instance must be running: say so plainly rather than as a refused handshake.
-  json processes = s.call("GET", "/v3/apps/" + rc.app_guid + "/processes?types=web");
-  if (!processes["resources"].empty()) {
-    json stats = s.call("GET", "/v3/processes/" + processes["resources"][0]["guid"].get<std::string>() + "/stats");
-    bool running = false;
-    for (const auto& st : stats["resources"])
-      running |= st.value("index", -1) == rc.instance && st.value("state", "") == "RUNNING";
-    if (!running) throw ApiError(404, "instance " + std::to_string(rc.instance) + " of the app is not running");
-  }
+  api::CloudController cc(s);
+  bool running = false;
+  for (const auto& st : cc.instance_stats(cc.app_process(rc.app_guid).guid))
+    running |= st.index == rc.instance && st.state == "RUNNING";
+  if (!running) throw ApiError(404, "instance " + std::to_string(rc.instance) + " of the app is not running");
   std::string target = s.target();
   bool secure = target.rfind("https://", 0) == 0;
   std::string hostport = target.substr(target.find("://") + 3);
@@ -143,7 +142,7 @@ int run_remote(Session& s, const RemoteCommand& rc) {
   std::string host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
   std::string port = colon == std::string::npos ? (secure ? "443" : "80") : hostport.substr(colon + 1);
   bool local = host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0);
-  std::string path = "/v3/apps/" + rc.app_guid + "/processes/web/instances/" + std::to_string(rc.instance) + "/exec";
+  std::string path = api::CloudController::exec_path(rc.app_guid, rc.instance);
   std::string token = s.token();
 
   // Kept for the life of the process on purpose: the stdin thread may still be blocked in

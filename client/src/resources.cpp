@@ -22,16 +22,16 @@ std::string space_of(Session& s) {
   return space;
 }
 
-std::optional<json> find_app(Session& s, const std::string& name) {
-  json found = s.call("GET", "/v3/apps?names=" + url_escape(name) + "&space_guids=" + space_of(s));
-  if (found["resources"].empty()) return std::nullopt;
-  return found["resources"][0];
+std::optional<api::App> find_app(Session& s, const std::string& name) {
+  auto found = api::CloudController(s).apps(space_of(s), name);
+  if (found.empty()) return std::nullopt;
+  return found.front();
 }
 
-json app_named(Session& s, const std::string& name) {
+api::App app_named(Session& s, const std::string& name) {
   if (auto a = find_app(s, name)) return *a;
   std::vector<std::string> names;
-  for (const auto& a : s.list_all("/v3/apps?per_page=100&space_guids=" + space_of(s))) names.push_back(a["name"]);
+  for (const auto& a : api::CloudController(s).apps(space_of(s))) names.push_back(a.name);
   std::string hint = closest(name, names);
   throw ApiError(404, "App '" + name + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
 }
@@ -88,13 +88,15 @@ bool confirmed(const Globals& globals, const std::string& question) {
   return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
 }
 
-json choose_named(Session& s, const std::string& what, const std::string& path, const std::string& wanted, bool interactive) {
-  json list = s.list_all(path);
+namespace {
+// The item named `wanted`, else the only one, else a menu (on a terminal).
+template <class T>
+T choose(const std::vector<T>& list, const std::string& what, const std::string& wanted, bool interactive) {
   std::vector<std::string> names;
-  for (const auto& item : list) names.push_back(item["name"]);
+  for (const auto& item : list) names.push_back(item.name);
   if (!wanted.empty()) {
     for (const auto& item : list)
-      if (item["name"] == wanted) return item;
+      if (item.name == wanted) return item;
     std::string hint = closest(wanted, names);
     throw ApiError(404, what + " '" + wanted + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
   }
@@ -103,25 +105,30 @@ json choose_named(Session& s, const std::string& what, const std::string& path, 
   if (!interactive) throw UsageError("more than one " + what + ": choose one with " + (what == "organization" ? "-o" : "-s"));
   std::string name = ask_menu("Which " + what + "? ", names);
   for (const auto& item : list)
-    if (item["name"] == name) return item;
+    if (item.name == name) return item;
   return list[0];
 }
+}  // namespace
 
-void save_org_space(Session& s, const json& org, const json& space) {
+api::Organization choose_org(api::CloudController& cc, const std::string& wanted, bool interactive) {
+  return choose(cc.organizations(), "organization", wanted, interactive);
+}
+
+api::Space choose_space(api::CloudController& cc, const api::Organization& org, const std::string& wanted, bool interactive) {
+  return choose(cc.spaces(org.guid), "space", wanted, interactive);
+}
+
+void save_org_space(Session& s, const api::Organization& org, const api::Space& space) {
   s.config().update([&](ConfigFiles& f) {
     json& adj = f.adjuncts[s.target()];
-    adj["organization"] = org["guid"];
-    adj["organization_name"] = org["name"];
-    adj["space"] = space["guid"];
-    adj["space_name"] = space["name"];
+    adj["organization"] = org.guid;
+    adj["organization_name"] = org.name;
+    adj["space"] = space.guid;
+    adj["space_name"] = space.name;
   });
-  std::cout << "Target:       " << s.target() << "\nOrganization: " << org["name"].get<std::string>()
-            << "\nSpace:        " << space["name"].get<std::string>() << '\n';
+  std::cout << "Target:       " << s.target() << "\nOrganization: " << org.name << "\nSpace:        " << space.name << '\n';
 }
 
-json web_process(Session& s, const std::string& app_guid) {
-  return s.call("GET", "/v3/apps/" + app_guid + "/processes/web");
-}
 
 RouteSpec parse_url(Session& s, std::string url) {
   for (const char* scheme : {"https://", "http://"})
@@ -148,13 +155,13 @@ std::optional<api::Route> find_route(Session& s, const RouteSpec& r) {
   return api::CloudController(s).find_route(r.domain_guid, r.host, r.path);
 }
 
-bool map_route(Session& s, const json& app, const RouteSpec& r) {
+bool map_route(Session& s, const api::App& app, const RouteSpec& r) {
   api::CloudController cc(s);
   auto route = cc.find_route(r.domain_guid, r.host, r.path);
   if (!route) route = cc.create_route(space_of(s), r.domain_guid, r.host, r.path);
   for (const auto& d : route->destinations)
-    if (d.app_guid == app["guid"]) return false;
-  cc.add_destination(route->guid, app["guid"]);
+    if (d.app_guid == app.guid) return false;
+  cc.add_destination(route->guid, app.guid);
   return true;
 }
 
@@ -217,24 +224,27 @@ void wait_job(Session& s, const std::string& location) {
   throw ApiError(504, "timed out waiting for " + location);
 }
 
-void wait_running(Session& s, const json& app, long timeout_s) {
-  std::string guid = app["guid"];
-  json processes = s.call("GET", "/v3/apps/" + guid + "/processes?types=web");
-  if (processes["resources"].empty()) return;
-  std::string proc = processes["resources"][0]["guid"];
+void wait_running(Session& s, const api::App& app, long timeout_s) {
+  api::CloudController cc(s);
+  std::string proc;
+  try {
+    proc = cc.app_process(app.guid).guid;
+  } catch (const ApiError& e) {
+    if (e.status == 404) return;  // no web process: nothing to wait for
+    throw;
+  }
   auto failed = [&](long status, const std::string& why) {
-    std::string text = "'" + app["name"].get<std::string>() + "' " + why;
-    for (const auto& l : last_lines(s, guid, 15)) text += "\n  " + l;
+    std::string text = "'" + app.name + "' " + why;
+    for (const auto& l : last_lines(s, app.guid, 15)) text += "\n  " + l;
     return ApiError(status, text);
   };
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (std::chrono::steady_clock::now() < until) {
-    json stats = s.call("GET", "/v3/processes/" + proc + "/stats");
     long running = 0, crashed = 0, total = 0;
-    for (const auto& st : stats["resources"]) {
+    for (const auto& st : cc.instance_stats(proc)) {
       ++total;
-      running += st["state"] == "RUNNING";
-      crashed += st["state"] == "CRASHED";
+      running += st.state == "RUNNING";
+      crashed += st.state == "CRASHED";
     }
     if (total == 0 || running == total) return;
     if (crashed == total) throw failed(500, "failed to start: every instance crashed");

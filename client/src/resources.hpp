@@ -24,17 +24,15 @@ bool confirmed(const Globals& globals, const std::string& question);
 // The current space's guid (chosen at login); a UsageError when there is none.
 std::string space_of(Session& s);
 // The app of that name in the current space, if any.
-std::optional<nlohmann::json> find_app(Session& s, const std::string& name);
+std::optional<api::App> find_app(Session& s, const std::string& name);
 // The app of that name in the current space; not found says so, with a suggestion.
-nlohmann::json app_named(Session& s, const std::string& name);
-// The organization or space named `wanted`, the only one, or a menu; under -n (interactive false)
-// a choice to make is an error naming the flag.
-nlohmann::json choose_named(Session& s, const std::string& what, const std::string& path, const std::string& wanted,
-                            bool interactive);
-// Saves org and space as the target's current ones and prints them.
-void save_org_space(Session& s, const nlohmann::json& org, const nlohmann::json& space);
-// The app's web process.
-nlohmann::json web_process(Session& s, const std::string& app_guid);
+api::App app_named(Session& s, const std::string& name);
+// The organization (space of `org`) named `wanted`; else the only one; else a menu on a terminal
+// (`interactive`), or a usage error naming the flag.
+api::Organization choose_org(api::CloudController& cc, const std::string& wanted, bool interactive);
+api::Space choose_space(api::CloudController& cc, const api::Organization& org, const std::string& wanted, bool interactive);
+// Makes them the target's current ones (config), and says so.
+void save_org_space(Session& s, const api::Organization& org, const api::Space& space);
 
 // "host.domain/path" split at the first dot, as the original client did; the domain must exist.
 struct RouteSpec {
@@ -45,7 +43,7 @@ RouteSpec parse_url(Session& s, std::string url);
 std::optional<api::Route> find_route(Session& s, const RouteSpec& r);
 // Finds or creates the route and adds the app as a destination (no-op when already there).
 // True when the app was not mapped before.
-bool map_route(Session& s, const nlohmann::json& app, const RouteSpec& r);
+bool map_route(Session& s, const api::App& app, const RouteSpec& r);
 // Removes the app's destinations from the route.
 enum class Unmapped { NoRoute, NotMapped, Done };
 Unmapped unmap_route(Session& s, const std::string& app_guid, const RouteSpec& r);
@@ -63,7 +61,7 @@ std::string random_hex4();
 // Follows an async job (Location of a 202) until COMPLETE; FAILED throws its detail.
 void wait_job(Session& s, const std::string& location);
 // Until every web instance runs, or throws with the crash reason and the last log lines.
-void wait_running(Session& s, const nlohmann::json& app, long timeout_s);
+void wait_running(Session& s, const api::App& app, long timeout_s);
 // A process's health check for people: "http /health (invocation timeout 5 s, start timeout 90 s)".
 std::string describe_health(const nlohmann::json& health_check);
 

@@ -47,10 +47,10 @@ std::string random_secret() {
   return out;
 }
 
-std::string helper_url(Session& s, const json& app) {
-  json routes = s.list_all("/v3/apps/" + app["guid"].get<std::string>() + "/routes");
+std::string helper_url(Session& s, const api::App& app) {
+  auto routes = api::CloudController(s).app_routes(app.guid);
   if (routes.empty()) throw ApiError(422, "the tunnel helper app has no route; delete it ('stackato delete tunnel') to start afresh");
-  std::string url = routes[0]["url"];
+  std::string url = routes.front().url;
   std::string scheme = s.target().substr(0, s.target().find("://"));
   std::string hostport = s.target().substr(scheme.size() + 3);
   auto colon = hostport.rfind(':');
@@ -77,7 +77,10 @@ void push_helper(Session& s, const std::string& secret, const std::string& servi
   app.instances = 1;
   if (created) {
     std::string host = "tunnel-" + random_secret().substr(0, 5);
-    app.urls = std::vector<std::string>{host + "." + s.call("GET", "/v3/domains")["resources"][0]["name"].get<std::string>()};
+    auto domain = api::CloudController(s).default_domain(
+        s.config().read().adjuncts.value(s.target(), json::object()).value("organization", ""));
+    if (!domain) throw ApiError(422, "the target has no domain for the tunnel helper's route");
+    app.urls = std::vector<std::string>{host + "." + domain->name};
   }
   manifest::EnvVar auth;
   auth.name = "TUNNEL_AUTH";
@@ -121,8 +124,8 @@ TunnelHelper ensure_tunnel_helper(Session& s, const std::string& service) {
     app = find_app(s, kAppName);
     if (!app) throw ApiError(500, "the tunnel helper app was not created");
   } else {
-    json env = s.call("GET", "/v3/apps/" + (*app)["guid"].get<std::string>() + "/environment_variables");
-    h.secret = env["var"].value("TUNNEL_AUTH", "");
+    auto env = api::CloudController(s).environment_variables(app->guid);
+    h.secret = env.count("TUNNEL_AUTH") ? env["TUNNEL_AUTH"] : "";
     if (h.secret.empty()) throw ApiError(422, "the app named 'tunnel' is not a tunnel helper (no TUNNEL_AUTH); rename or delete it");
   }
   h.url = helper_url(s, *app);

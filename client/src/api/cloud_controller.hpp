@@ -78,6 +78,10 @@ class CloudController {
 
   // Pushing (api/packages.cpp). GET /v3/info's version ("" when the target gives none).
   std::string server_version();
+  // GET /v3/info: name, version (null when none), description, as the target gives them.
+  nlohmann::json info();
+  // kato's exec WebSocket for an instance of the app's web process (stackato run, dbshell).
+  static std::string exec_path(const std::string& app_guid, int instance);
   // GET /v3/apps/:guid
   App app(const std::string& guid);
   // The same, nothing for a 404 (an app deleted meanwhile).
@@ -124,6 +128,8 @@ class CloudController {
   // GET /v3/processes/:guid/stats, for many processes at once: at most 8 in flight, answers in
   // the order asked.
   std::vector<std::vector<InstanceStats>> process_stats(const std::vector<std::string>& process_guids);
+  // One process's: returned by value (a range-for over process_stats(...)[0] would dangle).
+  std::vector<InstanceStats> instance_stats(const std::string& process_guid);
 
   // Routes and domains. GET /v3/routes?space_guids=
   std::vector<Route> space_routes(const std::string& space_guid);

@@ -18,6 +18,19 @@ std::string CloudController::server_version() {
   return info.is_object() && info.contains("version") && info["version"].is_string() ? info["version"].get<std::string>() : "";
 }
 
+std::vector<InstanceStats> CloudController::instance_stats(const std::string& process_guid) {
+  return process_stats({process_guid}).front();
+}
+
+json CloudController::info() {
+  json v3 = s_.call("GET", "/v3/info");
+  return v3.is_object() ? v3 : json::object();
+}
+
+std::string CloudController::exec_path(const std::string& app_guid, int instance) {
+  return "/v3/apps/" + q(app_guid) + "/processes/web/instances/" + std::to_string(instance) + "/exec";
+}
+
 App CloudController::app(const std::string& guid) { return parse_app(s_.call("GET", "/v3/apps/" + q(guid))); }
 
 std::optional<App> CloudController::app_if_any(const std::string& guid) {

@@ -14,15 +14,15 @@ using json = nlohmann::json;
 
 namespace {
 
-void changed(Session& s, const json& app, bool restart, long wait_s) {
-  if (app["state"] != "STARTED") return;
+void changed(Session& s, const api::App& app, bool restart, long wait_s) {
+  if (!app.started()) return;
   if (!restart) {
-    std::cerr << "Restart " << app["name"].get<std::string>() << " for the change to take effect (or use --restart)\n";
+    std::cerr << "Restart " << app.name << " for the change to take effect (or use --restart)\n";
     return;
   }
-  api::CloudController(s).app_action(app["guid"], "restart");
+  api::CloudController(s).app_action(app.guid, "restart");
   wait_running(s, app, wait_s);
-  std::cerr << "Restarted " << app["name"].get<std::string>() << "\n";
+  std::cerr << "Restarted " << app.name << "\n";
 }
 
 }  // namespace
@@ -39,8 +39,8 @@ void add_env(CLI::App& app, Globals& globals) {
   env->add_flag("--json", list->json, "Print JSON");
   env->callback([list, &globals] {
     Session s(globals);
-    json a = app_named(s, list->app);
-    auto vars = api::CloudController(s).environment_variables(a["guid"]);
+    api::App a = app_named(s, list->app);
+    auto vars = api::CloudController(s).environment_variables(a.guid);
     if (list->json) {
       std::cout << json(vars).dump(4) << '\n';
       return;
@@ -58,8 +58,8 @@ void add_env(CLI::App& app, Globals& globals) {
   set_env->add_flag("--restart", set->restart, "Restart the app so that it sees the change");
   set_env->callback([set, &globals] {
     Session s(globals);
-    json a = app_named(s, set->app);
-    api::CloudController(s).update_environment_variables(a["guid"], {{set->name, set->value}});
+    api::App a = app_named(s, set->app);
+    api::CloudController(s).update_environment_variables(a.guid, {{set->name, set->value}});
     std::cerr << "Set " << set->name << " for " << set->app << "\n";
     changed(s, a, set->restart, set->wait_s);
   });
@@ -71,11 +71,11 @@ void add_env(CLI::App& app, Globals& globals) {
   unset_env->add_flag("--restart", unset->restart, "Restart the app so that it sees the change");
   unset_env->callback([unset, &globals] {
     Session s(globals);
-    json a = app_named(s, unset->app);
+    api::App a = app_named(s, unset->app);
     api::CloudController cc(s);
-    if (!cc.environment_variables(a["guid"]).count(unset->name))
+    if (!cc.environment_variables(a.guid).count(unset->name))
       throw ApiError(404, "Variable " + unset->name + " is not set for " + unset->app);
-    cc.update_environment_variables(a["guid"], {{unset->name, nullptr}});
+    cc.update_environment_variables(a.guid, {{unset->name, nullptr}});
     std::cerr << "Removed " << unset->name << " from " << unset->app << "\n";
     changed(s, a, unset->restart, unset->wait_s);
   });

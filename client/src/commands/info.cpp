@@ -49,7 +49,7 @@ void add_info(CLI::App& app, Globals& globals) {
   info->callback([as_json, &globals] {
     Session s(globals);
     const json& root = s.root();
-    json v3 = s.call("GET", "/v3/info");
+    json v3 = api::CloudController(s).info();
     json adj = s.config().read().adjuncts.value(s.target(), json::object());
     json out = {{"target", s.target()},
                 {"name", v3.value("name", "")},
@@ -83,7 +83,7 @@ void add_info(CLI::App& app, Globals& globals) {
   one->callback([args, &globals] {
     Session s(globals);
     api::CloudController cc(s);
-    json d = app_details(cc, api::parse_app(app_named(s, args->name)));
+    json d = app_details(cc, app_named(s, args->name));
     if (args->json) {
       std::cout << d.dump(4) << '\n';
       return;

@@ -26,8 +26,8 @@ void add_lifecycle(CLI::App& app, Globals& globals) {
     if (v != "stop") cmd->add_option("--wait", args->wait_s, "Seconds to wait for RUNNING (default 120)");
     cmd->callback([args, v, &globals] {
       Session s(globals);
-      json a = app_named(s, args->app);
-      api::CloudController(s).app_action(a["guid"], v);
+      api::App a = app_named(s, args->app);
+      api::CloudController(s).app_action(a.guid, v);
       if (v != "stop") wait_running(s, a, args->wait_s);
       std::cerr << (v == "stop" ? "Stopped " : v == "start" ? "Started " : "Restarted ") << args->app << "\n";
     });

@@ -37,8 +37,9 @@ void run_login(const LoginOptions& o, Globals& globals) {
     password = ask_line("Password: ", true);
   }
   s.log_in(user, password);
-  json org = choose_named(s, "organization", "/v3/organizations", o.org, interactive);
-  json space = choose_named(s, "space", "/v3/spaces?organization_guids=" + org["guid"].get<std::string>(), o.space, interactive);
+  api::CloudController cc(s);
+  api::Organization org = choose_org(cc, o.org, interactive);
+  api::Space space = choose_space(cc, org, o.space, interactive);
   std::cerr << "Successfully logged in as " << user << "\n";
   save_org_space(s, org, space);
 }

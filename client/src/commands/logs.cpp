@@ -32,7 +32,7 @@ void add_logs(CLI::App& app, Globals& globals) {
   cmd->add_flag("--no-timestamps", a->no_timestamps, "Leave out the timestamps");
   cmd->callback([a, &globals] {
     Session s(globals);
-    std::string guid = app_named(s, a->app)["guid"];
+    std::string guid = app_named(s, a->app).guid;
     auto keep = [&](const LogLine& l) {
       // "APP" also means APP/PROC/WEB: a source matches by itself or by its first segment.
       return (a->source.empty() || fnmatch(a->source.c_str(), l.source.c_str(), 0) == 0 ||

@@ -15,16 +15,16 @@ using json = nlohmann::json;
 
 namespace {
 // A list of named resources, the current one marked: a table, or JSON.
-void print_named(const json& list, const std::string& current, bool as_json) {
+template <class T>
+void print_named(const std::vector<T>& list, const std::string& current, bool as_json) {
   if (as_json) {
     json out = json::array();
-    for (const auto& item : list)
-      out.push_back({{"name", item["name"]}, {"guid", item["guid"]}, {"current", item["guid"] == current}});
+    for (const auto& item : list) out.push_back({{"name", item.name}, {"guid", item.guid}, {"current", item.guid == current}});
     std::cout << out.dump(4) << '\n';
     return;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& item : list) rows.push_back({item["guid"] == current ? "x" : "", item["name"]});
+  for (const auto& item : list) rows.push_back({item.guid == current ? "x" : "", item.name});
   std::cout << render_table({"", "Name"}, rows);
 }
 }  // namespace
@@ -35,8 +35,8 @@ void add_orgs(CLI::App& app, Globals& globals) {
   orgs->add_flag("--json", *as_json, "Print JSON");
   orgs->callback([as_json, &globals] {
     Session s(globals);
-    json list = s.list_all("/v3/organizations?per_page=100");
-    print_named(list, s.config().read().adjuncts.value(s.target(), json::object()).value("organization", ""), *as_json);
+    api::CloudController cc(s);
+    print_named(cc.organizations(), s.config().read().adjuncts.value(s.target(), json::object()).value("organization", ""), *as_json);
   });
 
   auto spaces_json = std::make_shared<bool>(false);
@@ -47,8 +47,8 @@ void add_orgs(CLI::App& app, Globals& globals) {
     json adj = s.config().read().adjuncts.value(s.target(), json::object());
     std::string org = adj.value("organization", "");
     if (org.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
-    json list = s.list_all("/v3/spaces?per_page=100&organization_guids=" + org);
-    print_named(list, adj.value("space", ""), *spaces_json);
+    api::CloudController cc(s);
+    print_named(cc.spaces(org), adj.value("space", ""), *spaces_json);
   });
 
   // switch-org ORG [SPACE] and switch-space SPACE: the target's current org and space.
@@ -59,10 +59,9 @@ void add_orgs(CLI::App& app, Globals& globals) {
   switch_org->callback([org_args, &globals] {
     Session s(globals);
     bool interactive = !globals.non_interactive && stdin_is_tty();
-    json org = choose_named(s, "organization", "/v3/organizations?per_page=100", org_args->first, interactive);
-    json space = choose_named(s, "space", "/v3/spaces?per_page=100&organization_guids=" + org["guid"].get<std::string>(),
-                              org_args->second, interactive);
-    save_org_space(s, org, space);
+    api::CloudController cc(s);
+    api::Organization org = choose_org(cc, org_args->first, interactive);
+    save_org_space(s, org, choose_space(cc, org, org_args->second, interactive));
   });
 
   auto space_arg = std::make_shared<std::string>();
@@ -73,9 +72,9 @@ void add_orgs(CLI::App& app, Globals& globals) {
     json adj = s.config().read().adjuncts.value(s.target(), json::object());
     std::string org_guid = adj.value("organization", "");
     if (org_guid.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
-    json org = s.call("GET", "/v3/organizations/" + org_guid);
-    json space = choose_named(s, "space", "/v3/spaces?per_page=100&organization_guids=" + org_guid, *space_arg, false);
-    save_org_space(s, org, space);
+    api::CloudController cc(s);
+    api::Organization org = cc.organization(org_guid);
+    save_org_space(s, org, choose_space(cc, org, *space_arg, false));
   });
 }
 

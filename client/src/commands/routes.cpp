@@ -19,7 +19,7 @@ void add_routes(CLI::App& app, Globals& globals) {
   map->add_option("url", map_args->second, "URL: HOST.DOMAIN[/PATH]")->required();
   map->callback([map_args, &globals] {
     Session s(globals);
-    json a = app_named(s, map_args->first);
+    api::App a = app_named(s, map_args->first);
     RouteSpec r = parse_url(s, map_args->second);
     map_route(s, a, r);
     std::cerr << "Successfully mapped url " << r.url() << " to " << map_args->first << "\n";
@@ -31,9 +31,9 @@ void add_routes(CLI::App& app, Globals& globals) {
   unmap->add_option("url", unmap_args->second, "URL: HOST.DOMAIN[/PATH]")->required();
   unmap->callback([unmap_args, &globals] {
     Session s(globals);
-    json a = app_named(s, unmap_args->first);
+    api::App a = app_named(s, unmap_args->first);
     RouteSpec r = parse_url(s, unmap_args->second);
-    switch (unmap_route(s, a["guid"], r)) {
+    switch (unmap_route(s, a.guid, r)) {
       case Unmapped::NoRoute: throw ApiError(404, "Route " + r.url() + " not found");
       case Unmapped::NotMapped: throw ApiError(422, "The url " + r.url() + " is not mapped to " + unmap_args->first);
       case Unmapped::Done: std::cerr << "Successfully unmapped url " << r.url() << " from " << unmap_args->first << "\n";
@@ -51,8 +51,8 @@ void add_routes(CLI::App& app, Globals& globals) {
   del->callback([del_args, &globals] {
     Session s(globals);
     for (const auto& name : del_args->apps) {
-      json a = app_named(s, name);
-      std::string guid = a["guid"];
+      api::App a = app_named(s, name);
+      std::string guid = a.guid;
       api::CloudController cc(s);
       auto routes = cc.app_routes(guid);
       cc.delete_app(guid);

@@ -36,14 +36,10 @@ std::string quote(const std::string& word) {
 }
 
 // The app's one bound database (dbshell without SERVICE), with the original's messages.
-std::string only_database(Session& s, const nlohmann::json& app, const std::string& name) {
-  nlohmann::json bound = s.call("GET", "/v3/service_credential_bindings?type=app&include=service_instance&app_guids=" +
-                                           app["guid"].get<std::string>())
-                             .value("included", nlohmann::json::object())
-                             .value("service_instances", nlohmann::json::array());
+std::string only_database(Session& s, const api::App& app, const std::string& name) {
   std::vector<std::string> dbs;
-  for (const auto& si : bound)
-    if (si["type"] == "managed") dbs.push_back(si["name"]);
+  for (const auto& si : api::CloudController(s).bound_instances(app.guid))
+    if (si.type == "managed") dbs.push_back(si.name);
   if (dbs.size() == 1) return dbs[0];
   if (dbs.empty()) throw UsageError("no database service is bound to application [" + name + "]");
   std::string all;
@@ -90,7 +86,7 @@ void add_run(CLI::App& app, Globals& globals) {
     if (words.empty()) throw UsageError("run needs a command: stackato run [-a APP] CMD [ARG...]");
     if (name.empty()) name = manifest_app(globals);
     RemoteCommand rc;
-    rc.app_guid = app_named(s, name)["guid"];
+    rc.app_guid = app_named(s, name).guid;
     rc.instance = a->instance;
     for (const auto& w : words) rc.command += (rc.command.empty() ? "" : " ") + quote(w);
     rc.tty = !a->no_tty && (a->tty || (::isatty(0) && ::isatty(1)));
@@ -121,7 +117,7 @@ void add_run(CLI::App& app, Globals& globals) {
       finish(tunnel_with_client(globals, service, tunnel_client_for(s, service, false), ""));
     }
     RemoteCommand rc;
-    rc.app_guid = app_named(s, name)["guid"];
+    rc.app_guid = app_named(s, name).guid;
     rc.command = "dbshell" + (service.empty() ? "" : " " + quote(service));
     rc.tty = ::isatty(0) && ::isatty(1);
     finish(run_remote(s, rc));

@@ -36,8 +36,8 @@ void add_scale(CLI::App& app, Globals& globals) {
     };
     Session s(globals);
     api::CloudController cc(s);
-    json app = app_named(s, a->app);
-    api::Process web = cc.app_process(app["guid"]);
+    api::App app = app_named(s, a->app);
+    api::Process web = cc.app_process(app.guid);
     api::Scale want;
     if (!a->instances.empty()) {
       long n = 0;
@@ -64,9 +64,9 @@ void add_scale(CLI::App& app, Globals& globals) {
     said("disk_in_mb", web.disk_in_mb, want.disk_in_mb);
     bool limits = (want.memory_in_mb && *want.memory_in_mb != web.memory_in_mb) ||
                   (want.disk_in_mb && *want.disk_in_mb != web.disk_in_mb);
-    if (limits && app["state"] == "STARTED") {  // new limits apply to new instances only
+    if (limits && app.started()) {  // new limits apply to new instances only
       std::cerr << "Restarting " << a->app << " for the new limits\n";
-      cc.app_action(app["guid"], "restart");
+      cc.app_action(app.guid, "restart");
       wait_running(s, app, a->wait_s);
     }
   });

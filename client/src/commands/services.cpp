@@ -60,15 +60,15 @@ json service_rows(api::CloudController& cc, const std::vector<api::ServiceInstan
   return out;
 }
 
-void restart_or_tell(Session& s, const json& app, bool restart) {
-  if (app["state"] != "STARTED") return;
+void restart_or_tell(Session& s, const api::App& app, bool restart) {
+  if (!app.started()) return;
   if (!restart) {
-    std::cerr << "Restart " << app["name"].get<std::string>() << " for it to see the change (or use --restart)\n";
+    std::cerr << "Restart " << app.name << " for it to see the change (or use --restart)\n";
     return;
   }
-  s.call("POST", "/v3/apps/" + app["guid"].get<std::string>() + "/actions/restart");
+  api::CloudController(s).app_action(app.guid, "restart");
   wait_running(s, app, 180);
-  std::cerr << "Restarted " << app["name"].get<std::string>() << "\n";
+  std::cerr << "Restarted " << app.name << "\n";
 }
 
 
@@ -188,7 +188,7 @@ void add_services(CLI::App& app, Globals& globals) {
     svc.name = cr->name.empty() ? cr->type + "-" + random_hex4() : cr->name;
     svc.plan = cr->plan;
     if (!cr->app.empty()) {
-      json a = app_named(s, cr->app);
+      api::App a = app_named(s, cr->app);
       ensure_services(s, a, {svc});
       restart_or_tell(s, a, cr->restart);
     } else {
@@ -233,11 +233,11 @@ void add_services(CLI::App& app, Globals& globals) {
       Session s(globals);
       api::CloudController cc(s);
       auto si = service_named(cc, space_of(s), b->service);
-      json a = app_named(s, b->app);
-      auto found = cc.app_bindings(a["guid"], si.guid);
+      api::App a = app_named(s, b->app);
+      auto found = cc.app_bindings(a.guid, si.guid);
       if (bind) {
         if (!found.empty()) throw ApiError(422, "Service " + b->service + " is already bound to " + b->app);
-        cc.bind(si.guid, a["guid"]);
+        cc.bind(si.guid, a.guid);
         std::cerr << "Bound " << b->service << " to " << b->app << "\n";
       } else {
         if (found.empty()) throw ApiError(422, "Service [" + b->service + "] is not bound to application [" + b->app + "]");

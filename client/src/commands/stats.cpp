@@ -40,7 +40,7 @@ json or_null(const std::optional<T>& v) { return v ? json(*v) : json(); }
 // The app's web process's instances (CAPI's stats: null where an instance has nothing yet).
 std::vector<api::InstanceStats> instance_stats(Session& s, const std::string& app) {
   api::CloudController cc(s);
-  api::Process web = cc.app_process(api::parse_app(app_named(s, app)).guid);
+  api::Process web = cc.app_process(app_named(s, app).guid);
   auto stats = cc.process_stats({web.guid});
   return stats[0];
 }

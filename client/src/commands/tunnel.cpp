@@ -38,18 +38,11 @@ const std::map<std::string, std::string> kPackage = {{"mysql", "mariadb-client"}
                                                      {"psql", "postgresql-client"}, {"pg_dump", "postgresql-client"},
                                                      {"redis-cli", "redis-tools"}};
 
-// Type of a service: the offering's name, else guessed from the credentials' URI scheme.
-std::string service_type(Session& s, const json& si, const json& credentials) {
-  if (si["type"] == "user-provided") {
-    std::string uri = credentials.value("uri", "");
-    for (const auto& [scheme, type] : std::map<std::string, std::string>{{"mysql", "mysql"}, {"postgres", "postgresql"}, {"redis", "redis"}})
-      if (uri.rfind(scheme, 0) == 0) return type;
-    return "user-provided";
-  }
-  std::string plan = si["relationships"]["service_plan"]["data"].value("guid", "");
-  json p = s.call("GET", "/v3/service_plans/" + plan);
-  json o = s.call("GET", "/v3/service_offerings/" + p["relationships"]["service_offering"]["data"].value("guid", ""));
-  return o["name"];
+// A service's type: its offering's name ("user-provided" for one that lives outside).
+std::string service_type(api::CloudController& cc, const std::string& space, const std::string& name) {
+  auto found = cc.service_instance_named(space, name);
+  if (!found) throw ApiError(404, "Service '" + name + "' not found");
+  return found->offering;
 }
 
 bool on_path(const std::string& program) {
@@ -120,30 +113,32 @@ int run_tunnel(const Args& a, const Globals& globals) {
   if (s.target().rfind("http://", 0) == 0 && !a.allow_http)
     throw UsageError("the target is plain http: the tunnel would carry the database's traffic unencrypted; add --allow-http to accept that");
   // The service: named, or the only one that can be tunnelled.
-  json instances = s.list_all("/v3/service_instances?per_page=100&space_guids=" + space_of(s));
+  api::CloudController cc(s);
+  std::string space = space_of(s);
+  auto instances = cc.service_instances(space);
   std::string name = a.service;
   if (name.empty()) {
     std::vector<std::string> names;
     for (const auto& si : instances)
-      if (si["type"] == "managed") names.push_back(si["name"]);
+      if (si.type == "managed") names.push_back(si.name);
     if (names.size() != 1)
       throw UsageError(names.empty() ? "no service to tunnel to; create one with 'stackato create-service'"
                                      : "more than one service; say which: stackato tunnel SERVICE");
     name = names[0];
   }
-  json si;
+  std::optional<api::ServiceInstance> si;
   std::vector<std::string> all;
   for (const auto& i : instances) {
-    all.push_back(i["name"]);
-    if (i["name"] == name) si = i;
+    all.push_back(i.name);
+    if (i.name == name) si = i;
   }
-  if (si.is_null()) {
+  if (!si) {
     std::string hint = closest(name, all);
     throw ApiError(404, "Service '" + name + "' not found" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
   }
-  if (si["type"] == "user-provided")
+  if (si->type == "user-provided")
     throw UsageError("'" + name + "' is a user-provided service: it lives outside the platform, connect to it directly");
-  std::string type = service_type(s, si, json::object());
+  std::string type = service_type(cc, space, name);
   if (!kClients.count(type)) throw UsageError("'" + name + "' is a " + type + " service; tunnels reach mysql, postgresql and redis");
   if (!a.client.empty() && a.client != "none") {
     const auto& ok = kClients.at(type);
@@ -225,9 +220,8 @@ int tunnel_with_client(const Globals& globals, const std::string& service, const
 }
 
 std::string tunnel_client_for(Session& s, const std::string& service, bool dump) {
-  json found = s.call("GET", "/v3/service_instances?names=" + url_escape(service) + "&space_guids=" + space_of(s));
-  if (found["resources"].empty()) throw ApiError(404, "Service '" + service + "' not found");
-  std::string type = service_type(s, found["resources"][0], json::object());
+  api::CloudController cc(s);
+  std::string type = service_type(cc, space_of(s), service);
   if (type == "mysql") return dump ? "mysqldump" : "mysql";
   if (type == "postgresql") return dump ? "pg_dump" : "psql";
   if (type == "redis" && !dump) return "redis-cli";

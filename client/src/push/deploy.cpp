@@ -118,13 +118,12 @@ std::vector<std::string> apply_routes(Session& s, const api::App& app, const man
     domain = d->name;
   }
   std::vector<std::string> urls = plan_urls(m, flags, !current.empty(), domain);
-  json a = {{"guid", app.guid}, {"name", app.name}};
   std::set<std::string> wanted;
   for (const auto& u : urls) {
     RouteSpec r = parse_url(s, u);
     wanted.insert(r.url());
     bool had_route = find_route(s, r).has_value();
-    if (map_route(s, a, r)) {
+    if (map_route(s, app, r)) {
       std::cerr << "Mapping URL " << r.url() << "\n";
       if (!had_route) new_routes.push_back(r.url());
     }
@@ -223,7 +222,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
   try {
     apply_process(cc, a, app, flags, result.created);
     result.urls = apply_routes(s, a, app, flags, new_routes);
-    ensure_services(s, {{"guid", a.guid}, {"name", a.name}}, app.services);
+    ensure_services(s, a, app.services);
     if (auto hook = app.hooks.find("pre-push"); hook != app.hooks.end())
       run_pre_push(hook->second, app.path, app.name, result.created ? "create" : "update");
     Uploaded up = upload_app(s, result.guid, app, manifest::upload_manifest(m, app), show_progress);
@@ -242,7 +241,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
     } else {
       std::cerr << (was_started ? "Restarting " : "Starting ") << app.name << "\n";
       cc.app_action(result.guid, "restart");
-      wait_running(s, {{"guid", a.guid}, {"name", a.name}}, timeout);
+      wait_running(s, a, timeout);
     }
     for (const auto& u : result.urls) std::cerr << browser_url(s.target(), u) << " deployed\n";
     std::cerr << app.name << " is RUNNING\n";

@@ -51,11 +51,7 @@ fs::path journal_path(Session& s, const std::string& name) {
   return s.config().dir() / "releases" / (key + "__" + name + ".json");
 }
 
-std::optional<json> app_by_guid(Session& s, const std::string& guid) {
-  auto a = api::CloudController(s).app_if_any(guid);
-  if (!a) return std::nullopt;
-  return json{{"guid", a->guid}, {"name", a->name}, {"state", a->state}};
-}
+std::optional<api::App> app_by_guid(Session& s, const std::string& guid) { return api::CloudController(s).app_if_any(guid); }
 
 std::vector<std::string> urls_of(Session& s, const std::string& guid) {
   std::vector<std::string> out;
@@ -75,10 +71,10 @@ void delete_app(Session& s, const std::string& guid) { api::CloudController(s).d
 
 void rename_app(Session& s, const std::string& guid, const std::string& name) { api::CloudController(s).rename_app(guid, name); }
 
-bool all_running(Session& s, const json& app) {
-  if (app["state"] != "STARTED") return false;
+bool all_running(Session& s, const api::App& app) {
+  if (!app.started()) return false;
   api::CloudController cc(s);
-  auto stats = cc.process_stats({cc.app_process(app["guid"]).guid}).front();
+  auto stats = cc.instance_stats(cc.app_process(app.guid).guid);
   for (const auto& st : stats)
     if (st.state != "RUNNING") return false;
   return !stats.empty();
@@ -88,9 +84,9 @@ bool all_running(Session& s, const json& app) {
 void undo(Session& s, Journal& jr) {
   std::string new_name = jr.j.value("new_name", "");
   if (auto a = app_by_guid(s, jr.j.value("new_guid", ""))) {
-    delete_app(s, (*a)["guid"]);
+    delete_app(s, a->guid);
   } else if (auto b = find_app(s, new_name)) {
-    delete_app(s, (*b)["guid"]);
+    delete_app(s, b->guid);
   }
   delete_route(s, jr.j.value("temp_route", ""));
   jr.done();
@@ -120,7 +116,7 @@ void forward(Session& s, Journal& jr) {
     if (auto old = app_by_guid(s, old_guid)) {
       api::CloudController(s).app_action(old_guid, "stop");
       if (j.value("keep_previous", false)) {
-        if (auto prev = find_app(s, name + "-previous"); prev && (*prev)["guid"] != old_guid) delete_app(s, (*prev)["guid"]);
+        if (auto prev = find_app(s, name + "-previous"); prev && prev->guid != old_guid) delete_app(s, prev->guid);
         rename_app(s, old_guid, name + "-previous");
         std::cerr << "Stopped the old version and kept it as " << name << "-previous\n";
       } else {
@@ -131,7 +127,7 @@ void forward(Session& s, Journal& jr) {
     jr.save("old-retired");
   }
   if (at < step_index("renamed")) {
-    if ((*fresh)["name"] != name) rename_app(s, new_guid, name);
+    if (fresh->name != name) rename_app(s, new_guid, name);
     jr.save("renamed");
   }
   delete_route(s, j.value("temp_route", ""));
@@ -191,7 +187,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
     push_app(s, context, m, app, flags, show_progress);
     return;
   }
-  std::string old_guid = (*old)["guid"], new_name = app.name + "-new";
+  std::string old_guid = old->guid, new_name = app.name + "-new";
   bool rolling = options.strategy == "rolling";
   if (options.strategy.empty() && options.smoke_test.empty() && !options.keep_previous)
     rolling = api::CloudController(s).offers_deployments();
@@ -209,7 +205,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
   }
   if (auto leftover = find_app(s, new_name)) {
     std::cerr << "Deleting " << new_name << ", left over by an earlier release without a journal\n";
-    delete_app(s, (*leftover)["guid"]);
+    delete_app(s, leftover->guid);
   }
   api::CloudController cc(s);
   json routes = urls_of(s, old_guid);
@@ -279,11 +275,11 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
 }
 
 void rollback(Session& s, const std::string& name, long drain_s) {
-  json cur = app_named(s, name);
+  api::App cur = app_named(s, name);
   auto prev = find_app(s, name + "-previous");
   if (!prev) throw ApiError(404, "no " + name + "-previous to roll back to (push --zero-downtime --keep-previous keeps one)");
-  std::string prev_guid = (*prev)["guid"], cur_guid = cur["guid"];
-  if ((*prev)["state"] != "STARTED") {
+  std::string prev_guid = prev->guid, cur_guid = cur.guid;
+  if (!prev->started()) {
     std::cerr << "Starting " << name << "-previous\n";
     api::CloudController(s).app_action(prev_guid, "start");
   }

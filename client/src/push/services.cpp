@@ -57,10 +57,10 @@ json create_service(Session& s, const manifest::Service& svc) {
   return {{"guid", e->instance.guid}, {"name", e->instance.name}, {"type", e->instance.type}};
 }
 
-bool ensure_services(Session& s, const json& app, const std::vector<manifest::Service>& services) {
+bool ensure_services(Session& s, const api::App& app, const std::vector<manifest::Service>& services) {
   api::CloudController cc(s);
   bool bound_any = false;
-  std::string app_guid = app["guid"], space = space_of(s);
+  std::string app_guid = app.guid, space = space_of(s);
   for (const auto& svc : services) {
     std::string instance;
     if (auto e = cc.service_instance_named(space, svc.name)) {
@@ -78,7 +78,7 @@ bool ensure_services(Session& s, const json& app, const std::vector<manifest::Se
       instance = create_service(s, svc)["guid"];
     }
     if (!cc.app_bindings(app_guid, instance).empty()) continue;
-    std::cerr << "Binding " << svc.name << " to " << app["name"].get<std::string>() << "\n";
+    std::cerr << "Binding " << svc.name << " to " << app.name << "\n";
     cc.bind(instance, app_guid);
     bound_any = true;
   }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/model.hpp"
 #include "session.hpp"
 #include "stackato/manifest/manifest.hpp"
 
@@ -17,6 +18,6 @@ namespace stackato::client {
 nlohmann::json create_service(Session& s, const manifest::Service& service);
 
 // True when a binding was added (a running app needs a restart to see it).
-bool ensure_services(Session& s, const nlohmann::json& app, const std::vector<manifest::Service>& services);
+bool ensure_services(Session& s, const api::App& app, const std::vector<manifest::Service>& services);
 
 }  // namespace stackato::client
