@@ -142,11 +142,15 @@ void Session::refresh() {
                            {"Authorization: Basic Y2Y6", "Accept: application/json",
                             "Content-Type: application/x-www-form-urlencoded"});
   json body = json::parse(r.body, nullptr, false);
-  if (r.status != 200 || !body.is_object() || !body.contains("access_token"))
-    throw ApiError(401, "Login Required: the session expired; please use 'stackato login' (" + cf_error(r) + ")");
+  // A 200 without a token in it is no better than a refusal (and must not reach the user as a
+  // JSON library's message).
+  if (r.status != 200 || !body.is_object() || !body.contains("access_token") || !body["access_token"].is_string())
+    throw ApiError(401, "Login Required: the session expired; please use 'stackato login' (" +
+                            (r.status == 200 ? std::string("the token endpoint answered without a token") : cf_error(r)) + ")");
+  std::string next = body.contains("refresh_token") && body["refresh_token"].is_string() ? body["refresh_token"].get<std::string>() : rt;
   config_.update([&](ConfigFiles& f) {
     f.tokens[target_] = "bearer " + body["access_token"].get<std::string>();
-    f.adjuncts[target_]["refresh"] = body.value("refresh_token", rt);
+    f.adjuncts[target_]["refresh"] = next;
   });
 }
 

@@ -624,9 +624,19 @@ class Handler(BaseHTTPRequestHandler):
         self.send(201, si)
 
     def token(self, form):
-        # UAA's password and refresh grants (docs.cloudfoundry.org/api/uaa, "Password Grant").
-        if form.get("grant_type") == ["password"] and form.get("password") != ["secret"]:
+        # UAA's password and refresh grants (docs.cloudfoundry.org/api/uaa, "Password Grant",
+        # "Refresh Token"), and its errors: a refused password (401 unauthorized), an expired or
+        # revoked refresh token (401 invalid_token), a grant it does not know (400).
+        grant = form.get("grant_type", [""])[0]
+        if grant == "password" and form.get("password") != ["secret"]:
             return self.send(401, {"error": "unauthorized", "error_description": "Bad credentials"})
+        if grant == "refresh_token" and form.get("refresh_token", [""])[0].startswith("expired"):
+            return self.send(401, {"error": "invalid_token",
+                                   "error_description": "Invalid refresh token (expired): expired-jti expired at Tue Dec 01 00:00:00 UTC 2026"})
+        if grant == "refresh_token" and form.get("refresh_token", [""])[0].startswith("garbled"):
+            return self.send(200, {"access_token": None, "token_type": "bearer"})  # a broken answer
+        if grant not in ("password", "refresh_token"):
+            return self.send(400, {"error": "unsupported_grant_type", "error_description": f"Unsupported grant type: {grant}"})
         claims = {"user_id": self.world.user_guid, "user_name": "some-name", "exp": int(time.time()) + 3600,
                   "scope": ["cloud_controller.read", "cloud_controller.write"]}
         part = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")

@@ -32,6 +32,39 @@ check "login succeeds" "^0$" "$rc"
 has "Organization: +org1" "login picks the first org"
 has "Space: +space1" "login picks the org's space"
 
+# UAA's refresh grant: an access token past its expiry is refreshed before a request (the new
+# one kept); a refresh token UAA calls expired, or a broken answer, is one line asking to log in.
+expire() {  # expire REFRESH: the saved access token expired, the refresh token set
+  python3 - "$STACKATO_HOME" "$1" <<'PY'
+import base64, json, sys
+home, refresh = sys.argv[1:]
+part = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip("=")
+tokens = json.load(open(f"{home}/token"))
+adj = json.load(open(f"{home}/token2"))
+for target in tokens:
+    tokens[target] = "bearer " + part({"alg": "RS256"}) + "." + part({"user_id": "u", "exp": 1000}) + ".c2ln"
+    adj[target]["refresh"] = refresh
+json.dump(tokens, open(f"{home}/token", "w"))
+json.dump(adj, open(f"{home}/token2", "w"))
+PY
+}
+cp "$STACKATO_HOME/token" "$work/token.good"
+cp "$STACKATO_HOME/token2" "$work/token2.good"
+expire "refresh-valid"
+requests
+run 0 "org1" "an expired access token is refreshed" -- "$stackato" orgs
+check "the refresh grant went to UAA before the request" "POST /oauth/token GET /v3/organizations" "$(tr '\n' ' ' <"$work/requests")"
+check "the new token is kept" "^[^.]+\.[^.]+\.c2lnbmF0dXJl" "$(jq -r 'to_entries[0].value' "$STACKATO_HOME/token" | sed 's/^bearer //')"
+expire "expired-refresh"
+run 1 "^stackato: error: Login Required: the session expired; please use 'stackato login' \(Invalid refresh token \(expired\)" \
+  "a refresh token UAA calls expired: one line asking to log in" -- "$stackato" orgs
+check "one line" "^1$" "$(grep -c . "$work/out")"
+expire "garbled-refresh"
+run 1 "Login Required: the session expired" "a refresh answer without a token: one line, no library message" -- "$stackato" orgs
+hasnt "json.exception|type_error" "no library message"
+cp "$work/token.good" "$STACKATO_HOME/token"
+cp "$work/token2.good" "$STACKATO_HOME/token2"
+
 # apps: a started app with 5 wanted instances of which one runs (the example's stats), a stopped
 # one, a route with both as destinations, a managed instance bound to the first.
 requests
