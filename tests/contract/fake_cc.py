@@ -23,7 +23,7 @@ their bodies as CAPI does (unknown fields and wrong relationships are a 422 nami
 change the world, so that a later listing shows them. Every request is appended to --log as
 "METHOD PATH?QUERY", so tests can count round trips. Unknown paths are a CAPI 404 error object.
 
-Usage: fake_cc.py --port-file FILE --cert CERT --key KEY [--log FILE]
+Usage: fake_cc.py --port-file FILE --cert CERT --key KEY [--log FILE] [--no-include]
 """
 import argparse
 import base64
@@ -139,6 +139,7 @@ class Handler(BaseHTTPRequestHandler):
     world = None
     base = ""
     log_file = None
+    no_include = False  # --no-include: a target that ignores include= (older, or partial)
     lock = threading.Lock()
 
     def log_message(self, *args):
@@ -764,7 +765,7 @@ class Handler(BaseHTTPRequestHandler):
                 offered = {related(p, "service_offering") for p in plans}
                 body["included"]["service_offerings"] = [{k: v for k, v in o.items() if k in okeys}
                                                          for o in self.world.offerings if o["guid"] in offered]
-        if "service_instance" in query.get("include", [""])[0].split(","):
+        if "service_instance" in query.get("include", [""])[0].split(",") and not self.no_include:
             guids = {related(b, "service_instance") for b in shown}
             body["included"] = {"service_instances": [si for si in self.world.instances if si["guid"] in guids]}
         self.send(200, body)
@@ -776,7 +777,9 @@ def main():
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--log")
+    ap.add_argument("--no-include", action="store_true")
     args = ap.parse_args()
+    Handler.no_include = args.no_include
     Handler.world = World()
     Handler.log_file = args.log
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

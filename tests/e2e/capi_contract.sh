@@ -265,4 +265,17 @@ run 0 "" "apps --json after the swap" -- "$stackato" apps --json
 check "one app named pushed, none named pushed-new" '^1 0$' \
   "$(jq -r '"\([.[] | select(.name == "pushed")] | length) \([.[] | select(.name == "pushed-new")] | length)"' "$work/out")"
 
+# A target that ignores include= (older or partial implementations): the bound instances come
+# from a second listing by GUID, not from nowhere.
+python3 "$contract/fake_cc.py" --port-file "$work/port2" --cert "$work/cert.pem" --key "$work/key.pem" \
+  --log "$work/requests2" --no-include &
+fake2=$!
+at_exit "kill $fake2"
+for _ in $(seq 100); do [ -s "$work/port2" ] && break; sleep 0.1; done
+export STACKATO_HOME=$work/home2
+"$stackato" --cafile "$work/cert.pem" target "https://127.0.0.1:$(cat "$work/port2")" >/dev/null 2>&1
+printf 'secret\n' | "$stackato" login some-name --password-stdin -n >/dev/null 2>&1
+run 0 "Services: +my-managed-instance" "app: its service from a target without include=" -- "$stackato" app my_app
+check "found by a listing by GUID" "GET /v3/service_instances\?[^ ]*guids=" "$(cat "$work/requests2")"
+
 e2e_finish
