@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/request.hpp"
 #include "resources.hpp"
 
 namespace stackato::client::api {
@@ -13,7 +14,6 @@ namespace {
 // CAPI allows pages of up to 5000; kato of 5000 too. Fewer round trips for big foundations.
 constexpr const char* kPage = "per_page=5000";
 
-std::string q(const std::string& value) { return url_escape(value); }
 
 template <class T, class Parse>
 std::vector<T> parsed(const json& list, Parse parse) {
@@ -22,7 +22,6 @@ std::vector<T> parsed(const json& list, Parse parse) {
   return out;
 }
 
-json to_one(const std::string& guid) { return {{"data", {{"guid", guid}}}}; }
 
 // GUIDs for a `*_guids` filter, each once, comma-joined, 100 to a request: a query string has a
 // length limit (CAPI's nginx, proxies), and 100 GUIDs are about 3.7 KB.

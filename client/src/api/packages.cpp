@@ -2,16 +2,13 @@
 // domain, resource matches, packages and their upload, builds, the current droplet.
 
 #include "api/cloud_controller.hpp"
+#include "api/request.hpp"
 #include "resources.hpp"
 
 namespace stackato::client::api {
 
 using json = nlohmann::json;
 
-namespace {
-json to_one(const std::string& guid) { return {{"data", {{"guid", guid}}}}; }
-std::string q(const std::string& value) { return url_escape(value); }
-}  // namespace
 
 std::string CloudController::server_version() {
   json info = s_.call("GET", "/v3/info");

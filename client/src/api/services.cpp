@@ -1,6 +1,7 @@
 // Service instances found by name and created (push's services step, create-service).
 
 #include "api/cloud_controller.hpp"
+#include "api/request.hpp"
 #include "resources.hpp"
 
 namespace stackato::client::api {
@@ -8,9 +9,6 @@ namespace stackato::client::api {
 using json = nlohmann::json;
 
 namespace {
-json to_one(const std::string& guid) { return {{"data", {{"guid", guid}}}}; }
-std::string q(const std::string& value) { return url_escape(value); }
-
 // The name of an included resource by GUID ("" when the target did not include it).
 std::string included_name(const json& included, const char* kind, const std::string& guid) {
   if (!included.is_object() || !included.contains(kind) || !included[kind].is_array()) return "";
