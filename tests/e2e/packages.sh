@@ -32,6 +32,8 @@ for script in postinst prerm postrm; do
   sh -n "$work/$script" && ok || bad "kato's $script is not valid sh"
 done
 check "postinst makes the kato system user" 'adduser --system' "$(cat "$work/postinst")"
+check "postinst upgrades a running kato in place (reload), restarts a stopped one" \
+  "is-active kato.service; then deb-systemd-invoke reload 'kato.service'" "$(tr -s ' \n' ' ' <"$work/postinst")"
 
 root=$work/root
 dpkg -x "$client" "$root"
@@ -75,6 +77,7 @@ out=$(MANPATH=$root/usr/share/man systemd-analyze verify "$work/units/kato.servi
 check "systemd-analyze verify prints nothing" '^$' "$(grep -v -e '^$' <<<"$out")"
 check "the unit runs kato in the foreground on /var/lib/kato" 'ExecStart=/usr/bin/kato start --foreground' "$(cat "$unit")"
 check "the unit restarts on failure" '^Restart=on-failure' "$(cat "$unit")"
+check "reload is an upgrade in place" '^ExecReload=/usr/bin/kato restart$' "$(cat "$unit")"
 check "the data dir is /var/lib/kato" '^Environment=KATO_DATA=/var/lib/kato' "$(cat "$unit")"
 
 # A broken unit is refused: the check can fail.
