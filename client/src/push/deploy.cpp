@@ -11,6 +11,7 @@
 #include "api/cloud_controller.hpp"
 #include "logs.hpp"
 #include "push/hooks.hpp"
+#include "push/events.hpp"
 #include "push/plan.hpp"
 #include "push/services.hpp"
 #include "push/upload.hpp"
@@ -53,16 +54,15 @@ std::string stage(Session& s, const api::App& app, const std::string& package) {
   }
   std::set<std::pair<std::int64_t, std::string>> seen;  // lines at the window's edge come twice
   api::Build build = cc.create_build(package);
-  std::cerr << "Staging " << app.name << "\n";
+  emit(PushEvent::Staging, app.name);
   auto drain = [&] {
     for (;;) {
       auto lines = read_logs(s, app.guid, since, 1000);
       for (const auto& l : lines) {
         since = std::max(since, l.timestamp_ns);
         if (l.source != "STG" || !seen.emplace(l.timestamp_ns, l.text).second) continue;
-        std::cout << "  " << l.text << "\n";
+        emit(PushEvent::StagingOutput, app.name, l.text);
       }
-      std::cout << std::flush;
       if (lines.size() < 1000) return;
     }
   };
@@ -88,9 +88,9 @@ std::string stage(Session& s, const api::App& app, const std::string& package) {
 void apply_process(api::CloudController& cc, const api::App& app, const manifest::App& m, const PushFlags& flags, bool created) {
   api::Process web = cc.app_process(app.guid);
   ProcessPlan plan = plan_process(web, m, flags);
-  for (const auto& w : plan.warnings) std::cerr << "Warning: " << w << "\n";
+  for (const auto& w : plan.warnings) emit(PushEvent::Warning, app.name, w);
   if (!created)
-    for (const auto& line : plan.changes) std::cerr << line << "\n";
+    for (const auto& line : plan.changes) emit(PushEvent::Change, app.name, line);
   if (plan.scales()) cc.scale(web.guid, plan.scale);
   if (plan.command || plan.health_check) cc.update_process(web.guid, plan.command, plan.health_check);
 }
@@ -99,7 +99,7 @@ void apply_process(api::CloudController& cc, const api::App& app, const manifest
 void apply_env(api::CloudController& cc, const api::App& app, const manifest::App& m,
                const std::map<std::string, std::string>& env) {
   EnvPlan plan = plan_env(cc.environment_variables(app.guid), env, m);
-  for (const auto& line : plan.lines) std::cerr << line << "\n";
+  for (const auto& line : plan.lines) emit(PushEvent::Change, app.name, line);
   if (!plan.changes.empty()) cc.update_environment_variables(app.guid, plan.changes);
 }
 
@@ -124,7 +124,7 @@ std::vector<std::string> apply_routes(Session& s, const api::App& app, const man
     wanted.insert(r.url());
     bool had_route = find_route(s, r).has_value();
     if (map_route(s, app, r)) {
-      std::cerr << "Mapping URL " << r.url() << "\n";
+      emit(PushEvent::MappingUrl, app.name, r.url());
       if (!had_route) new_routes.push_back(r.url());
     }
   }
@@ -132,7 +132,7 @@ std::vector<std::string> apply_routes(Session& s, const api::App& app, const man
   for (const auto& url : current) {
     out.push_back(url);
     if (!urls.empty() && !wanted.count(url))
-      std::cerr << "Keeping URL " << url << " (not in the manifest; 'stackato unmap' removes it)\n";
+      emit(PushEvent::KeepingUrl, app.name, url);
   }
   for (const auto& u : wanted)
     if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
@@ -145,7 +145,7 @@ std::vector<std::string> apply_routes(Session& s, const api::App& app, const man
 void deploy_droplet(Session& s, const api::App& app, const std::string& droplet, long timeout_s) {
   api::CloudController cc(s);
   api::Deployment d = cc.create_deployment(app.guid, droplet);
-  std::cerr << "Deploying " << app.name << " (rolling): new instances start beside the running ones\n";
+  emit(PushEvent::Deploying, app.name);
   // The server stops a new instance that is not healthy within the health check's timeout;
   // the margin covers the old instances' drain.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s + 60);
@@ -167,13 +167,13 @@ void deploy_droplet(Session& s, const api::App& app, const std::string& droplet,
 
 // A failed first push leaves nothing behind (the original's rollback).
 void roll_back(Session& s, const api::App& app, const std::vector<std::string>& new_routes) {
-  std::cerr << "Reminder: " << app.name << " was created by this push, which failed: forced the rollback\n";
+  emit(PushEvent::RolledBack, app.name);
   try {
     api::CloudController(s).delete_app(app.guid);
     cache_name(s, "app", app.name, false);
     for (const auto& url : new_routes) delete_route(s, parse_url(s, url));
   } catch (const std::exception& e) {
-    std::cerr << "Could not delete " << app.name << ": " << e.what() << "\n";
+    emit(PushEvent::RollbackFailed, app.name, e.what());
   }
 }
 
@@ -200,10 +200,10 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
   auto found = cc.apps(space_of(s), app.name);
   if (!found.empty()) {
     a = found.front();
-    std::cerr << "Updating application " << app.name << "\n";
+    emit(PushEvent::UpdatingApp, app.name);
     apply_env(cc, a, app, env);
   } else {
-    std::cerr << "Creating application " << app.name << "\n";
+    emit(PushEvent::CreatingApp, app.name);
     a = cc.create_app(app.name, space_of(s), env);
     result.created = true;
     cache_name(s, "app", app.name, true);
@@ -213,7 +213,7 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
   // An app that exists but was never staged is a first push that was cut short (kato or the
   // client killed during staging, so nothing rolled it back): this push finishes it, start too.
   bool unfinished = !result.created && !was_started && !cc.has_current_droplet(result.guid);
-  if (unfinished) std::cerr << app.name << " was never staged: finishing its first push\n";
+  if (unfinished) emit(PushEvent::FinishingFirstPush, app.name);
   bool start = !flags.no_start && (result.created || unfinished || was_started || flags.force_start);
   // A deployment sets the current droplet itself, and only once its instances run.
   bool rolling = rollout == Rollout::Deployment && start && was_started && !unfinished;
@@ -239,19 +239,19 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
     if (rolling) {
       deploy_droplet(s, a, droplet, timeout);
     } else {
-      std::cerr << (was_started ? "Restarting " : "Starting ") << app.name << "\n";
+      emit(was_started ? PushEvent::Restarting : PushEvent::Starting, app.name);
       cc.app_action(result.guid, "restart");
       wait_running(s, a, timeout);
     }
-    for (const auto& u : result.urls) std::cerr << browser_url(s.target(), u) << " deployed\n";
-    std::cerr << app.name << " is RUNNING\n";
+    for (const auto& u : result.urls) emit(PushEvent::Deployed, app.name, browser_url(s.target(), u));
+    emit(PushEvent::Running, app.name);
   } else if (was_started) {
     cc.app_action(result.guid, "stop");
-    std::cerr << app.name << " was stopped (--no-start)\n";
+    emit(PushEvent::StoppedByNoStart, app.name);
   } else if (flags.no_start) {
-    std::cerr << app.name << " is staged and not started (--no-start)\n";
+    emit(PushEvent::StagedNotStarted, app.name);
   } else {
-    std::cerr << app.name << " was not automatically started because it was STOPPED (use --force-start)\n";
+    emit(PushEvent::LeftStopped, app.name);
   }
   return result;
 }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "api/cloud_controller.hpp"
+#include "push/events.hpp"
 #include "resources.hpp"
 
 namespace stackato::client {
@@ -46,7 +47,7 @@ std::string plan_for(api::CloudController& cc, const manifest::Service& svc) {
 json create_service(Session& s, const manifest::Service& svc) {
   api::CloudController cc(s);
   std::string space = space_of(s);
-  std::cerr << "Creating " << svc.type << " service " << svc.name << "\n";
+  emit(PushEvent::CreatingService, "", svc.type + " service " + svc.name);
   if (svc.type == "user-provided") {
     cc.create_user_provided_instance(svc.name, space, svc.credentials, svc.tags);
   } else {
@@ -78,7 +79,7 @@ bool ensure_services(Session& s, const api::App& app, const std::vector<manifest
       instance = create_service(s, svc)["guid"];
     }
     if (!cc.app_bindings(app_guid, instance).empty()) continue;
-    std::cerr << "Binding " << svc.name << " to " << app.name << "\n";
+    emit(PushEvent::BindingService, app.name, svc.name);
     cc.bind(instance, app_guid);
     bound_any = true;
   }

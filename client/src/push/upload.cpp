@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "push/bits.hpp"
+#include "push/events.hpp"
 #include "resources.hpp"
 
 namespace stackato::client {
@@ -85,8 +86,9 @@ Uploaded upload_app(Session& s, const std::string& app_guid, const manifest::App
 
   api::CloudController cc(s);
   up.package_guid = cc.create_package(app_guid).guid;
-  std::cerr << "Uploading " << app.name << ": " << files.size() << " files, " << up.matched
-            << " already on the server, " << human(up.zip_bytes) << " to send\n";
+  emit(PushEvent::Uploading, app.name,
+       std::to_string(files.size()) + " files, " + std::to_string(up.matched) + " already on the server, " +
+           human(up.zip_bytes) + " to send");
 
   auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   std::uint64_t shown = ~std::uint64_t{0};
@@ -97,8 +99,8 @@ Uploaded upload_app(Session& s, const std::string& app_guid, const manifest::App
       if (sent == shown || (sent < total && now - last < std::chrono::milliseconds(100))) return;
       last = now;
       shown = sent;
-      std::cerr << "\r  Uploading (" << human(sent) << "/" << human(total) << ") " << sent * 100 / total << "%   "
-                << std::flush;
+      emit(PushEvent::UploadProgress, app.name,
+           human(sent) + "/" + human(total) + ") " + std::to_string(sent * 100 / total) + "%");
     };
   std::vector<FormPart> parts = {{"resources", matched.dump(), "", ""}, {"bits", "", zip.path().string(), "package.zip"}};
   for (int attempt = 0;; ++attempt) {
@@ -109,11 +111,12 @@ Uploaded upload_app(Session& s, const std::string& app_guid, const manifest::App
       // Upload again from the zip on disk, but only while the server has not taken the package.
       if (attempt >= 3) throw;
       if (cc.package(up.package_guid).state != "AWAITING_UPLOAD") break;
-      std::cerr << (show_progress ? "\n" : "") << "Upload interrupted (" << e.what() << "); sending again\n";
+      if (show_progress) emit(PushEvent::UploadSent, app.name);
+      emit(PushEvent::UploadRetry, app.name, e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(500 << attempt));
     }
   }
-  if (show_progress) std::cerr << "\n";
+  if (show_progress) emit(PushEvent::UploadSent, app.name);
   for (int i = 0;; ++i) {
     api::Package p = cc.package(up.package_guid);
     if (p.state == "READY") break;
