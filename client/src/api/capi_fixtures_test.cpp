@@ -146,3 +146,25 @@ TEST_CASE("api model: a wrong type where CAPI has a number is a one-line shape e
   st["state"] = nullptr;
   CHECK_THROWS_WITH(api::parse_instance_stats(st), "the instance in the target's answer has no usable 'state' (missing)");
 }
+
+TEST_CASE("CAPI examples: what push reads of packages, builds, droplets and deployments", "[api][capi]") {
+  api::Package package = api::parse_package(fixture("package"));
+  CHECK(package.state == "PROCESSING_UPLOAD");
+  CHECK(package.error.empty());  // CAPI's null
+  api::Build staging = api::parse_build(fixture("build_staging"));
+  CHECK(staging.state == "STAGING");
+  CHECK(staging.droplet_guid.empty());  // null while it stages
+  api::Build staged = api::parse_build(fixture("build_staged"));
+  CHECK(staged.state == "STAGED");
+  CHECK(staged.droplet_guid == "1e1186e7-d803-4c46-b9d6-5c81e50fe55a");
+  api::Droplet droplet = api::parse_droplet(fixture("droplet"));
+  CHECK(droplet.state == "STAGED");
+  CHECK(droplet.process_types.at("web") == "bundle exec rackup config.ru -p $PORT");
+  api::Deployment d = api::parse_deployment(fixture("deployment"));
+  CHECK(d.status_value == "ACTIVE");
+  CHECK(d.status_reason == "DEPLOYING");
+  CHECK_FALSE(d.finished());
+  CHECK(d.droplet_guid == "44ccfa61-dbcf-4a0d-82fe-f668e9d2a962");
+  CHECK(d.previous_droplet_guid == "cc6bc315-bd06-49ce-92c2-bc3ad45268c2");
+  CHECK(d.app_guid == "305cea31-5a44-45ca-b51b-e89c7a8ef8b2");
+}

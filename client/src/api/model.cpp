@@ -145,6 +145,14 @@ Build parse_build(const json& j) {
           text(j, "build", "/droplet/guid", false)};
 }
 
+Droplet parse_droplet(const json& j) {
+  Droplet d{text(j, "droplet", "/guid", true), text(j, "droplet", "/state", true), {}};
+  if (j.contains("process_types") && j["process_types"].is_object())
+    for (const auto& [type, command] : j["process_types"].items())
+      if (command.is_string()) d.process_types[type] = command.get<std::string>();
+  return d;
+}
+
 Process parse_process(const json& j) {
   Process p;
   p.guid = text(j, "process", "/guid", true);

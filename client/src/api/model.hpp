@@ -8,6 +8,7 @@
 // Layers, as in the cf CLI: commands/ parse flags and render; api/ speaks HTTP and returns these.
 // Commands do not build "/v3/..." paths or read JSON fields by name for what is here.
 
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -119,6 +120,13 @@ struct Build {
   std::string guid, state, error, droplet_guid;
 };
 
+// A droplet: STAGED (or AWAITING_UPLOAD, PROCESSING_UPLOAD, COPYING, FAILED, EXPIRED), and the
+// start command of each process type its build found.
+struct Droplet {
+  std::string guid, state;
+  std::map<std::string, std::string> process_types;
+};
+
 // An organization's memory quota for apps and what its started instances use of it.
 struct MemoryQuota {
   long limit_mb = 0, used_mb = 0;
@@ -133,6 +141,7 @@ App parse_app(const nlohmann::json& j);
 Deployment parse_deployment(const nlohmann::json& j);
 Package parse_package(const nlohmann::json& j);
 Build parse_build(const nlohmann::json& j);
+Droplet parse_droplet(const nlohmann::json& j);
 Process parse_process(const nlohmann::json& j);
 InstanceStats parse_instance_stats(const nlohmann::json& j);
 Route parse_route(const nlohmann::json& j);
