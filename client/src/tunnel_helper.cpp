@@ -11,6 +11,7 @@
 
 #include "client_context.hpp"
 #include "push/deploy.hpp"
+#include "push/events.hpp"
 #include "resources.hpp"
 #include "stackato/tunnel/protocol.hpp"
 
@@ -118,7 +119,7 @@ TunnelHelper ensure_tunnel_helper(Session& s, const std::string& service) {
   TunnelHelper h;
   auto app = find_app(s, kAppName);
   if (!app) {
-    std::cerr << "Deploying the tunnel helper app '" << kAppName << "'\n";
+    emit(PushEvent::Step, kAppName, std::string("Deploying the tunnel helper app '") + kAppName + "'");
     h.secret = random_secret();
     push_helper(s, h.secret, service, true);
     app = find_app(s, kAppName);
@@ -136,10 +137,10 @@ TunnelHelper ensure_tunnel_helper(Session& s, const std::string& service) {
     for (const auto& n : info->value("services", json::array())) bound |= n == service;
   if (!current) {
     // Another version (or not answering): new bits, the same secret, the same route.
-    std::cerr << "Updating the tunnel helper app '" << kAppName << "' in place\n";
+    emit(PushEvent::Step, kAppName, std::string("Updating the tunnel helper app '") + kAppName + "' in place");
     push_helper(s, h.secret, service, false);
   } else if (!bound) {
-    std::cerr << "Binding " << service << " to the tunnel helper\n";
+    emit(PushEvent::Step, kAppName, "Binding " + service + " to the tunnel helper");
     push_helper(s, h.secret, service, false);
   }
   // The router may need a moment after a (re)start.

@@ -50,7 +50,7 @@ void print_push_note(const PushNote& n) {
       std::cerr << "Reminder: " << n.app << " was created by this push, which failed: forced the rollback\n";
       break;
     case PushEvent::RollbackFailed: std::cerr << "Could not delete " << n.app << ": " << n.detail << "\n"; break;
-    case PushEvent::Release: std::cerr << n.detail << "\n"; break;
+    case PushEvent::Step: std::cerr << n.detail << "\n"; break;
   }
 }
 

@@ -26,7 +26,7 @@ enum class PushEvent {
   Running, StoppedByNoStart, StagedNotStarted, LeftStopped,
   RolledBack,       // a failed first push deleted what it created
   RollbackFailed,   // detail: why
-  Release,          // detail: a release's step, as a line
+  Step,             // detail: a step of a release or of the tunnel helper's deployment, as a line
 };
 
 struct PushNote {

@@ -91,7 +91,7 @@ void undo(Session& s, Journal& jr) {
   }
   delete_route(s, jr.j.value("temp_route", ""));
   jr.done();
-  emit(PushEvent::Release, jr.j.value("app", ""),
+  emit(PushEvent::Step, jr.j.value("app", ""),
        "Undone: deleted " + new_name + " and its temporary route; " + jr.j.value("app", "") + " is unchanged");
 }
 
@@ -104,13 +104,13 @@ void forward(Session& s, Journal& jr) {
   if (!fresh) throw ApiError(500, "the journal's new app is gone; nothing to finish (see " + jr.file.string() + ")");
   if (at < step_index("mapped")) {
     for (const auto& url : j["routes"]) map_route(s, *fresh, parse_url(s, url));
-    emit(PushEvent::Release, name, "Mapped " + std::to_string(j["routes"].size()) + " route(s) to the new version");
+    emit(PushEvent::Step, name, "Mapped " + std::to_string(j["routes"].size()) + " route(s) to the new version");
     jr.save("mapped");
   }
   if (at < step_index("unmapped")) {
     if (app_by_guid(s, old_guid))
       for (const auto& url : j["routes"]) unmap(s, old_guid, url);
-    emit(PushEvent::Release, name, "Unmapped them from the old version; draining " + std::to_string(j.value("drain_s", 5L)) + " s");
+    emit(PushEvent::Step, name, "Unmapped them from the old version; draining " + std::to_string(j.value("drain_s", 5L)) + " s");
     jr.save("unmapped");
     std::this_thread::sleep_for(std::chrono::seconds(j.value("drain_s", 5L)));
   }
@@ -120,10 +120,10 @@ void forward(Session& s, Journal& jr) {
       if (j.value("keep_previous", false)) {
         if (auto prev = find_app(s, name + "-previous"); prev && prev->guid != old_guid) delete_app(s, prev->guid);
         rename_app(s, old_guid, name + "-previous");
-        emit(PushEvent::Release, name, "Stopped the old version and kept it as " + name + "-previous");
+        emit(PushEvent::Step, name, "Stopped the old version and kept it as " + name + "-previous");
       } else {
         delete_app(s, old_guid);
-        emit(PushEvent::Release, name, "Deleted the old version");
+        emit(PushEvent::Step, name, "Deleted the old version");
       }
     }
     jr.save("old-retired");
@@ -135,7 +135,7 @@ void forward(Session& s, Journal& jr) {
   delete_route(s, j.value("temp_route", ""));
   cache_name(s, "app", j.value("new_name", ""), false);
   jr.done();
-  emit(PushEvent::Release, name, name + " is the new version; temporary route " + j.value("temp_route", "") + " deleted");
+  emit(PushEvent::Step, name, name + " is the new version; temporary route " + j.value("temp_route", "") + " deleted");
 }
 
 int run_smoke_test(const std::string& command, const std::string& url) {
@@ -172,7 +172,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
   if (std::ifstream in(jr.file); in) {
     jr.j = json::parse(in, nullptr, false);
     if (jr.j.is_object() && jr.j.contains("step")) {
-      emit(PushEvent::Release, app.name,
+      emit(PushEvent::Step, app.name,
            "Resuming the interrupted release of " + app.name + " (last step: " + jr.j["step"].get<std::string>() + ")");
       if (step_index(jr.j["step"]) >= step_index("new-running") && jr.j.contains("new_guid")) {
         forward(s, jr);
@@ -185,7 +185,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
 
   auto old = find_app(s, app.name);
   if (!old || !all_running(s, *old)) {
-    emit(PushEvent::Release, app.name,
+    emit(PushEvent::Step, app.name,
          (old ? app.name + " is not running" : app.name + " does not exist yet") +
              ": a zero-downtime release needs a live app; doing a plain push");
     push_app(s, context, m, app, flags, show_progress);
@@ -203,13 +203,13 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
     long instances = flags.instances ? *flags.instances : app.instances ? *app.instances : web.instances;
     long memory = flags.memory_mb ? *flags.memory_mb : app.memory_mb ? *app.memory_mb : web.memory_in_mb;
     check_quota(s, instances * memory);
-    emit(PushEvent::Release, app.name,
+    emit(PushEvent::Step, app.name,
          "Releasing " + app.name + " without downtime: a rolling deployment (the app keeps its GUID, routes and bindings)");
     push_app(s, context, m, app, flags, show_progress, Rollout::Deployment);
     return;
   }
   if (auto leftover = find_app(s, new_name)) {
-    emit(PushEvent::Release, app.name, "Deleting " + new_name + ", left over by an earlier release without a journal");
+    emit(PushEvent::Step, app.name, "Deleting " + new_name + ", left over by an earlier release without a journal");
     delete_app(s, leftover->guid);
   }
   api::CloudController cc(s);
@@ -249,7 +249,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
           {"routes", routes},         {"temp_route", temp_route},   {"drain_s", options.drain_s},
           {"keep_previous", options.keep_previous}};
   jr.save("started");
-  emit(PushEvent::Release, app.name,
+  emit(PushEvent::Step, app.name,
        "Releasing " + app.name + " without downtime: the new version starts as " + new_name + " at " + temp_route);
   try {
     PushResult r = push_app(s, context, m, next, f, show_progress);
@@ -258,7 +258,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
       std::string url = s.target().substr(0, s.target().find("://")) + "://" + temp_route;
       auto colon = s.target().rfind(':');
       if (colon != std::string::npos && colon > s.target().find("://") + 2) url += s.target().substr(colon);
-      emit(PushEvent::Release, app.name, "Smoke test: " + options.smoke_test + " (STACKATO_SMOKE_URL=" + url + ")");
+      emit(PushEvent::Step, app.name, "Smoke test: " + options.smoke_test + " (STACKATO_SMOKE_URL=" + url + ")");
       int rc = run_smoke_test(options.smoke_test, url);
       if (rc != 0) {
         std::string why = "the smoke test failed with exit status " + std::to_string(rc);
@@ -268,7 +268,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
     }
     jr.save("new-running");
   } catch (const std::exception& e) {
-    emit(PushEvent::Release, app.name, std::string("Release aborted before traffic moved: ") + e.what());
+    emit(PushEvent::Step, app.name, std::string("Release aborted before traffic moved: ") + e.what());
     if (jr.j.contains("new_guid") || find_app(s, new_name)) undo(s, jr);
     else {
       delete_route(s, temp_route);
@@ -285,20 +285,20 @@ void rollback(Session& s, const std::string& name, long drain_s) {
   if (!prev) throw ApiError(404, "no " + name + "-previous to roll back to (push --zero-downtime --keep-previous keeps one)");
   std::string prev_guid = prev->guid, cur_guid = cur.guid;
   if (!prev->started()) {
-    emit(PushEvent::Release, name, "Starting " + name + "-previous");
+    emit(PushEvent::Step, name, "Starting " + name + "-previous");
     api::CloudController(s).app_action(prev_guid, "start");
   }
   wait_running(s, *prev, 180);  // healthy before it gets any traffic
   auto routes = urls_of(s, cur_guid);
   for (const auto& url : routes) map_route(s, *prev, parse_url(s, url));
   for (const auto& url : routes) unmap(s, cur_guid, url);
-  emit(PushEvent::Release, name, "Moved " + std::to_string(routes.size()) + " route(s) back; draining " + std::to_string(drain_s) + " s");
+  emit(PushEvent::Step, name, "Moved " + std::to_string(routes.size()) + " route(s) back; draining " + std::to_string(drain_s) + " s");
   std::this_thread::sleep_for(std::chrono::seconds(drain_s));
   api::CloudController(s).app_action(cur_guid, "stop");
   rename_app(s, cur_guid, name + "-rollback-" + random_hex4());
   rename_app(s, prev_guid, name);
   rename_app(s, cur_guid, name + "-previous");
-  emit(PushEvent::Release, name, name + " is the previous version again; the rolled-back one is stopped as " + name + "-previous");
+  emit(PushEvent::Step, name, name + " is the previous version again; the rolled-back one is stopped as " + name + "-previous");
 }
 
 }  // namespace stackato::client
