@@ -22,6 +22,10 @@ std::string space_of(Session& s) {
   return space;
 }
 
+std::string organization_of(Session& s) {
+  return s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
+}
+
 std::optional<api::App> find_app(Session& s, const std::string& name) {
   auto found = api::CloudController(s).apps(space_of(s), name);
   if (found.empty()) return std::nullopt;
@@ -76,8 +80,7 @@ api::User user_named(api::CloudController& cc, const std::string& name) {
 }
 
 api::Organization current_org(Session& s, api::CloudController& cc) {
-  json adj = s.config().read().adjuncts.value(s.target(), json::object());
-  std::string guid = adj.value("organization", "");
+  std::string guid = organization_of(s);
   if (guid.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
   return cc.organization(guid);
 }

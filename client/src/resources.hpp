@@ -23,6 +23,8 @@ bool confirmed(const Globals& globals, const std::string& question);
 
 // The current space's guid (chosen at login); a UsageError when there is none.
 std::string space_of(Session& s);
+// The current organization's guid (chosen at login); "" when there is none.
+std::string organization_of(Session& s);
 // The app of that name in the current space, if any.
 std::optional<api::App> find_app(Session& s, const std::string& name);
 // The app of that name in the current space; not found says so, with a suggestion.

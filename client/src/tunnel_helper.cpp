@@ -78,8 +78,7 @@ void push_helper(Session& s, const std::string& secret, const std::string& servi
   app.instances = 1;
   if (created) {
     std::string host = "tunnel-" + random_secret().substr(0, 5);
-    auto domain = api::CloudController(s).default_domain(
-        s.config().read().adjuncts.value(s.target(), json::object()).value("organization", ""));
+    auto domain = api::CloudController(s).default_domain(organization_of(s));
     if (!domain) throw ApiError(422, "the target has no domain for the tunnel helper's route");
     app.urls = std::vector<std::string>{host + "." + domain->name};
   }

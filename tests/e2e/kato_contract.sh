@@ -104,6 +104,11 @@ req POST /v3/apps '{"name": "x", '
 expect 400 '.errors[0].title == "CF-MessageParseError"' "malformed JSON"
 req POST /v3/apps "{\"name\":\"x\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"nope\"}}}}"
 expect 422 '.errors[0].detail | test("Invalid space")' "unknown space"
+# A relationship that is not a to-one with a string GUID: one line naming it (controller/api.cpp's to_one_guid).
+req POST /v3/apps '{"name":"x","relationships":{"space":{"data":{"guid":7}}}}'
+expect 422 '.errors[0].detail == "Relationships Space must be a to-one relationship"' "a space GUID that is not a string"
+req POST /v3/packages '{"type":"bits","relationships":{"app":{"data":null}}}'
+expect 422 '.errors[0].detail == "Relationships App must be a to-one relationship"' "a package without its app"
 req GET "/v3/apps?names=web1&space_guids=$space"
 expect 200 ".resources | length == 1 and .[0].guid == \"$app\"" "app by name in space"
 req GET /v3/apps/nope

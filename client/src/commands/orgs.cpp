@@ -36,7 +36,7 @@ void add_orgs(CLI::App& app, Globals& globals) {
   orgs->callback([as_json, &globals] {
     Session s(globals);
     api::CloudController cc(s);
-    print_named(cc.organizations(), s.config().read().adjuncts.value(s.target(), json::object()).value("organization", ""), *as_json);
+    print_named(cc.organizations(), organization_of(s), *as_json);
   });
 
   auto spaces_json = std::make_shared<bool>(false);
@@ -69,11 +69,8 @@ void add_orgs(CLI::App& app, Globals& globals) {
   switch_space->add_option("space", *space_arg, "Space")->required();
   switch_space->callback([space_arg, &globals] {
     Session s(globals);
-    json adj = s.config().read().adjuncts.value(s.target(), json::object());
-    std::string org_guid = adj.value("organization", "");
-    if (org_guid.empty()) throw UsageError("no organization chosen: use 'stackato login' or 'stackato switch-org'");
     api::CloudController cc(s);
-    api::Organization org = cc.organization(org_guid);
+    api::Organization org = current_org(s, cc);
     save_org_space(s, org, choose_space(cc, org, *space_arg, false));
   });
 }

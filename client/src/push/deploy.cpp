@@ -38,10 +38,6 @@ std::string browser_url(const std::string& target, const std::string& route) {
   return scheme + "://" + host + port + path;
 }
 
-std::string organization_of(Session& s) {
-  return s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
-}
-
 // Step "stage": a build of the package, its STG lines printed as they come. Returns the droplet.
 std::string stage(Session& s, const api::App& app, const std::string& package) {
   api::CloudController cc(s);
@@ -111,8 +107,7 @@ std::vector<std::string> apply_routes(Session& s, const api::App& app, const man
   std::vector<std::string> current;
   for (const auto& r : cc.app_routes(app.guid)) current.push_back(r.url);
   std::string domain;
-  bool needs_default = flags.urls.empty() && !m.urls && current.empty() && !flags.no_route && !m.worker;
-  if (needs_default) {
+  if (wants_default_route(m, flags, !current.empty())) {
     auto d = cc.default_domain(organization_of(s));
     if (!d) throw ApiError(422, "the target has no domain to make a route in; use --no-route");
     domain = d->name;
@@ -197,9 +192,8 @@ PushResult push_app(Session& s, manifest::Context& context, const manifest::Mani
   // Step "app": find or create it.
   PushResult result;
   api::App a;
-  auto found = cc.apps(space_of(s), app.name);
-  if (!found.empty()) {
-    a = found.front();
+  if (auto found = find_app(s, app.name)) {
+    a = *found;
     emit(PushEvent::UpdatingApp, app.name);
     apply_env(cc, a, app, env);
   } else {

@@ -86,13 +86,16 @@ EnvPlan plan_env(const std::map<std::string, std::string>& current, const std::m
   return plan;
 }
 
+bool wants_default_route(const manifest::App& app, const PushFlags& flags, bool has_routes) {
+  return !flags.no_route && !app.worker && flags.urls.empty() && !app.urls && !has_routes;
+}
+
 std::vector<std::string> plan_urls(const manifest::App& app, const PushFlags& flags, bool has_routes,
                                    const std::string& default_domain) {
+  if (wants_default_route(app, flags, has_routes)) return {app.name + "." + default_domain};
   if (flags.no_route || app.worker) return {};
   if (!flags.urls.empty()) return flags.urls;
-  if (app.urls) return *app.urls;
-  if (has_routes) return {};
-  return {app.name + "." + default_domain};
+  return app.urls ? *app.urls : std::vector<std::string>{};
 }
 
 }  // namespace stackato::client

@@ -44,6 +44,8 @@ EnvPlan plan_env(const std::map<std::string, std::string>& current, const std::m
 
 // The URLs to map: --url, else the manifest's, else the default route for an app that has none
 // (an existing app keeps the routes it has, as cf push does); none for --no-route or a worker.
+// Whether the plan maps the default route (NAME.DOMAIN): only then is a domain looked up.
+bool wants_default_route(const manifest::App& app, const PushFlags& flags, bool has_routes);
 std::vector<std::string> plan_urls(const manifest::App& app, const PushFlags& flags, bool has_routes,
                                    const std::string& default_domain);
 

@@ -113,4 +113,11 @@ TEST_CASE("push plan: the URLs to map", "[push plan]") {
   auto worker = a;
   worker.worker = true;
   CHECK(plan_urls(worker, none, false, "example.com").empty());
+  // The domain is looked up only when the default route is wanted.
+  CHECK(wants_default_route(a, none, false));
+  CHECK_FALSE(wants_default_route(a, none, true));
+  CHECK_FALSE(wants_default_route(listed, none, false));
+  CHECK_FALSE(wants_default_route(a, url, false));
+  CHECK_FALSE(wants_default_route(worker, none, false));
+  CHECK_FALSE(wants_default_route(a, no_route, false));
 }

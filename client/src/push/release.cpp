@@ -154,7 +154,7 @@ int run_smoke_test(const std::string& command, const std::string& url) {
 // Room in the organization's memory quota for the second copy; targets without quotas (or
 // without these endpoints) pass.
 void check_quota(Session& s, long needed_mb) {
-  std::string org = s.config().read().adjuncts.value(s.target(), json::object()).value("organization", "");
+  std::string org = organization_of(s);
   if (org.empty()) return;
   auto quota = api::CloudController(s).organization_memory(org);
   if (!quota || quota->used_mb + needed_mb <= quota->limit_mb) return;
@@ -214,7 +214,7 @@ void push_zero_downtime(Session& s, manifest::Context& context, const manifest::
   }
   api::CloudController cc(s);
   json routes = urls_of(s, old_guid);
-  auto domain = cc.default_domain(s.config().read().adjuncts.value(s.target(), json::object()).value("organization", ""));
+  auto domain = cc.default_domain(organization_of(s));
   if (!domain) throw ApiError(422, "the target has no domain for the new version's temporary route");
   std::string temp_route = app.name + "-new-" + random_hex4() + "." + domain->name;
 

@@ -98,6 +98,16 @@ json link(const std::string& href, const char* method) {
 
 json to_one(const std::string& guid) { return {{"data", guid.empty() ? json(nullptr) : json{{"guid", guid}}}}; }
 
+std::string to_one_guid(const json& body, const std::string& relation, const std::string& label) {
+  const json* g = nullptr;
+  try {
+    g = &body.at("relationships").at(relation).at("data").at("guid");
+  } catch (const json::exception&) {
+  }
+  if (!g || !g->is_string()) throw unprocessable("Relationships " + label + " must be a to-one relationship");
+  return *g;
+}
+
 json public_view(json doc) {
   for (auto it = doc.begin(); it != doc.end();) {
     if (!it.key().empty() && it.key()[0] == '_')

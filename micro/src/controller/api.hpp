@@ -62,6 +62,10 @@ http::Response paginate(const Call& c, std::vector<json> items, const std::strin
 // Filter helper: keep items whose field (a JSON pointer) is one of the query's values.
 void filter_in(std::vector<json>& items, const Call& c, const std::string& key, const std::string& pointer);
 
+// The GUID a request body's to-one relationship names (relationships.RELATION.data.guid); else
+// a 422 "Relationships LABEL must be a to-one relationship".
+std::string to_one_guid(const json& body, const std::string& relation, const std::string& label);
+
 // Removes the fields kept for kato itself (names starting with '_').
 json public_view(json doc);
 

@@ -58,16 +58,6 @@ void check_env(const json& vars, bool allow_null) {
   }
 }
 
-std::string space_of_request(const json& body) {
-  const json* g = nullptr;
-  try {
-    g = &body.at("relationships").at("space").at("data").at("guid");
-  } catch (const json::exception&) {
-  }
-  if (!g || !g->is_string()) throw unprocessable("Relationships Space must be a to-one relationship");
-  return *g;
-}
-
 }  // namespace
 
 void Controller::Impl::add_app_routes() {
@@ -86,7 +76,7 @@ void Controller::Impl::add_app_routes() {
     json body = c.body({"name", "relationships", "environment_variables", "lifecycle", "metadata"});
     if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
       throw unprocessable("Name must be a non-empty string");
-    std::string name = body["name"], space = space_of_request(body);
+    std::string name = body["name"], space = to_one_guid(body, "space", "Space");
     if (!store.get("space", space)) throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
     json env = body.value("environment_variables", json::object());
     check_env(env, false);

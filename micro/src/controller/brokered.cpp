@@ -85,12 +85,7 @@ void Controller::Impl::finish_job(const std::string& guid, const std::string& er
 }
 
 http::Response Controller::Impl::create_managed(Call& c, const json& body, const std::string& name, const std::string& space) {
-  std::string plan_guid;
-  try {
-    plan_guid = body.at("relationships").at("service_plan").at("data").at("guid");
-  } catch (const json::exception&) {
-    throw unprocessable("Relationships service_plan must be a to-one relationship");
-  }
+  std::string plan_guid = to_one_guid(body, "service_plan", "service_plan");
   auto plan = store.get("service_plan", plan_guid);
   if (!plan) throw unprocessable("Invalid service plan. Ensure that the service plan exists, is available, and you have access to it.");
   brokers::Broker* broker = backends.brokers ? backends.brokers->find((*plan).value("_offering_name", "")) : nullptr;

@@ -27,16 +27,6 @@ void set_status(json& d, const std::string& value, const std::string& reason, co
   d["updated_at"] = now;
 }
 
-std::string app_of_request(const json& body) {
-  const json* g = nullptr;
-  try {
-    g = &body.at("relationships").at("app").at("data").at("guid");
-  } catch (const json::exception&) {
-  }
-  if (!g || !g->is_string()) throw unprocessable("Relationships App must be a to-one relationship");
-  return *g;
-}
-
 // The options kato can honour; the others are refused by name rather than ignored.
 json check_options(const json& body) {
   json options = {{"max_in_flight", 1}};
@@ -56,7 +46,7 @@ json check_options(const json& body) {
 void Controller::Impl::add_deployment_routes() {
   add("POST", "/v3/deployments", write_in(On::App, "/relationships/app/data/guid"), [this](Call& c) {
     json body = c.body({"droplet", "revision", "strategy", "options", "relationships", "metadata"});
-    std::string app_guid = app_of_request(body);
+    std::string app_guid = to_one_guid(body, "app", "App");
     if (body.contains("revision")) throw unprocessable("kato keeps no revisions: deploy a droplet");
     std::string strategy = body.value("strategy", json("rolling")).is_string() ? body.value("strategy", "rolling") : "";
     if (strategy != "rolling") throw unprocessable("Strategy must be rolling (kato deploys with the rolling strategy only)");

@@ -35,12 +35,7 @@ void Controller::Impl::add_package_routes() {
   add("POST", "/v3/packages", write_in(On::App, "/relationships/app/data/guid"), [this](Call& c) {
     json body = c.body({"type", "relationships", "data", "metadata"});
     if (body.value("type", "") != "bits") throw unprocessable("Type must be 'bits'; docker packages are not supported");
-    std::string app;
-    try {
-      app = body.at("relationships").at("app").at("data").at("guid");
-    } catch (const json::exception&) {
-      throw unprocessable("Relationships App must be a to-one relationship");
-    }
+    std::string app = to_one_guid(body, "app", "App");
     if (!store.get("app", app)) throw unprocessable("App is invalid. Ensure it exists and you have access to it.");
     std::string now = now_iso();
     json p = {{"guid", auth::new_guid()}, {"type", "bits"}, {"state", "AWAITING_UPLOAD"},

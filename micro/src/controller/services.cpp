@@ -57,14 +57,6 @@ json operation(const std::string& type, const std::string& state, const std::str
   return {{"type", type}, {"state", state}, {"description", ""}, {"created_at", now}, {"updated_at", now}};
 }
 
-std::string rel_guid(const json& body, const char* name) {
-  try {
-    return body.at("relationships").at(name).at("data").at("guid");
-  } catch (const json::exception&) {
-    throw unprocessable(std::string("Relationships ") + name + " must be a to-one relationship");
-  }
-}
-
 void check_tags_and_credentials(const json& body) {
   if (body.contains("tags")) {
     if (!body["tags"].is_array()) throw unprocessable("Tags must be a list of strings");
@@ -152,7 +144,7 @@ void Controller::Impl::add_service_routes() {
     if (type != "user-provided" && type != "managed") throw unprocessable("Type must be one of 'managed', 'user-provided'");
     if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
       throw unprocessable("Name must be a non-empty string");
-    std::string name = body["name"], space = rel_guid(body, "space");
+    std::string name = body["name"], space = to_one_guid(body, "space", "space");
     if (!store.get("space", space)) throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
     check_tags_and_credentials(body);
     if (type == "managed") return create_managed(c, body, name, space);
@@ -225,7 +217,7 @@ void Controller::Impl::add_service_routes() {
   add("POST", "/v3/service_credential_bindings", write_in(On::App, "/relationships/app/data/guid"), [this](Call& c) {
     json body = c.body({"type", "name", "relationships", "parameters", "metadata"});
     if (body.value("type", "") != "app") throw unprocessable("Type must be 'app'; service keys need a managed service");
-    std::string instance = rel_guid(body, "service_instance"), app_guid = rel_guid(body, "app");
+    std::string instance = to_one_guid(body, "service_instance", "service_instance"), app_guid = to_one_guid(body, "app", "app");
     if (body.contains("name") && !body["name"].is_null() && !body["name"].is_string()) throw unprocessable("Name must be a string");
     json binding;
     std::string binding_guid = auth::new_guid();

@@ -347,7 +347,7 @@ void Server::stop() {
   impl_->acceptor.close(ec);
 }
 
-int Server::listen_fd() const { return const_cast<tcp::acceptor&>(impl_->acceptor).native_handle(); }
+int Server::listen_fd() const { return impl_->acceptor.native_handle(); }
 
 void Server::pause() {
   std::promise<void> done;
