@@ -142,6 +142,7 @@ void ServerBroker::stop() {
 }
 
 struct Brokers::Impl {
+  Mode mode = Mode::owner;
   std::vector<std::unique_ptr<Broker>> brokers;
   std::mutex mu;
   std::condition_variable cv;
@@ -177,9 +178,11 @@ void reap_orphan(const fs::path& type_dir) {
 }
 }  // namespace
 
-Brokers::Brokers(const fs::path& dir) : impl_(std::make_unique<Impl>()) {
+Brokers::Brokers(const fs::path& dir, Mode mode) : impl_(std::make_unique<Impl>()) {
+  impl_->mode = mode;
   fs::create_directories(dir);
-  for (const char* type : {"mysql", "postgresql", "redis"}) reap_orphan(fs::absolute(dir) / type);
+  if (mode == Mode::owner)
+    for (const char* type : {"mysql", "postgresql", "redis"}) reap_orphan(fs::absolute(dir) / type);
   // The servers run as their own unprivileged users (kato as root) and reach their own
   // directories through a private mount namespace (RunAs::home): no directory of kato's, nor any
   // of its parents, is opened to others for them.
@@ -243,7 +246,7 @@ void Brokers::stop_all() {
   }
   impl_->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
-  for (auto& b : impl_->brokers) b->stop();
+  for (auto& b : impl_->brokers) impl_->mode == Mode::owner ? b->stop() : b->detach();
 }
 
 }  // namespace kato::brokers

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,16 @@
 #include <nlohmann/json.hpp>
 
 namespace kato::brokers {
+
+// One member of an instance's backup (backup/): the stdout of a tool the engine backs up with
+// while it serves (`argv`, with `env`: passwords there, never in argv), or, for what is small
+// and computed (users and their password hashes), `content`.
+struct Dump {
+  std::string member;  // e.g. "data.sql"
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::string content;
+};
 
 struct Plan {
   std::string name, description;
@@ -36,6 +47,27 @@ class Broker {
   // After a kato restart, for each existing instance (filesystem: mount again).
   virtual void resume(const nlohmann::json& /*data*/) {}
   virtual std::string state() = 0;
+
+  // Backup and restore (backup/export.hpp, backup/import.hpp). `credentials` are those of the
+  // instance's bindings: their users are part of it.
+  // What to dump for one instance; files_of names a directory taken as it is instead (filesystem).
+  virtual std::vector<Dump> backup(const nlohmann::json& /*data*/, const std::vector<nlohmann::json>& /*credentials*/) { return {}; }
+  virtual std::filesystem::path files_of(const nlohmann::json& /*data*/) { return {}; }
+  // Once per export, members for the whole server (Redis: its RDB snapshot), under <label>/.
+  virtual std::vector<Dump> backup_server() { return {}; }
+  // Makes instance `id` anew on this kato from the staged members of its backup (`dir`, and
+  // `server_dir` for backup_server's), with the same users and passwords, and returns its data.
+  // A leftover of the same instance (an import killed before, or --force) is replaced.
+  virtual nlohmann::json restore(const std::string& /*id*/, const nlohmann::json& data, const std::vector<nlohmann::json>& /*credentials*/,
+                                 const std::filesystem::path& /*dir*/, const std::filesystem::path& /*server_dir*/) { return data; }
+  // A binding's credentials as they are on this kato: the server's host and port, and what of
+  // `data` they name (the database, the directory).
+  virtual nlohmann::json rebind(const nlohmann::json& /*data*/, nlohmann::json credentials) { return credentials; }
+  // Restore uses a server another process (the running kato) may have started: only when it
+  // does not answer is one started, by this process (and stopped by stop()).
+  virtual void attach() {}
+  // The end of an attached use: what attach() started stops; the running kato's stays.
+  virtual void detach() { stop(); }
   virtual void stop() {}
   // For monitoring: whether its server was started (servers start on first use), and whether
   // it answers a probe within 2 s now. Brokers without a server are always both.
@@ -45,7 +77,10 @@ class Broker {
 
 class Brokers {
  public:
-  explicit Brokers(const std::filesystem::path& dir);  // <data>/services
+  // The running kato's: servers left over from a kato killed with -9 are stopped first. A
+  // backup or an import beside a running kato makes them `attached`: its servers stay.
+  enum class Mode { owner, attached };
+  explicit Brokers(const std::filesystem::path& dir, Mode mode = Mode::owner);  // <data>/services
   ~Brokers();
   Broker* find(const std::string& label);
   std::vector<Broker*> all();

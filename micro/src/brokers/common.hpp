@@ -34,6 +34,10 @@ class ServerBroker : public Broker {
   void resume(const nlohmann::json&) override { start(); }
   bool started() override;
   bool answers() override;
+  void attach() override {
+    if (!external_ && ping()) return;
+    start();
+  }
 
  protected:
   // Where the server listens, and the bytes that make it answer (MariaDB greets first).

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 
@@ -76,6 +78,42 @@ class Filesystem : public Broker {
   }
 
   std::string state() override { return "ready (" + dir_.string() + ")"; }
+
+  // The volume's files as they are (backup/ reads them while apps may write: a file being
+  // written is taken as it is at that moment, as tar would).
+  fs::path files_of(const json& data) override { return data.value("dir", ""); }
+
+  // A volume of the same size here, with the exported files (owners, modes, links) copied in.
+  json restore(const std::string& id, const json& data, const std::vector<json>&, const fs::path& dir,
+               const fs::path&) override {
+    fs::path leftover = dir_ / short_name('f', id) / "fs";
+    if (fs::exists(leftover)) deprovision({{"dir", leftover.string()}});
+    json made = provision(id, {"", "", data.value("size_mb", 100L)});
+    if (fs::exists(dir / "files")) {
+      auto r = run_tool({"cp", "-a", "--", (dir / "files").string() + "/.", made["dir"].get<std::string>()}, {}, "", {}, 3600);
+      if (r.status != 0) {
+        deprovision(made);
+        throw std::runtime_error("filesystem: copying the files: " + r.output.substr(0, 400));
+      }
+    }
+    // Unmounted again, for good (not lazily): the kato that owns the volume mounts it when it
+    // starts with the imported state, and must find every byte in the image.
+    std::string mnt = made["dir"];
+    if (made.value("enforced", false) && mounted(mnt) && ::umount2(mnt.c_str(), 0) != 0) {
+      deprovision(made);
+      throw std::runtime_error("filesystem: unmounting the restored volume " + mnt + ": " + std::strerror(errno));
+    }
+    return made;
+  }
+
+  // Volumes an import mounted stay mounted: the kato they belong to uses them.
+  void detach() override {}
+
+  json rebind(const json& data, json credentials) override {
+    credentials["dir"] = data["dir"];
+    credentials["name"] = data["name"];
+    return credentials;
+  }
 
   // With kato: volumes are not left mounted (a data dir can then be moved or deleted); resume
   // mounts them again at the next start.

@@ -58,7 +58,59 @@ class MySql : public ServerBroker {
     if (!user.empty()) sql("DROP USER IF EXISTS '" + user + "'@'%'");
   }
 
+  // mariadb-dump in one transaction (InnoDB tables stay writable), with the database's CREATE;
+  // the bindings' users as the server shows them (their password hashes, their grants).
+  std::vector<Dump> backup(const json& data, const std::vector<json>& credentials) override {
+    std::string users;
+    for (const auto& c : credentials) {
+      std::string user = c.value("user", "");
+      if (user.empty()) continue;
+      auto r = mysql("SHOW CREATE USER '" + user + "'@'%'; SHOW GRANTS FOR '" + user + "'@'%'", {"--skip-column-names", "--raw"});
+      if (r.status != 0) throw std::runtime_error("mysql: " + r.output.substr(0, 400));
+      for (std::size_t at = 0; at < r.output.size();) {
+        std::size_t end = r.output.find('\n', at);
+        if (end == std::string::npos) end = r.output.size();
+        if (end > at) users += r.output.substr(at, end - at) + ";\n";
+        at = end + 1;
+      }
+    }
+    std::vector<std::string> argv = client("mariadb-dump");
+    argv.insert(argv.end(), {"--single-transaction", "--routines", "--triggers", "--events", "--hex-blob",
+                             "--databases", data.value("database", "")});
+    return {{"data.sql", argv, client_env(), ""}, {"users.sql", {}, {}, users}};
+  }
+
+  json restore(const std::string&, const json& data, const std::vector<json>& credentials, const fs::path& dir,
+               const fs::path&) override {
+    std::string db = data.value("database", "");
+    sql("DROP DATABASE IF EXISTS `" + db + "`");
+    for (const auto& c : credentials)
+      if (!c.value("user", "").empty()) sql("DROP USER IF EXISTS '" + c.value("user", "") + "'@'%'");
+    for (const char* member : {"data.sql", "users.sql"}) {
+      auto r = run_tool_from(client("mysql"), client_env(), dir / member);
+      if (r.status != 0) throw std::runtime_error(std::string("mysql: loading ") + member + ": " + r.output.substr(0, 400));
+    }
+    return data;
+  }
+
+  json rebind(const json& data, json credentials) override {
+    return db_credentials("mysql", host(), port(), data.value("database", ""), credentials.value("user", ""),
+                          credentials.value("password", ""));
+  }
+
  private:
+  // The admin's connection for a client tool (mysql, mariadb-dump): the private socket as the
+  // data dir's OS account, or an external server over TCP (its password in the environment).
+  std::vector<std::string> client(const std::string& tool) {
+    if (external_)
+      return {tool, "--no-defaults", "--protocol=TCP", "-h", external_->host, "-P", std::to_string(port()), "-u", external_->user};
+    std::string admin = "root";
+    if (::geteuid() != 0)
+      if (passwd* pw = ::getpwuid(::geteuid())) admin = pw->pw_name;
+    return {tool, "--no-defaults", "--protocol=socket", "--socket=" + socket().string(), "-u", admin};
+  }
+  Env client_env() const { return external_ ? Env{{"MYSQL_PWD", external_->password}} : Env{}; }
+
   unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "mysql"); }
   unsigned short server_port() override { return port(); }
   bool ping() override { return mysql("SELECT 1").status == 0; }
@@ -90,17 +142,11 @@ class MySql : public ServerBroker {
 
   // As the OS account that owns the data dir (unix_socket authentication): root when kato is
   // root, else kato's own user. Statements on stdin, never in argv.
-  ToolResult mysql(const std::string& statement) {
-    if (external_)
-      return run_tool({"mysql", "--no-defaults", "--protocol=TCP", "-h", external_->host, "-P", std::to_string(port()), "-u",
-                       external_->user, "--batch"},
-                      {{"MYSQL_PWD", external_->password}}, statement + ";\n", {}, 60);
-    std::string admin = "root";
-    if (::geteuid() != 0)
-      if (passwd* pw = ::getpwuid(::geteuid())) admin = pw->pw_name;
-    return run_tool({"mysql", "--no-defaults", "--protocol=socket", "--socket=" + socket().string(), "-u", admin,
-                     "--batch"},
-                    {}, statement + ";\n", {}, 60);
+  ToolResult mysql(const std::string& statement, const std::vector<std::string>& options = {}) {
+    std::vector<std::string> argv = client("mysql");
+    argv.push_back("--batch");
+    argv.insert(argv.end(), options.begin(), options.end());
+    return run_tool(argv, client_env(), statement + ";\n", {}, 60);
   }
   void sql(const std::string& statement) {
     auto r = mysql(statement);

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "brokers/common.hpp"
@@ -78,7 +80,74 @@ class Postgres : public ServerBroker {
     sql("DROP ROLE IF EXISTS " + user);
   }
 
+  // pg_dump of the database with its CREATE and grants (one snapshot: writers go on); the
+  // instance's roles as pg_dumpall writes them (their SCRAM verifiers), only those.
+  std::vector<Dump> backup(const json& data, const std::vector<json>& credentials) override {
+    std::set<std::string> ours = {data.value("owner", "")};
+    for (const auto& c : credentials) ours.insert(c.value("user", ""));
+    std::vector<std::string> argv = client(pg_bin("pg_dumpall"));
+    argv.push_back("--roles-only");
+    auto r = run_tool(argv, client_env(), "", {}, 120);
+    if (r.status != 0) throw std::runtime_error("pg_dumpall: " + r.output.substr(0, 400));
+    std::string roles;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);)
+      if (names_only(line, ours)) roles += line + "\n";
+    argv = client(pg_bin("pg_dump"));
+    argv.insert(argv.end(), {"--create", "-d", data.value("database", "")});
+    return {{"roles.sql", {}, {}, roles}, {"data.sql", argv, client_env(), ""}};
+  }
+
+  json restore(const std::string&, const json& data, const std::vector<json>& credentials, const fs::path& dir,
+               const fs::path&) override {
+    std::string db = data.value("database", ""), owner = data.value("owner", "");
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db + "'");
+    sql("DROP DATABASE IF EXISTS " + db);
+    for (const auto& c : credentials)
+      if (!c.value("user", "").empty()) sql("DROP ROLE IF EXISTS " + c.value("user", ""));
+    sql("DROP ROLE IF EXISTS " + owner);
+    for (const char* member : {"roles.sql", "data.sql"}) {
+      std::vector<std::string> argv = client("psql");
+      argv.insert(argv.end(), {"-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres"});
+      auto r = run_tool_from(argv, client_env(), dir / member);
+      if (r.status != 0) throw std::runtime_error(std::string("postgresql: loading ") + member + ": " + r.output.substr(0, 400));
+    }
+    return data;
+  }
+
+  json rebind(const json& data, json credentials) override {
+    return db_credentials("postgres", host(), port(), data.value("database", ""), credentials.value("user", ""),
+                          credentials.value("password", ""));
+  }
+
  private:
+  // A statement of pg_dumpall --roles-only that concerns only the instance's roles: CREATE ROLE
+  // and ALTER ROLE of one of them, GRANT of one of them to one of them. The cluster's other
+  // roles (its superuser, other instances') stay out.
+  static bool names_only(const std::string& line, const std::set<std::string>& ours) {
+    std::istringstream words(line);
+    std::string a, b, c, d, e;
+    words >> a >> b >> c;
+    auto role = [](std::string w) {
+      while (!w.empty() && (w.back() == ';' || w.back() == ',')) w.pop_back();
+      return w;
+    };
+    if ((a == "CREATE" || a == "ALTER") && b == "ROLE") return ours.count(role(c)) > 0;
+    if (a == "GRANT") {
+      words >> d;
+      return ours.count(role(b)) > 0 && c == "TO" && ours.count(role(d)) > 0;
+    }
+    return false;
+  }
+
+  // The admin's connection for a client tool: the private socket as the cluster's superuser, or
+  // an external server over TCP (its password in the environment).
+  std::vector<std::string> client(const std::string& tool) {
+    if (external_) return {tool, "-h", external_->host, "-p", std::to_string(port()), "-U", external_->user};
+    return {tool, "-h", (dir_ / "socket").string(), "-p", std::to_string(port()), "-U", "kato"};
+  }
+  Env client_env() const { return external_ ? Env{{"PGPASSWORD", external_->password}} : Env{}; }
+
   unsigned short port() { return external_ ? external_->port : stable_port(dir_.parent_path(), "postgresql"); }
   unsigned short server_port() override { return port(); }
   // SSLRequest: the server answers S or N at once.

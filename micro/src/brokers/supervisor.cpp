@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +46,10 @@ struct Prepared {
   std::vector<gid_t> groups;
   RunAs as;
   sandbox::Exposure exposure;
+  // A tool (not a server) ends with the process that runs it: a backup, an import or a
+  // relocation killed with -9 must not leave its cp or mysql working on behind it.
+  bool die_with_parent = false;
+  pid_t parent = ::getpid();
   Prepared(const std::vector<std::string>& a, const Env& env, const RunAs& who) : args(a), as(who) {
     if (!as.user.empty() && !as.home.empty()) exposure = sandbox::plan_exposure({as.home});
     envs = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
@@ -65,6 +71,7 @@ struct Prepared {
 // In the child: identity, then exec. Only system calls. Never returns.
 [[noreturn]] void exec_child(const Prepared& p) {
   ::setsid();
+  if (p.die_with_parent && (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != p.parent)) ::_exit(125);
   ::signal(SIGPIPE, SIG_DFL);  // kato ignores it; its children get the usual behaviour back
   // kato's own descriptors (its listening socket above all) must not live on in a server that
   // outlives a kato killed with -9, or the next kato cannot listen.
@@ -89,6 +96,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, const Env& env, const 
     throw std::runtime_error("pipe failed");
   }
   Prepared prepared(argv, env, as);
+  prepared.die_with_parent = true;
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -131,6 +139,69 @@ ToolResult run_tool(const std::vector<std::string>& argv, const Env& env, const 
   int status = 0;
   ::waitpid(pid, &status, 0);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+Streaming spawn_tool(const std::vector<std::string>& argv, const Env& env, int in_fd, int out_fd, const RunAs& as) {
+  Streaming c;
+  int out[2] = {-1, -1};
+  if (out_fd < 0 && ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  c.err = ::memfd_create("tool-stderr", MFD_CLOEXEC);
+  int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  Prepared prepared(argv, env, as);
+  prepared.die_with_parent = true;
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::dup2(in_fd >= 0 ? in_fd : null, 0);
+    ::dup2(out_fd >= 0 ? out_fd : out[1], 1);
+    ::dup2(c.err, 2);
+    if (::chdir("/") != 0) ::_exit(126);
+    exec_child(prepared);
+  }
+  ::close(null);
+  if (out[1] >= 0) ::close(out[1]);
+  c.pid = pid;
+  c.out = out[0];
+  return c;
+}
+
+ToolResult wait_tool(Streaming& c) {
+  ToolResult r;
+  if (c.out >= 0) ::close(c.out);
+  c.out = -1;
+  int status = 0;
+  if (c.pid > 0) ::waitpid(c.pid, &status, 0);
+  c.pid = -1;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (c.err >= 0) {
+    char buf[4096];
+    ssize_t n = ::pread(c.err, buf, sizeof buf, 0);
+    if (n > 0) r.output.assign(buf, static_cast<std::size_t>(n));
+    ::close(c.err);
+    c.err = -1;
+  }
+  return r;
+}
+
+ToolResult run_tool_from(const std::vector<std::string>& argv, const Env& env, const fs::path& input, const RunAs& as) {
+  int in = ::open(input.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) throw std::runtime_error(input.string() + ": " + std::strerror(errno));
+  int out = ::memfd_create("tool-stdout", MFD_CLOEXEC);
+  Streaming c;
+  try {
+    c = spawn_tool(argv, env, in, out, as);
+  } catch (...) {
+    ::close(in);
+    ::close(out);
+    throw;
+  }
+  ::close(in);
+  ToolResult r = wait_tool(c);
+  char buf[4096];
+  ssize_t n = ::pread(out, buf, sizeof buf, 0);
+  if (n > 0) r.output = std::string(buf, static_cast<std::size_t>(n)) + r.output;
+  ::close(out);
   return r;
 }
 

@@ -42,6 +42,22 @@ struct ToolResult {
 ToolResult run_tool(const std::vector<std::string>& argv, const Env& env, const std::string& input,
                     const RunAs& as = {}, int timeout_s = 60);
 
+// A tool whose input or output is too large for a string (a dump, a restore): stdin from `in_fd`
+// (-1: /dev/null), stdout to `out_fd`, or to a pipe whose read end is `out` when `out_fd` is -1.
+// stderr is kept apart (in memory) for the error message. The caller reads `out` to its end,
+// then calls wait_tool.
+struct Streaming {
+  pid_t pid = -1;
+  int out = -1;  // the read end of stdout's pipe, owned by the caller until wait_tool
+  int err = -1;  // stderr, a memfd
+};
+Streaming spawn_tool(const std::vector<std::string>& argv, const Env& env, int in_fd, int out_fd, const RunAs& as = {});
+// Waits for the tool and closes its descriptors; `output` is what it wrote on stderr.
+ToolResult wait_tool(Streaming& child);
+// run_tool with stdin from a file (a dump to load), output as run_tool's.
+ToolResult run_tool_from(const std::vector<std::string>& argv, const Env& env, const std::filesystem::path& input,
+                         const RunAs& as = {});
+
 class Server {
  public:
   struct Spec {
