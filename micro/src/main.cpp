@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "admin/admin.hpp"
+#include "backup/commands.hpp"
+#include "backup/relocate.hpp"
 #include "manpage.hpp"
 #include "monitor/checks.hpp"
 #include "monitor/nagios.hpp"
@@ -136,6 +138,35 @@ int main(int argc, char** argv) {
                                      "apps, service servers and the listening socket are kept, and no request fails");
   restart->add_option("role", restart_role, "controller, router, stager, runner, brokers or helpers (helpers need no restart)");
 
+  // Backup, restore and moving the data (backup/): the seed's kato data export|import and
+  // kato relocate.
+  auto* data_cmd = app.add_subcommand("data", "Export all of kato (apps, droplets, users, services' data) to one archive, or import one");
+  data_cmd->require_subcommand(1);
+  kato::backup::ExportCommand export_cmd;
+  auto* d_export = data_cmd->add_subcommand("export", "Write an archive of this kato while it serves (FILE, default kato-export-YYYYMMDD-HHMMSS.tgz; - for stdout)");
+  d_export->add_option("file", export_cmd.file, "The archive to write (written beside it first, renamed when complete); - for stdout");
+  d_export->add_option("--keep", export_cmd.keep, "After a successful export, delete older exports of FILE's name pattern beyond the N newest")
+      ->check(CLI::PositiveNumber);
+  bool only_this_node = false;
+  d_export->add_flag("--only-this-node", only_this_node, "This node only (kato is one node: always so)");
+  d_export->add_flag("--cluster", export_cmd.cluster, "The whole cluster (kato is one node: the same as --only-this-node)");
+  kato::backup::ImportCommand import_cmd;
+  auto* d_import = data_cmd->add_subcommand("import", "Import an archive (FILE, - for stdin) or a running kato's export (https://api.HOST:PORT) into this kato");
+  d_import->add_option("source", import_cmd.source, "The archive, - for stdin, or a running kato's API URL")->required();
+  d_import->add_option("--domain", import_cmd.options.domain, "The imported apps' shared domain (default: this kato's); routes under the old one move to it");
+  d_import->add_flag("--force", import_cmd.options.force, "Replace the apps and services of a kato that already has some");
+  d_import->add_flag("--restage", import_cmd.options.restage, "Restage every app after the import (apps that wrote credentials at staging need it)");
+  d_import->add_option("--password-file", import_cmd.password_file, "From a running kato: a file holding its admin password (default: read from stdin)");
+  d_import->add_option("--cafile", import_cmd.cafile, "From a running kato: the CA bundle to verify its certificate with (default: the system's)");
+  d_import->add_flag("--only-this-node", only_this_node, "Into this node only (kato is one node: always so)");
+  d_import->add_flag("--cluster", import_cmd.cluster, "Into the whole cluster (kato is one node: the same as --only-this-node)");
+  std::string relocate_part, relocate_dir;
+  auto* relocate = app.add_subcommand("relocate", "Move services, droplets or containers to DIR (kato stopped): for a bigger or faster disk");
+  relocate->add_option("part", relocate_part, "services (the data services' files), droplets (packages and droplets) or containers (the apps' instances)")
+      ->required()
+      ->check(CLI::IsMember({"services", "droplets", "containers"}));
+  relocate->add_option("dir", relocate_dir, "The new place: a directory that does not exist or is empty")->required();
+
   // Hidden: the build writes kato.8 with it (completions/README.md).
   auto* man = app.add_subcommand("manpage", "Print the kato(8) man page")->group("");
 
@@ -178,6 +209,16 @@ int main(int argc, char** argv) {
       }
       return kato::admin::start(start);
     }
+    // Absolute: the tools an export or import runs work from "/".
+    if (d_export->parsed()) {
+      export_cmd.data = std::filesystem::absolute(data);
+      return kato::backup::export_command(export_cmd);
+    }
+    if (d_import->parsed()) {
+      import_cmd.options.data = std::filesystem::absolute(data);
+      return kato::backup::import_command(import_cmd);
+    }
+    if (relocate->parsed()) return kato::backup::relocate_command(std::filesystem::absolute(data), relocate_part, relocate_dir);
     if (stop->parsed()) return kato::admin::stop(data);
     if (status->parsed()) return kato::admin::status(data);
     if (info->parsed()) return kato::admin::info(data);

@@ -141,7 +141,16 @@ int serve(const StartOptions& o, int ready_fd) {
     stackato::net::prefer_fast_ciphers(tls.native_handle());
 
     auth::Tokens tokens(*key, "https://api." + o.domain + "/oauth/token", std::chrono::seconds(o.token_ttl));
-    blobs::Blobs blobs(o.data / "blobs");
+    // A part moved by `kato relocate` is a link to its new place: kato works on the place itself
+    // (mount namespaces and bind mounts are given real paths).
+    auto place = [&](const char* part) {
+      std::error_code ec;
+      fs::create_directories(o.data / part, ec);
+      fs::path real = fs::canonical(o.data / part, ec);
+      return ec ? o.data / part : real;
+    };
+    const fs::path instances = place("instances");
+    blobs::Blobs blobs(place("blobs"));
     // Apps never run unsandboxed unless the operator says so.
     sandbox::Sandbox sandbox = sandbox::Sandbox::none();
     if (!o.no_sandbox) {
@@ -156,7 +165,7 @@ int serve(const StartOptions& o, int ready_fd) {
     // Instances are forked by this thread, the main one (runner/spawner.hpp): it runs the
     // spawner's loop below, and execs in an upgrade.
     runner::Spawner spawner;
-    runner::Runner runner(store, blobs, o.domain, o.data / "instances", spawner,
+    runner::Runner runner(store, blobs, o.domain, instances, spawner,
                           o.memory_limits == "cgroup"   ? runner::MemoryLimits::Cgroup
                           : o.memory_limits == "rlimit" ? runner::MemoryLimits::Rlimit
                                                         : runner::MemoryLimits::Auto,
@@ -166,14 +175,14 @@ int serve(const StartOptions& o, int ready_fd) {
     stager.set_metrics(&metrics);
     router::Router router(store, runner, o.domain, &metrics);
     runner.set_inflight([&router](unsigned short port) { return router.inflight(port); });
-    brokers::Brokers brokers(o.data / "services");
+    brokers::Brokers brokers(place("services"));
     config.data_dir = o.data.string();
     config.metrics_token = metrics_token(o.data);
     controller::Controller api(store, tokens, config, {&blobs, &stager, &runner, &brokers, &metrics});
     exec::install_helpers(o.data / "helpers");
     patch::overlay_helpers(o.data, o.data / "helpers");  // installed patches' helpers on top
     patch::restarted(o.data);                           // every role now runs what is installed
-    exec::Exec exec(store, tokens, o.domain, o.data / "instances", o.data / "helpers", sandbox);
+    exec::Exec exec(store, tokens, o.domain, instances, o.data / "helpers", sandbox, o.data);
     http::Server server(workers, tls, {o.listen, o.port, handed.listen_fd}, [&](http::Request& req) {
       // Hosts the router does not want (api.<domain>, localhost, an IP) are the API's.
       return api.handle(req);
