@@ -17,6 +17,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include <array>
+#include <cstdio>
 #include <deque>
 #include <regex>
 #include <thread>
@@ -41,6 +43,39 @@ struct Target {
   std::string app;
   int index = 0;
 };
+
+// The admin's export of the whole kato (backup/export.hpp), for `kato data import URL`.
+constexpr std::string_view kExportPath = "/v2/kato/export";
+
+bool is_export(const http::RawRequest& request) {
+  std::string_view t(request.target().data(), request.target().size());
+  return request.method() == beast::http::verb::get && t.substr(0, t.find('?')) == kExportPath;
+}
+
+// `kato --data DATA data export -` as a child: its stdout is the archive. This very executable
+// (an upgrade may have replaced the file: /proc/self/exe is still the image that runs).
+pid_t spawn_export(const fs::path& data, int& out) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return -1;
+  std::string exe = "/proc/self/exe", data_s = data.string();
+  std::vector<char*> argv = {exe.data(), const_cast<char*>("--data"), data_s.data(), const_cast<char*>("data"),
+                             const_cast<char*>("export"), const_cast<char*>("-"), nullptr};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(p[1], 1);
+    ::close_range(3, ~0U, 0);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(p[1]);
+  if (pid < 0) {
+    ::close(p[0]);
+    return -1;
+  }
+  out = p[0];
+  return pid;
+}
 
 std::optional<Target> parse(std::string_view target) {
   std::string t(target.substr(0, target.find('?')));
@@ -173,6 +208,60 @@ struct Exec::Impl {
   std::string domain;
   fs::path instances, helpers;
   sandbox::Sandbox sandbox;
+  fs::path data;
+
+  // GET /v2/kato/export: admins only. The archive is streamed as it is made (chunked), never
+  // held whole; an export that fails ends the connection without the last chunk, so that the
+  // client sees a truncated transfer, never a complete-looking archive.
+  template <class Stream>
+  asio::awaitable<void> serve_export(Stream& stream, http::RawRequest req) {
+    std::string authz(req[beast::http::field::authorization]);
+    if (authz.rfind("bearer ", 0) == 0 || authz.rfind("Bearer ", 0) == 0) authz = authz.substr(7);
+    auto verified = tokens.verify(authz);
+    auto caller = verified.user ? controller::load_caller(store, verified.user->guid) : std::nullopt;
+    if (!caller) {
+      co_await refuse(stream, req, 401, "CF-InvalidAuthToken", "Invalid Auth Token");
+      co_return;
+    }
+    if (!caller->admin || data.empty()) {
+      co_await refuse(stream, req, 403, "CF-NotAuthorized", "You are not authorized to perform the requested action");
+      co_return;
+    }
+    int out = -1;
+    pid_t pid = spawn_export(data, out);
+    if (pid < 0) {
+      co_await refuse(stream, req, 500, "UnknownError", "The export could not be started");
+      co_return;
+    }
+    asio::posix::stream_descriptor pipe(co_await asio::this_coro::executor, out);
+    boost::system::error_code ec;
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nContent-Disposition: attachment; filename=\"kato-export.tgz\"\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    co_await asio::async_write(stream, asio::buffer(head), asio::redirect_error(use_awaitable, ec));
+    std::vector<char> buf(1 << 20);
+    bool client_gone = false;
+    while (!ec) {
+      std::size_t n = co_await pipe.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+      if (n == 0) continue;
+      char size[24];
+      int len = std::snprintf(size, sizeof size, "%zx\r\n", n);
+      std::array<asio::const_buffer, 3> chunk = {asio::buffer(size, static_cast<std::size_t>(len)), asio::buffer(buf.data(), n),
+                                                 asio::buffer("\r\n", 2)};
+      boost::system::error_code wec;
+      co_await asio::async_write(stream, chunk, asio::redirect_error(use_awaitable, wec));
+      if (wec) {
+        client_gone = true;
+        break;
+      }
+    }
+    pipe.close();
+    if (client_gone) ::kill(pid, SIGTERM);  // its tools see their pipes close and end too
+    int status = 0;
+    ::waitpid(pid, &status, 0);  // the pipe's end: the export is ending
+    if (!client_gone && WIFEXITED(status) && WEXITSTATUS(status) == 0 && ec == asio::error::eof)
+      co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5), asio::redirect_error(use_awaitable, ec));
+  }
 
   // 401/403/404 before any upgrade, as JSON error objects.
   template <class Stream>
@@ -189,6 +278,10 @@ struct Exec::Impl {
 
   template <class Stream>
   asio::awaitable<void> serve(Stream& stream, beast::flat_buffer& buffer, http::RawRequest req) {
+    if (is_export(req)) {
+      co_await serve_export(stream, std::move(req));
+      co_return;
+    }
     auto target = parse(std::string_view(req.target().data(), req.target().size()));
     std::string authz(req[beast::http::field::authorization]);
     if (authz.rfind("bearer ", 0) == 0 || authz.rfind("Bearer ", 0) == 0) authz = authz.substr(7);
@@ -300,13 +393,14 @@ struct Exec::Impl {
 };
 
 Exec::Exec(store::Store& store, auth::Tokens& tokens, std::string domain, fs::path instances, fs::path helpers,
-           sandbox::Sandbox sandbox)
-    : impl_(std::make_unique<Impl>(
-          Impl{store, tokens, std::move(domain), std::move(instances), std::move(helpers), std::move(sandbox)})) {}
+           sandbox::Sandbox sandbox, fs::path data)
+    : impl_(std::make_unique<Impl>(Impl{store, tokens, std::move(domain), std::move(instances), std::move(helpers),
+                                        std::move(sandbox), std::move(data)})) {}
 
 Exec::~Exec() = default;
 
 bool Exec::wants(const http::RawRequest& request) const {
+  if (is_export(request)) return true;
   return beast::websocket::is_upgrade(request) &&
          parse(std::string_view(request.target().data(), request.target().size())).has_value();
 }

@@ -1,5 +1,7 @@
 #pragma once
-// kato's command-execution endpoint, a WebSocket next to the V3 API:
+// kato's endpoints that own their connection: GET /v2/kato/export (admins only: the whole kato
+// as a streamed archive, backup/export.hpp, for `kato data import URL`), and the
+// command-execution endpoint, a WebSocket next to the V3 API:
 //   GET /v3/apps/:guid/processes/web/instances/:index/exec   (Authorization: bearer TOKEN)
 // Allowed to admins and space developers of the app's space; 404 for a caller who cannot see
 // the app, 403 for one who sees it but may not change it (controller/access.hpp). The first message (text)
@@ -26,7 +28,8 @@ namespace kato::exec {
 class Exec : public http::Upgrades {
  public:
   Exec(store::Store& store, auth::Tokens& tokens, std::string domain, std::filesystem::path instances,
-       std::filesystem::path helpers, sandbox::Sandbox sandbox = sandbox::Sandbox::none());
+       std::filesystem::path helpers, sandbox::Sandbox sandbox = sandbox::Sandbox::none(),
+       std::filesystem::path data = {});  // data: the data dir, for GET /v2/kato/export
   ~Exec() override;
   bool wants(const http::RawRequest& request) const override;
   boost::asio::awaitable<void> serve(boost::beast::tcp_stream& client, boost::beast::flat_buffer& buffer,
