@@ -147,6 +147,9 @@ int main(int argc, char** argv) {
   d_export->add_option("file", export_cmd.file, "The archive to write (written beside it first, renamed when complete); - for stdout");
   d_export->add_option("--keep", export_cmd.keep, "After a successful export, delete older exports of FILE's name pattern beyond the N newest")
       ->check(CLI::PositiveNumber);
+  d_export->add_option("--compress", export_cmd.compress,
+                       "gzip, zstd (faster) or none; default by FILE's name: .tar.zst zstd, .tar none, else gzip")
+      ->check(CLI::IsMember({"gzip", "zstd", "none"}));
   bool only_this_node = false;
   d_export->add_flag("--only-this-node", only_this_node, "This node only (kato is one node: always so)");
   d_export->add_flag("--cluster", export_cmd.cluster, "The whole cluster (kato is one node: the same as --only-this-node)");

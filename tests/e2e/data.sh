@@ -87,6 +87,20 @@ expect_json "the manifest: format, version, domain, each member's size and SHA-2
 check "export -: the summary on stderr" "^Exported 2 apps" "$(cat "$work/err")"
 run 2 "refusing to write an archive to a terminal" "export - to a terminal" -- script -qec "$kato --data $a data export -" /dev/null
 
+run 0 "kato is a single node: --cluster exports this node" "export --cluster" -- "$kato" --data "$a" data export --cluster "$work/cluster.tgz"
+has "^Exported 2 apps" "export --cluster exports"
+# A progress line on a terminal only.
+script -qec "$kato --data $a data export $work/tty.tgz" /dev/null >"$work/out" 2>&1
+has "Exporting: [0-9]+ MB" "a progress line on a terminal"
+run 0 "^Exported" "export without a terminal" -- "$kato" --data "$a" data export "$work/quiet.tgz"
+hasnt "Exporting: " "no progress line without a terminal"
+# zstd by the name, or --compress
+run 0 "^Exported" "export to .tar.zst" -- "$kato" --data "$a" data export "$work/x.tar.zst"
+check "a .tar.zst is zstd (its magic number)" "^28b52ffd$" "$(head -c 4 "$work/x.tar.zst" | od -An -tx1 | tr -d ' \n')"
+run 0 "^Exported" "export --only-this-node --compress none" -- "$kato" --data "$a" data export --only-this-node --compress none "$work/plain.tgz"
+tar tf "$work/plain.tgz" 2>/dev/null | grep -q '^manifest.json$' && ! gzip -t "$work/plain.tgz" 2>/dev/null && ok || bad "--compress none writes a plain tar whatever the name"
+run 2 "compress" "--compress takes gzip, zstd or none" -- "$kato" --data "$a" data export --compress lzma "$work/bad.tgz"
+
 # --keep: older exports of the same pattern go, the newest N stay
 mkdir -p "$work/keep"
 for d in 20260101-030000 20260102-030000 20260103-030000; do
@@ -120,6 +134,16 @@ hasnt "Imported" "nothing imported from the flipped archive"
 head -c $((size / 2)) "$work/x.tgz" >"$work/half.tgz"
 run 1 "damaged|truncated|ends before" "a truncated archive is refused" -- "$kato" --data "$b" data import "$work/half.tgz"
 run 1 "no such file" "a missing file" -- "$kato" --data "$b" data import "$work/nothing.tgz"
+# A newer kato's state (its schema version), in an archive whose checksums are right: refused
+# before anything changes (this kato would not start with it).
+mkdir "$work/newer" && tar -C "$work/newer" -xzf "$work/x.tgz"
+sqlite3 "$work/newer/state/kato.db" "INSERT OR REPLACE INTO settings VALUES ('schema_version', '99')"
+jq --arg s "$(sha256sum <"$work/newer/state/kato.db" | cut -d' ' -f1)" --argjson n "$(stat -c %s "$work/newer/state/kato.db")" \
+  '.members["state/kato.db"].sha256 = $s | .members["state/kato.db"].size = $n' "$work/newer/manifest.json" >"$work/m"
+mv "$work/m" "$work/newer/manifest.json"
+(cd "$work/newer" && { echo kato-export.json; jq -r '.members | keys[]' manifest.json | grep -vx kato-export.json; echo manifest.json; } >../list &&
+  tar --no-recursion -czf ../newer.tgz -T ../list)
+run 1 "newer kato.*upgrade kato first" "the state of a newer kato is refused" -- "$kato" --data "$b" data import "$work/newer.tgz"
 
 run 0 "^Imported 2 apps, 5 service instances and 2 users from localhost .*now under b.localhost" "kato data import FILE" -- \
   "$kato" --data "$b" data import "$work/x.tgz"
@@ -176,8 +200,8 @@ wait "$victim" 2>/dev/null
 [ "$(b_state)" = "$state_before" ] && ok ||
   bad "an import killed with -9 leaves the state as it was"
 check "B still serves after the killed import" "^${digest[redis]}$" "$(get svcapp.b.localhost "$b" /digest/myredis)"
-run 0 "^Imported 2 apps, 5 service instances" "import --force over the killed one, with --restage" -- \
-  "$kato" --data "$b" data import --force --restage "$work/x.tgz"
+run 0 "^Imported 2 apps, 5 service instances" "import --force over the killed one, from stdin, with --restage" -- \
+  bash -c '"$1" --data "$2" data import --force --restage --only-this-node - <"$3"' _ "$kato" "$b" "$work/x.tar.zst"
 has "^Restaged 2 apps" "--restage restages every app"
 [ ! -e "$b/import.staging" ] && ok || bad "the killed import's staging dir is gone"
 # Restaged on B: customertracker's post-staging hook ran again, against B's MySQL.
@@ -192,9 +216,11 @@ run 1 "admin password is not accepted" "remote import with a wrong password" -- 
 run 1 "certificate|SSL" "remote import without A's CA: TLS verified" -- \
   bash -c 'printf "a-secret\n" | "$1" --data "$2" data import "$3"' _ "$kato" "$c" "$a_api"
 printf 'a-secret\n' >"$work/a-pw"
-run 0 "^Imported 2 apps, 5 service instances and 2 users from localhost" "kato data import https://api.A (password file)" -- \
-  "$kato" --data "$c" data import "$a_api" --password-file "$work/a-pw" --cafile "$a/tls/ca.pem"
-check_imported "$c" c.localhost c-secret
+run 0 "^Imported 2 apps, 5 service instances and 2 users from localhost .*now under c2.localhost" "kato data import https://api.A --domain NEW (password file)" -- \
+  "$kato" --data "$c" data import --cluster "$a_api" --password-file "$work/a-pw" --cafile "$a/tls/ca.pem" --domain c2.localhost
+has "kato is a single node: --cluster imports into this node" "import --cluster says what it means"
+[ "$(jq -r .domain "$c/kato.json")" = c2.localhost ] && ok || bad "--domain NEW: kato runs with the new domain"
+check_imported "$c" c2.localhost c-secret
 # The export endpoint is the admin's only.
 tok=$(curl -s --cacert "$a/tls/ca.pem" -u cf: -d grant_type=password -d username=developer -d password=dev-password "$a_api/oauth/token" | jq -r .access_token)
 check "GET /v2/kato/export: 403 for a developer" "^403$" "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$a/tls/ca.pem" -H "Authorization: bearer $tok" "$a_api/v2/kato/export")"
@@ -203,6 +229,10 @@ check "GET /v2/kato/export: 401 without a token" "^401$" "$(curl -s -o /dev/null
 # --- kato relocate: all three parts of A, kato stopped; a kill -9 midway, rerun
 run 1 "kato is running: stop it first" "relocate a running kato" -- "$kato" --data "$a" relocate services "$work/r-services"
 "$kato" --data "$a" stop >/dev/null
+# A stopped kato exports too: its servers are started for the export and stopped after it.
+run 0 "^Exported 2 apps and 5 service instances" "export of a stopped kato" -- "$kato" --data "$a" data export "$work/stopped.tgz"
+tar tzf "$work/stopped.tgz" | grep -qE '^services/postgresql/.*/data.sql.part00000$' && ok || bad "the stopped kato's export has the dumps"
+pgrep -f "$a/services/(mysql|postgresql|redis)/" >/dev/null && bad "the export stops the servers it started" || ok
 run 0 "services is now at $work/r-services" "relocate services (same filesystem)" -- "$kato" --data "$a" relocate services "$work/r-services"
 other=/dev/shm/kato-data-e2e.$$
 mkdir -p "$other"

@@ -37,7 +37,8 @@ std::string slurp(const fs::path& p) {
 void write_file(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
 
 // An export with a header, a file, a tree (with a link), a stream of three parts and a manifest.
-fs::path make_export(const fs::path& dir, int format = kato::backup::kFormat) {
+fs::path make_export(const fs::path& dir, int format = kato::backup::kFormat,
+                     kato::backup::Compression compression = kato::backup::Compression::gzip) {
   fs::path src = dir / "src";
   fs::create_directories(src / "tree" / "sub");
   write_file(src / "tree" / "sub" / "a.txt", "hello");
@@ -50,7 +51,7 @@ fs::path make_export(const fs::path& dir, int format = kato::backup::kFormat) {
   int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   int in = ::open((src / "big").c_str(), O_RDONLY);
   {
-    Writer w(fd);
+    Writer w(fd, {}, compression);
     nlohmann::json header = {{"format", format}, {"kato_version", "test"}, {"domain", "a.example"}};
     w.add_bytes(kato::backup::kHeaderMember, header.dump());
     w.add_bytes("state/note", "state");
@@ -105,6 +106,19 @@ TEST_CASE("an export stages back to the same files, parts joined, links kept", "
   CHECK(slurp(t.dir / "staged" / "blobs" / "sub" / "a.txt") == "hello");
   CHECK(fs::read_symlink(t.dir / "staged" / "blobs" / "link") == "sub/a.txt");
   CHECK(slurp(t.dir / "staged" / "state" / "note") == "state");
+}
+
+TEST_CASE("zstd and uncompressed exports stage the same; the name says which", "[backup]") {
+  using kato::backup::Compression;
+  for (auto c : {Compression::zstd, Compression::none}) {
+    Tmp t;
+    fs::path file = make_export(t.dir, kato::backup::kFormat, c);
+    auto staged = stage_file(file, t.dir / "staged");
+    CHECK(slurp(t.dir / "staged" / "services" / "x" / "dump") == slurp(t.dir / "src" / "big"));
+  }
+  CHECK(kato::backup::compression_for("/mnt/nas/stackato-backup.tgz") == Compression::gzip);
+  CHECK(kato::backup::compression_for("kato-export.tar.zst") == Compression::zstd);
+  CHECK(kato::backup::compression_for("kato-export.tar") == Compression::none);
 }
 
 TEST_CASE("an export of a newer format is refused before anything is staged", "[backup]") {

@@ -103,6 +103,15 @@ void keep_newest(const fs::path& dir, const std::string& name, int keep) {
 
 }  // namespace
 
+namespace {
+Compression compression_of(const ExportCommand& c, const std::string& name) {
+  if (c.compress == "zstd") return Compression::zstd;
+  if (c.compress == "none") return Compression::none;
+  if (c.compress == "gzip") return Compression::gzip;
+  return compression_for(name);
+}
+}  // namespace
+
 int export_command(const ExportCommand& c) {
   if (c.cluster) std::cerr << "kato is a single node: --cluster exports this node, as --only-this-node does\n";
   if (c.file == "-") {
@@ -111,7 +120,7 @@ int export_command(const ExportCommand& c) {
       return 2;
     }
     ProgressLine line("Exporting");
-    auto s = export_data(c.data, 1, line.callback());
+    auto s = export_data(c.data, 1, line.callback(), compression_of(c, ""));
     line.done();
     std::cerr << "Exported " << s.apps << " apps and " << s.instances << " service instances (" << (s.bytes >> 20) << " MB of data)\n";
     return 0;
@@ -130,7 +139,7 @@ int export_command(const ExportCommand& c) {
   ExportSummary s;
   try {
     ProgressLine line("Exporting");
-    s = export_data(c.data, fd, line.callback());
+    s = export_data(c.data, fd, line.callback(), compression_of(c, name));
     line.done();
     if (::fsync(fd) != 0) throw std::runtime_error(partial.string() + ": " + std::strerror(errno));
     ::close(fd);

@@ -13,6 +13,7 @@ struct ExportCommand {
   std::filesystem::path data;
   std::string file;  // "" (kato-export-YYYYMMDD-HHMMSS.tgz here), "-" (stdout) or a path
   int keep = 0;      // --keep N: older exports of FILE's name pattern beyond N are deleted
+  std::string compress;  // --compress gzip|zstd|none; default by FILE's extension (compression_for)
   bool cluster = false;
 };
 int export_command(const ExportCommand& c);

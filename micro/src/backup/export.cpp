@@ -102,7 +102,7 @@ void snapshot_database(const fs::path& from, const fs::path& to) {
   if (!b || rc != SQLITE_DONE) throw std::runtime_error("backing up " + from.string() + ": " + why);
 }
 
-ExportSummary export_data(const fs::path& data, int fd, const Progress& progress) {
+ExportSummary export_data(const fs::path& data, int fd, const Progress& progress, Compression compression) {
   if (!fs::exists(data / "kato.db")) throw std::runtime_error(data.string() + " is not a kato data directory (no kato.db)");
   auto state = admin::read_state(data);
   bool running = admin::kato_running(data, state);
@@ -118,7 +118,7 @@ ExportSummary export_data(const fs::path& data, int fd, const Progress& progress
 
   json info = {{"format", kFormat}, {"kato_version", stackato::kVersion}, {"created", utc_now()}, {"domain", domain},
                {"node", hostname()}, {"apps", summary.apps}};
-  Writer w(fd, progress);
+  Writer w(fd, progress, compression);
   w.add_bytes(kHeaderMember, info.dump(1) + "\n");
   w.add_file("state/kato.db", snapshot.path);
   w.add_tree("blobs", data / "blobs");

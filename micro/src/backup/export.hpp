@@ -18,7 +18,8 @@ struct ExportSummary {
 
 // Writes the archive to fd. A running kato's servers are used as they are; for a stopped kato
 // they are started for the export and stopped after it.
-ExportSummary export_data(const std::filesystem::path& data, int fd, const Progress& progress = {});
+ExportSummary export_data(const std::filesystem::path& data, int fd, const Progress& progress = {},
+                          Compression compression = Compression::gzip);
 
 // The controller's database copied to `to` with SQLite's online backup: a consistent snapshot
 // while kato writes.

@@ -14,6 +14,7 @@
 #include "admin/state.hpp"
 #include "brokers/brokers.hpp"
 #include "brokers/supervisor.hpp"
+#include "model/schema.hpp"
 #include "store/store.hpp"
 
 namespace kato::backup {
@@ -92,6 +93,9 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
   if (running && !st->systemd && (st->exe.empty() || st->restart_args.empty()))
     throw std::runtime_error("the running kato did not record how it was started; stop it ('kato stop') and import again");
   Current current = read_current(o.data, st);
+  if (running && st->systemd && !o.domain.empty() && o.domain != current.domain)
+    throw std::runtime_error("--domain " + o.domain + ": systemd starts this kato with --domain " + current.domain +
+                             "; change the unit's domain first ('systemctl edit kato'), then import");
   if (current.apps > 0 && !o.force)
     throw std::runtime_error("kato at " + o.data.string() + " already has " + std::to_string(current.apps) +
                              " apps; --force replaces them with the export's");
@@ -120,6 +124,13 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
     store::Store db(staging / "state" / "kato.db");
     brokers::Brokers brokers(o.data / "services", brokers::Brokers::Mode::attached);
     try {
+      // An older kato's state becomes today's here; a newer kato's is refused before anything
+      // changes (this kato would not start with it).
+      try {
+        model::migrate(db);
+      } catch (const model::TooNew& e) {
+        throw std::runtime_error(std::string("the export's state is a newer kato's: ") + e.what() + "; upgrade kato first");
+      }
       db.transaction([&] {
         // The shared domain takes this kato's name; its routes' URLs follow (routes keep theirs).
         for (auto d : db.list("domain")) {

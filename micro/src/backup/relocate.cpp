@@ -21,7 +21,8 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr long kTmpfsMagic = 0x01021994;
+// statfs(2)'s f_type of the filesystems it warns about.
+constexpr unsigned long kTmpfsMagic = 0x01021994, kNfsMagic = 0x6969, kCifsMagic = 0xFF534D42, kSmb2Magic = 0xFE534D42;
 
 void write_atomically(const fs::path& file, const std::string& text) {
   fs::path tmp = file.string() + ".tmp";
@@ -89,10 +90,12 @@ std::vector<std::string> relocate_warnings(const std::string& part, const fs::pa
   struct statfs f{};
   if (::statvfs(probe.c_str(), &v) == 0 && (v.f_flag & ST_NOEXEC) && part == "containers")
     out.push_back(dir.string() + " is on a noexec filesystem: apps cannot run from there (mount it without noexec)");
-  if (::statvfs(probe.c_str(), &v) == 0 && (v.f_flag & ST_NODEV) && part == "services")
-    out.push_back(dir.string() + " is on a nodev filesystem: the loop-mounted filesystem service volumes need loop devices it may refuse");
-  if (::statfs(probe.c_str(), &f) == 0 && static_cast<long>(f.f_type) == kTmpfsMagic)
-    out.push_back(dir.string() + " is on a tmpfs: its contents are lost at reboot");
+  bool have_type = ::statfs(probe.c_str(), &f) == 0;
+  auto type = static_cast<unsigned long>(f.f_type);
+  if (have_type && part == "services" && (type == kNfsMagic || type == kCifsMagic || type == kSmb2Magic))
+    out.push_back(dir.string() + " is on a network filesystem: the database servers and the loop-mounted filesystem "
+                  "service volumes need a local one (locking, O_DIRECT, loop devices)");
+  if (have_type && type == kTmpfsMagic) out.push_back(dir.string() + " is on a tmpfs: its contents are lost at reboot");
   return out;
 }
 
