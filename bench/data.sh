@@ -6,7 +6,7 @@
 #   import:  the two dumps loaded into a second kato's servers with mysql and psql (the
 #            baseline), then kato data import --force of the .tar.zst into it, 2 rounds each;
 #   memory:  the export's peak RSS (/usr/bin/time), and kato's own RSS sampled during it.
-# Medians. Usage: bench/data.sh [BUILD_DIR] [MEGABYTES]
+# Medians. Usage: bench/data.sh [BUILD_DIR] [MEGABYTES] [export|all]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mb=${2:-1024}
@@ -70,6 +70,8 @@ for f in tgz tar.zst tar; do
   printf '| kato data export x.%s | %d MB | %.1f s | %.0f | %.2f | %d MB | %+d MB |\n' "$f" $(($(stat -c %s "$work/x.$f") / 1048576)) "$m" \
     "$(echo "$dump_mb / $m" | bc -l)" "$(echo "$base / $m" | bc -l)" $((rss[$f] / 1024)) $(((krss[$f] - rss_before) / 1024))
 done
+
+[ "${3:-all}" = export ] && exit 0
 
 # --- import: the same dumps loaded straight into another kato's servers, versus kato data import
 KATO_ADMIN_PASSWORD=bench "$kato" --data "$b" start --port 0 --domain b.localhost >/dev/null
