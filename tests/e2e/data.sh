@@ -136,14 +136,23 @@ run 1 "damaged|truncated|ends before" "a truncated archive is refused" -- "$kato
 run 1 "no such file" "a missing file" -- "$kato" --data "$b" data import "$work/nothing.tgz"
 # A newer kato's state (its schema version), in an archive whose checksums are right: refused
 # before anything changes (this kato would not start with it).
-mkdir "$work/newer" && tar -C "$work/newer" -xzf "$work/x.tgz"
-sqlite3 "$work/newer/state/kato.db" "INSERT OR REPLACE INTO settings VALUES ('schema_version', '99')"
-jq --arg s "$(sha256sum <"$work/newer/state/kato.db" | cut -d' ' -f1)" --argjson n "$(stat -c %s "$work/newer/state/kato.db")" \
-  '.members["state/kato.db"].sha256 = $s | .members["state/kato.db"].size = $n' "$work/newer/manifest.json" >"$work/m"
-mv "$work/m" "$work/newer/manifest.json"
-(cd "$work/newer" && { echo kato-export.json; jq -r '.members | keys[]' manifest.json | grep -vx kato-export.json; echo manifest.json; } >../list &&
-  tar --no-recursion -czf ../newer.tgz -T ../list)
+# with_state NAME SQL: x.tgz with SQL run on its state, its manifest's checksum made right again
+with_state() {
+  rm -rf "$work/$1" && mkdir "$work/$1" && tar -C "$work/$1" -xzf "$work/x.tgz"
+  sqlite3 "$work/$1/state/kato.db" "$2"
+  jq --arg s "$(sha256sum <"$work/$1/state/kato.db" | cut -d' ' -f1)" --argjson n "$(stat -c %s "$work/$1/state/kato.db")" \
+    '.members["state/kato.db"].sha256 = $s | .members["state/kato.db"].size = $n' "$work/$1/manifest.json" >"$work/m"
+  mv "$work/m" "$work/$1/manifest.json"
+  (cd "$work/$1" && { echo kato-export.json; jq -r '.members | keys[]' manifest.json | grep -vx kato-export.json; echo manifest.json; } >../list &&
+    tar --no-recursion -czf "../$1.tgz" -T ../list)
+}
+with_state newer "INSERT OR REPLACE INTO settings VALUES ('schema_version', '99')"
 run 1 "newer kato.*upgrade kato first" "the state of a newer kato is refused" -- "$kato" --data "$b" data import "$work/newer.tgz"
+# Names from the archive never become paths or SQL of another shape.
+with_state hostile "UPDATE resources SET doc = json_set(doc, '$.guid', '../../../../tmp/x') WHERE type = 'service_instance'"
+run 1 "its guid is not one of kato's" "an instance guid that is a path is refused" -- "$kato" --data "$b" data import "$work/hostile.tgz"
+with_state hostile "UPDATE resources SET doc = json_set(doc, '$._data.database', 'x\`; DROP DATABASE mysql; --') WHERE type = 'service_instance' AND doc LIKE '%\"_label\":\"mysql\"%'"
+run 1 "the database .* is not a name kato makes" "a database name that is SQL is refused" -- "$kato" --data "$b" data import "$work/hostile.tgz"
 
 run 0 "^Imported 2 apps, 5 service instances and 2 users from localhost .*now under b.localhost" "kato data import FILE" -- \
   "$kato" --data "$b" data import "$work/x.tgz"
@@ -262,5 +271,11 @@ for t in postgresql mysql redis filesystem; do
 done
 expect_json "after the relocation: customertracker" '.customers | length == 2' "$(get customertracker.localhost "$a" /)"
 check "the servers' files are in the new place" "mysql" "$(ls "$work/r-services")"
+# An export of the relocated kato follows the links (the blob store and volumes are there).
+run 0 "^Exported 2 apps and 5 service instances" "export after the relocation" -- "$kato" --data "$a" data export "$work/after.tgz"
+tar tzf "$work/after.tgz" >"$work/members"
+for m in '^blobs/droplets/.' '^blobs/packages/.' '^services/filesystem/.*/files/big/7$' '^services/mysql/.*/data.sql.part00000$'; do
+  grep -qE "$m" "$work/members" && ok || bad "the export after the relocation has $m"
+done
 
 e2e_finish

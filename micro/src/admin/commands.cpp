@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 
@@ -84,6 +85,38 @@ bool kato_running(const fs::path& data, const std::optional<State>& st) {
   bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);
   return held;
+}
+
+std::vector<std::string> start_command(const fs::path& data, const State& st, const std::string& domain) {
+  std::vector<std::string> args = {st.exe, "--data", data.string()};
+  for (std::size_t i = 0; i < st.restart_args.size(); ++i) {
+    const std::string& a = st.restart_args[i];
+    if (a == "--foreground") continue;
+    args.push_back(a);
+    if (a == "--domain" && !domain.empty() && i + 1 < st.restart_args.size()) {
+      args.push_back(domain);
+      ++i;
+    }
+  }
+  return args;
+}
+
+int run_program(const std::vector<std::string>& args, bool quiet) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (quiet) {
+      int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+      ::dup2(null, 1);
+    }
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) < 0) return 1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 int stop(const fs::path& data) {

@@ -27,6 +27,14 @@ struct State {
 
 void write_state(const std::filesystem::path& data, const State& state);
 std::optional<State> read_state(const std::filesystem::path& data);
+// The command that starts the kato of `state` again as a daemon: its executable and the
+// arguments it was started with (its port among them), without --foreground (a foreground kato
+// belonged to another terminal), with --domain replaced by `domain` when that is given.
+std::vector<std::string> start_command(const std::filesystem::path& data, const State& state, const std::string& domain = "");
+// Runs a program (no shell) and waits for it; its exit status (1 when it cannot run). With
+// `quiet`, its stdout goes to /dev/null (kato start's banner inside another command).
+int run_program(const std::vector<std::string>& args, bool quiet = false);
+
 // Whether the kato of `state` runs: it holds the data dir's lock (a killed kato lets go of it as
 // it dies, before it is reaped; a reused pid never has it).
 bool kato_running(const std::filesystem::path& data, const std::optional<State>& state);

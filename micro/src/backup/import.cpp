@@ -7,11 +7,13 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
 #include "admin/admin.hpp"
 #include "admin/state.hpp"
+#include "backup/relocate.hpp"
 #include "brokers/brokers.hpp"
 #include "brokers/supervisor.hpp"
 #include "model/schema.hpp"
@@ -61,24 +63,6 @@ void merge_tree(const fs::path& from, const fs::path& to) {
   for (const auto& e : fs::directory_iterator(from)) merge_tree(e.path(), to / e.path().filename());
 }
 
-int run(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // kato start's banner is for a terminal (the import says what happened); its errors are in
-    // its log, which the import's error names.
-    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    ::dup2(null, 1);
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) < 0) return 1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
 // The import's own record of the instances it made, dropped again when it fails before the switch.
 struct Restored {
   brokers::Broker* broker;
@@ -122,7 +106,7 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
   std::vector<Restored> restored;
   {
     store::Store db(staging / "state" / "kato.db");
-    brokers::Brokers brokers(o.data / "services", brokers::Brokers::Mode::attached);
+    brokers::Brokers brokers(real_place(o.data, "services"), brokers::Brokers::Mode::attached);
     try {
       // An older kato's state becomes today's here; a newer kato's is refused before anything
       // changes (this kato would not start with it).
@@ -159,6 +143,9 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
       for (auto si : db.list("service_instance")) {
         if (si.value("type", "") != "managed" || !si.contains("_data")) continue;
         std::string label = si.value("_label", ""), guid = si.value("guid", "");
+        // The guid names the staged directory: never a path of another shape.
+        static const std::regex kGuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+        if (!std::regex_match(guid, kGuid)) throw std::runtime_error("service instance " + si.value("name", guid) + ": its guid is not one of kato's");
         brokers::Broker* broker = brokers.find(label);
         if (!broker) throw std::runtime_error("service instance " + si.value("name", guid) + ": this kato has no " + label + " broker");
         std::vector<json> credentials;
@@ -190,12 +177,12 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
     }
   }  // the import's own servers, if it started any, stop here; the running kato's stay
 
-  merge_tree(staging / "blobs", o.data / "blobs");
+  merge_tree(staging / "blobs", real_place(o.data, "blobs"));
 
   // The switch: kato stops, the new database takes the old one's place in one rename.
   if (running) {
     if (progress) progress(0, "switching: stopping kato");
-    if ((st->systemd ? run({"systemctl", "stop", "kato"}) : admin::stop(o.data)) != 0)
+    if ((st->systemd ? admin::run_program({"systemctl", "stop", "kato"}) : admin::stop(o.data)) != 0)
       throw std::runtime_error("kato did not stop; nothing was switched");
   }
   for (const char* suffix : {"", "-wal", "-shm"}) {
@@ -219,7 +206,7 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
         replaced.push_back(old);
   }
   if (!replaced.empty()) {
-    brokers::Brokers brokers(o.data / "services");
+    brokers::Brokers brokers(real_place(o.data, "services"));
     for (const auto& old : replaced)
       if (auto* b = brokers.find(old.value("_label", ""))) {
         try {
@@ -232,19 +219,10 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
 
   if (running) {
     if (progress) progress(0, "switching: starting kato");
-    int rc = 0;
-    if (st->systemd) {
-      rc = run({"systemctl", "start", "kato"});
-    } else {
-      std::vector<std::string> args = {st->exe, "--data", o.data.string()};
-      for (std::size_t i = 0; i < st->restart_args.size(); ++i) {
-        const std::string& a = st->restart_args[i];
-        if (a == "--foreground") continue;
-        args.push_back(a);
-        if (a == "--domain" && i + 1 < st->restart_args.size()) args.push_back(summary.to_domain), ++i;
-      }
-      rc = run(args);
-    }
+    // kato start's banner is for a terminal (the import says what happened); its errors are in
+    // its log, which the error below names.
+    int rc = st->systemd ? admin::run_program({"systemctl", "start", "kato"})
+                         : admin::run_program(admin::start_command(o.data, *st, summary.to_domain), true);
     if (rc != 0) throw std::runtime_error("the import is in place, but kato did not start again: see " + (o.data / "kato.log").string());
     summary.started = true;
   }

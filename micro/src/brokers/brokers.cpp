@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +31,12 @@ std::string short_name(char prefix, const std::string& guid) {
   for (char c : guid)
     if (std::isxdigit(static_cast<unsigned char>(c)) && out.size() < 17) out += static_cast<char>(std::tolower(c));
   return out;
+}
+
+void check_sql_name(const std::string& name, const std::string& what) {
+  bool ok = !name.empty() && name.size() <= 63 && std::islower(static_cast<unsigned char>(name[0]));
+  for (char c : name) ok = ok && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_');
+  if (!ok) throw std::runtime_error(what + " '" + name.substr(0, 80) + "' is not a name kato makes");
 }
 
 std::string random_password() {

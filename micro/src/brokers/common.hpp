@@ -65,6 +65,9 @@ bool probe(const std::string& host, unsigned short port, const std::string& hell
 // "d" or "u" and 16 hex digits of the guid: a name every server accepts unquoted.
 std::string short_name(char prefix, const std::string& guid);
 std::string random_password();
+// Throws unless `name` is a plain SQL name (a letter, then letters, digits, _): names read from an
+// imported archive go into statements unquoted.
+void check_sql_name(const std::string& name, const std::string& what);
 // The port kept for a server in <dir>/ports.json, chosen free the first time.
 unsigned short stable_port(const std::filesystem::path& dir, const std::string& server);
 // Credentials in the Stackato/CF form: hostname, host, port, name, user, username, password, uri.

@@ -83,6 +83,8 @@ class MySql : public ServerBroker {
   json restore(const std::string&, const json& data, const std::vector<json>& credentials, const fs::path& dir,
                const fs::path&) override {
     std::string db = data.value("database", "");
+    check_sql_name(db, "mysql: the database");
+    for (const auto& c : credentials) check_sql_name(c.value("user", ""), "mysql: the user");
     sql("DROP DATABASE IF EXISTS `" + db + "`");
     for (const auto& c : credentials)
       if (!c.value("user", "").empty()) sql("DROP USER IF EXISTS '" + c.value("user", "") + "'@'%'");

@@ -101,6 +101,9 @@ class Postgres : public ServerBroker {
   json restore(const std::string&, const json& data, const std::vector<json>& credentials, const fs::path& dir,
                const fs::path&) override {
     std::string db = data.value("database", ""), owner = data.value("owner", "");
+    check_sql_name(db, "postgresql: the database");
+    check_sql_name(owner, "postgresql: the owner role");
+    for (const auto& c : credentials) check_sql_name(c.value("user", ""), "postgresql: the user");
     sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db + "'");
     sql("DROP DATABASE IF EXISTS " + db);
     for (const auto& c : credentials)

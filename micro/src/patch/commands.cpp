@@ -115,20 +115,6 @@ fs::path kato_executable(const fs::path& data) {
   return fs::read_symlink("/proc/self/exe", ec);
 }
 
-int run(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execvp(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) < 0) return 1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
 // The running kato execs its (maybe patched) executable in place (admin/upgrade.hpp): the same
 // pid, the listening socket handed over, apps and service servers kept running, no request
 // failed. Waits for the new image to say it serves (kato.json's generation goes up).
@@ -171,20 +157,16 @@ int restart_kato(const fs::path& data) {
     return 1;
   }
   if (st->upgrades_in_place && !st->exe.empty()) return upgrade_kato(data, *st);
-  if (st->systemd) return run({"systemctl", "restart", "kato"});
+  if (st->systemd) return admin::run_program({"systemctl", "restart", "kato"});
   if (st->exe.empty() || st->restart_args.empty()) {
     std::cerr << "kato: this kato did not record how it was started; restart it by hand\n";
     return 1;
   }
   std::cerr << "Restarting kato (every role runs in its one process)\n";
   if (int rc = admin::stop(data); rc != 0) return rc;
-  std::vector<std::string> args = {st->exe, "--data", data.string()};
-  for (const auto& a : st->restart_args) {
-    // A foreground kato (not systemd's) belonged to another terminal: it comes back as a daemon.
+  for (const auto& a : st->restart_args)
     if (a == "--foreground") std::cerr << "kato ran in the foreground elsewhere; it now runs as a daemon\n";
-    else args.push_back(a);
-  }
-  return run(args);
+  return admin::run_program(admin::start_command(data, *st));
 }
 
 std::vector<std::string> restart_roles(const std::vector<std::string>& roles) {
