@@ -51,7 +51,7 @@ struct Bundle {
   std::map<std::string, std::string> payload;  // by source
 };
 
-// Reads `file` (at most 256 MiB unpacked, 1000 members, only the members above) and verifies
+// Reads `file` (at most 512 MiB unpacked, 1000 members, only the members above) and verifies
 // it: patch.sig over patch.json under one of `trusted` (public PEMs), then each payload's hash.
 Bundle open_bundle(const std::filesystem::path& file, const std::vector<std::string>& trusted);
 

@@ -49,7 +49,7 @@ size_t to_file(char* p, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-// GET url into `file`, TLS verified (with `cafile` when given), at most 256 MiB.
+// GET url into `file`, TLS verified (with `cafile` when given), at most 512 MiB (a bundle's limit).
 void download(const std::string& url, const fs::path& file, const std::string& cafile) {
   std::ofstream out(file, std::ios::binary);
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> c(curl_easy_init(), curl_easy_cleanup);
@@ -57,7 +57,7 @@ void download(const std::string& url, const fs::path& file, const std::string& c
   if (!cafile.empty()) curl_easy_setopt(c.get(), CURLOPT_CAINFO, cafile.c_str());
   curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(c.get(), CURLOPT_FAILONERROR, 1L);
-  curl_easy_setopt(c.get(), CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(256) << 20);
+  curl_easy_setopt(c.get(), CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(512) << 20);
   curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 300L);
   curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, to_file);
