@@ -212,6 +212,8 @@ check "B still serves after the killed import" "^${digest[redis]}$" "$(get svcap
 run 0 "^Imported 2 apps, 5 service instances" "import --force over the killed one, from stdin, with --restage" -- \
   bash -c '"$1" --data "$2" data import --force --restage --only-this-node - <"$3"' _ "$kato" "$b" "$work/x.tar.zst"
 has "^Restaged 2 apps" "--restage restages every app"
+# The Redis instance was restored beside its earlier copy (its index was taken): the old one is freed.
+check "B's Redis keeps one database per instance after --force" "^1$" "$(jq length "$b/services/redis/dbs.json")"
 [ ! -e "$b/import.staging" ] && ok || bad "the killed import's staging dir is gone"
 # Restaged on B: customertracker's post-staging hook ran again, against B's MySQL.
 check_imported "$b" b.localhost b-secret 4

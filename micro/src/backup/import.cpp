@@ -197,13 +197,17 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
     ::close(dir);
   }
 
-  // --force: this kato's instances that the import replaced go (their databases, volumes).
+  // --force: this kato's instances that the import replaced go (their databases, volumes): those
+  // not in the imported state, and those it restored elsewhere (a Redis database index taken by
+  // the same instance before); one restored in the same place (the same database) stays.
   std::vector<json> replaced;
   {
     store::Store db(o.data / "kato.db");
-    for (const auto& old : current.instances)
-      if (old.value("type", "") == "managed" && old.contains("_data") && !db.get("service_instance", old.value("guid", "")))
-        replaced.push_back(old);
+    for (const auto& old : current.instances) {
+      if (old.value("type", "") != "managed" || !old.contains("_data")) continue;
+      auto now = db.get("service_instance", old.value("guid", ""));
+      if (!now || now->value("_data", json::object()) != old["_data"]) replaced.push_back(old);
+    }
   }
   if (!replaced.empty()) {
     brokers::Brokers brokers(real_place(o.data, "services"));
