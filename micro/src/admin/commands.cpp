@@ -87,6 +87,12 @@ bool kato_running(const fs::path& data, const std::optional<State>& st) {
   return held;
 }
 
+fs::path real_place(const fs::path& data, const std::string& part) {
+  std::error_code ec;
+  fs::path real = fs::canonical(data / part, ec);
+  return ec ? data / part : real;
+}
+
 std::vector<std::string> start_command(const fs::path& data, const State& st, const std::string& domain) {
   std::vector<std::string> args = {st.exe, "--data", data.string()};
   for (std::size_t i = 0; i < st.restart_args.size(); ++i) {

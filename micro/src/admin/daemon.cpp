@@ -141,13 +141,11 @@ int serve(const StartOptions& o, int ready_fd) {
     stackato::net::prefer_fast_ciphers(tls.native_handle());
 
     auth::Tokens tokens(*key, "https://api." + o.domain + "/oauth/token", std::chrono::seconds(o.token_ttl));
-    // A part moved by `kato relocate` is a link to its new place: kato works on the place itself
-    // (mount namespaces and bind mounts are given real paths).
+    // A part moved by `kato relocate` is a link to its new place: kato works on the place itself.
     auto place = [&](const char* part) {
       std::error_code ec;
       fs::create_directories(o.data / part, ec);
-      fs::path real = fs::canonical(o.data / part, ec);
-      return ec ? o.data / part : real;
+      return real_place(o.data, part);
     };
     const fs::path instances = place("instances");
     blobs::Blobs blobs(place("blobs"));

@@ -27,6 +27,11 @@ struct State {
 
 void write_state(const std::filesystem::path& data, const State& state);
 std::optional<State> read_state(const std::filesystem::path& data);
+// Where a part of the data dir ("services", "blobs", "instances") really is: the target of the
+// link `kato relocate` left in its place, so that kato, an export and an import work on real
+// paths (mount namespaces and bind mounts are given those).
+std::filesystem::path real_place(const std::filesystem::path& data, const std::string& part);
+
 // The command that starts the kato of `state` again as a daemon: its executable and the
 // arguments it was started with (its port among them), without --foreground (a foreground kato
 // belonged to another terminal), with --domain replaced by `domain` when that is given.

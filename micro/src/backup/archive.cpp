@@ -402,7 +402,6 @@ Staged stage(int fd, const fs::path& dir, Progress progress) {
     if (index == 0 && name != kHeaderMember) throw std::runtime_error("not a kato export (it does not start with kato-export.json)");
     auto size = static_cast<std::uint64_t>(archive_entry_size(e));
     Seen s;
-    s.size = 0;
     Sha256 sum;
     if (name == kHeaderMember || name == kManifestMember) {
       // Read whole and parsed: bounded (a manifest lists ~100,000 members in 16 MB).

@@ -52,7 +52,6 @@ class Writer {
   std::uint64_t bytes() const { return bytes_; }
 
  private:
-  struct Entry;
   // uid and gid: a service volume's files keep their owners (the apps' sandbox users).
   void begin(const std::string& name, std::uint64_t size, unsigned type, unsigned mode, const std::string& link = "",
              long uid = 0, long gid = 0);

@@ -11,7 +11,6 @@
 #include <thread>
 
 #include "admin/state.hpp"
-#include "backup/relocate.hpp"
 #include "brokers/brokers.hpp"
 #include "brokers/supervisor.hpp"
 #include "stackato/version.hpp"
@@ -122,11 +121,11 @@ ExportSummary export_data(const fs::path& data, int fd, const Progress& progress
   Writer w(fd, progress, compression);
   w.add_bytes(kHeaderMember, info.dump(1) + "\n");
   w.add_file("state/kato.db", snapshot.path);
-  w.add_tree("blobs", real_place(data, "blobs"));
+  w.add_tree("blobs", admin::real_place(data, "blobs"));
 
   // Servers answer while kato runs; for a stopped kato this process starts them (attach) and
   // stops them again (~Brokers).
-  brokers::Brokers brokers(real_place(data, "services"), running ? brokers::Brokers::Mode::attached : brokers::Brokers::Mode::owner);
+  brokers::Brokers brokers(admin::real_place(data, "services"), running ? brokers::Brokers::Mode::attached : brokers::Brokers::Mode::owner);
   auto bindings = bindings_by_instance(db);
   std::map<std::string, bool> server_done;
   for (const auto& si : db.list("service_instance")) {

@@ -13,7 +13,6 @@
 
 #include "admin/admin.hpp"
 #include "admin/state.hpp"
-#include "backup/relocate.hpp"
 #include "brokers/brokers.hpp"
 #include "brokers/supervisor.hpp"
 #include "model/schema.hpp"
@@ -106,7 +105,7 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
   std::vector<Restored> restored;
   {
     store::Store db(staging / "state" / "kato.db");
-    brokers::Brokers brokers(real_place(o.data, "services"), brokers::Brokers::Mode::attached);
+    brokers::Brokers brokers(admin::real_place(o.data, "services"), brokers::Brokers::Mode::attached);
     try {
       // An older kato's state becomes today's here; a newer kato's is refused before anything
       // changes (this kato would not start with it).
@@ -177,7 +176,7 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
     }
   }  // the import's own servers, if it started any, stop here; the running kato's stay
 
-  merge_tree(staging / "blobs", real_place(o.data, "blobs"));
+  merge_tree(staging / "blobs", admin::real_place(o.data, "blobs"));
 
   // The switch: kato stops, the new database takes the old one's place in one rename.
   if (running) {
@@ -210,7 +209,7 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
     }
   }
   if (!replaced.empty()) {
-    brokers::Brokers brokers(real_place(o.data, "services"));
+    brokers::Brokers brokers(admin::real_place(o.data, "services"));
     for (const auto& old : replaced)
       if (auto* b = brokers.find(old.value("_label", ""))) {
         try {

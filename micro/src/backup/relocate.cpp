@@ -82,12 +82,6 @@ fs::path part_dir(const fs::path& data, const std::string& part) {
   throw std::runtime_error("kato relocate: unknown part '" + part + "' (services, droplets or containers)");
 }
 
-fs::path real_place(const fs::path& data, const std::string& dir_name) {
-  std::error_code ec;
-  fs::path real = fs::canonical(data / dir_name, ec);
-  return ec ? data / dir_name : real;
-}
-
 std::vector<std::string> relocate_warnings(const std::string& part, const fs::path& dir) {
   std::vector<std::string> out;
   fs::path probe = dir;

@@ -16,10 +16,6 @@ namespace kato::backup {
 // the resource cache), instances (the apps' containers). Throws for an unknown part.
 std::filesystem::path part_dir(const std::filesystem::path& data, const std::string& part);
 
-// Where a part of the data dir ("services", "blobs", "instances") really is: the target of the
-// link a relocation left, so that an export, an import and kato itself work on real paths.
-std::filesystem::path real_place(const std::filesystem::path& data, const std::string& dir_name);
-
 // What an operator should know about DIR's filesystem for that part (noexec for containers, a
 // tmpfs for anything); empty when nothing.
 std::vector<std::string> relocate_warnings(const std::string& part, const std::filesystem::path& dir);
