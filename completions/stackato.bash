@@ -11,7 +11,7 @@ _stackato() {
   local globals='--help -h --version -v --target --non-interactive --no-prompt -n --color --cafile --skip-ssl-validation --trace --timeout'
   if [[ -z $cmd ]]; then
     if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$globals" -- "$cur"))
-    else COMPREPLY=($(compgen -W 'help manifest target targets login logout orgs spaces switch-org switch-space create-org rename-org delete-org create-space rename-space delete-space users org-users space-users create-user delete-user passwd set-org-role set-space-role unset-org-role unset-space-role apps map unmap delete start stop restart push rollback info app scale env set-env unset-env logs stats instances routes domains curl marketplace services service create-service create-user-provided-service bind-service unbind-service delete-service rename-service tunnel run dbshell dbexport completion' -- "$cur")); fi
+    else COMPREPLY=($(compgen -W 'help manifest target targets login logout orgs spaces switch-org switch-space create-org rename-org delete-org create-space rename-space delete-space users org-users space-users create-user delete-user passwd set-org-role set-space-role unset-org-role unset-space-role apps map unmap delete start stop restart restage push rollback info app scale env set-env unset-env logs stats instances routes domains curl marketplace services service create-service create-user-provided-service bind-service unbind-service delete-service rename-service tunnel run dbshell dbexport completion' -- "$cur")); fi
     return
   fi
   local opts= kind=
@@ -49,6 +49,7 @@ _stackato() {
     start) opts='--help -h --wait'; kind=app ;;
     stop) opts='--help -h'; kind=app ;;
     restart) opts='--help -h --wait'; kind=app ;;
+    restage) opts='--help -h --strategy --wait'; kind=app ;;
     push) opts='--help -h --as --path --manifest --instances --mem --disk --url --no-route --no-routes --no-urls --env --no-start --nostart --force-start --reset --timeout --zero-downtime --smoke-test --drain --keep-previous --strategy'; kind=app ;;
     rollback) opts='--help -h --drain'; kind=app ;;
     info) opts='--help -h --json' ;;

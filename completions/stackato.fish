@@ -46,6 +46,7 @@ complete -c stackato -n '__fish_use_subcommand' -a delete -d 'Delete application
 complete -c stackato -n '__fish_use_subcommand' -a start -d 'Start an application and wait until it runs'
 complete -c stackato -n '__fish_use_subcommand' -a stop -d 'Stop an application'
 complete -c stackato -n '__fish_use_subcommand' -a restart -d 'Restart an application and wait until it runs'
+complete -c stackato -n '__fish_use_subcommand' -a restage -d 'Stage an application again from its uploaded bits, then restart it'
 complete -c stackato -n '__fish_use_subcommand' -a push -d 'Create or update applications from the manifest, upload, stage and start them'
 complete -c stackato -n '__fish_use_subcommand' -a rollback -d 'Move APP'\''s routes back to APP-previous (kept by push --zero-downtime --keep-previous)'
 complete -c stackato -n '__fish_use_subcommand' -a info -d 'Show the target, its API version and who is logged in'
@@ -186,6 +187,11 @@ complete -c stackato -n '__fish_seen_subcommand_from restart' -l help
 complete -c stackato -n '__fish_seen_subcommand_from restart' -s h
 complete -c stackato -n '__fish_seen_subcommand_from restart' -l wait
 complete -c stackato -n '__fish_seen_subcommand_from restart' -a '(stackato completion --names app 2>/dev/null)'
+complete -c stackato -n '__fish_seen_subcommand_from restage' -l help
+complete -c stackato -n '__fish_seen_subcommand_from restage' -s h
+complete -c stackato -n '__fish_seen_subcommand_from restage' -l strategy
+complete -c stackato -n '__fish_seen_subcommand_from restage' -l wait
+complete -c stackato -n '__fish_seen_subcommand_from restage' -a '(stackato completion --names app 2>/dev/null)'
 complete -c stackato -n '__fish_seen_subcommand_from push' -l help
 complete -c stackato -n '__fish_seen_subcommand_from push' -s h
 complete -c stackato -n '__fish_seen_subcommand_from push' -l as

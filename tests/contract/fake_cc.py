@@ -16,8 +16,9 @@ STAGING when created and STAGED with a droplet when read, the current droplet, r
 rolling deployments that are FINALIZED and DEPLOYED when read (the app's droplet then the
 deployment's); a second app renamed in a swap. The bodies are those examples too.
 
-It filters and paginates lists the way CAPI does (comma-separated `*_guids`/`names` filters,
-`page`/`per_page`, `include=service_instance` on bindings), and answers the UAA password grant
+It filters and paginates lists the way CAPI does (comma-separated `*_guids`/`names`/`states`
+filters, `page`/`per_page`, `order_by` of an app's packages, `include=service_instance` on
+bindings), and answers the UAA password grant
 with a JWT whose `user_id` is the example user. Writes (routes, destinations, bindings) check
 their bodies as CAPI does (unknown fields and wrong relationships are a 422 naming them) and
 change the world, so that a later listing shows them. Every request is appended to --log as
@@ -126,6 +127,7 @@ FILTERS = {
     "service_offering_names": lambda i: next((o["name"] for o in Handler.world.offerings
                                               if o["guid"] == related(i, "service_offering")), None),
     "types": lambda i: i.get("type"),
+    "states": lambda i: i.get("state"),
     "type": lambda i: i.get("type"),
     "usernames": lambda i: i.get("username"),
     "hosts": lambda i: i.get("host"),
@@ -679,6 +681,15 @@ class Handler(BaseHTTPRequestHandler):
             if parts[3] == "processes":
                 query = dict(query, **{key: [parts[2]]})
             return self.list(items, url.path, query)
+        if len(parts) == 4 and parts[1] == "apps" and parts[3] == "packages":
+            # GET /v3/apps/:guid/packages: guids, states, types, page, per_page, order_by
+            if self.find(w.apps, parts[2]) is None:
+                return self.error(404, "CF-ResourceNotFound", "App not found")
+            order = query.get("order_by", ["created_at"])[0]
+            if order.lstrip("+-") not in ("created_at", "updated_at"):
+                return self.error(400, "CF-BadQueryParameter", "Order by can only be: 'created_at', 'updated_at'")
+            items = [p for p in w.packages if related(p, "app") == parts[2]]  # in the order made
+            return self.list(items[::-1] if order.startswith("-") else items, url.path, query)
         if len(parts) == 4 and parts[1] == "apps" and parts[3] == "environment_variables":
             return self.env(parts[2])
         if len(parts) == 3 and parts[1] == "builds":

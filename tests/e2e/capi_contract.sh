@@ -4,7 +4,7 @@
 # --json form, with the shapes a real Cloud Foundry has and kato does not (null quotas of a
 # starting instance, a user-provided instance without a plan, a key binding without an app, a
 # route with two destinations), the number of requests `apps` sends, and pushes (new, rolling,
-# swap) whose every request body the fake checks as CAPI does.
+# swap) and a restage whose every request body the fake checks as CAPI does.
 # Usage: capi_contract.sh STACKATO
 stackato=$1
 source "$(dirname "$0")/common.sh"
@@ -255,6 +255,12 @@ check "the second push creates and binds nothing" "^0 0$" \
   "$(grep -c 'POST /v3/service_instances$' "$work/requests") $(grep -c 'POST /v3/service_credential_bindings$' "$work/requests")"
 check "the deployment carries the new droplet; no restart, no droplet set by hand" \
   "^1 1 0 0$" "$(for p in 'GET /v3/deployments\?per_page=1' 'POST /v3/deployments$' 'current_droplet' 'actions/restart'; do grep -cE "$p" "$work/requests"; done | tr '\n' ' ' | sed 's/ $//')"
+requests
+run 0 "Restaged pushed" "restage against CAPI" -- "$stackato" restage pushed
+check "restage: the newest READY package built again, droplet, restart, in order" \
+  "GET /v3/apps/[^/]+/packages\?states=READY&order_by=-created_at&per_page=1 .*POST /v3/builds .*GET /v3/builds/.*PATCH /v3/apps/[^/]+/relationships/current_droplet .*POST /v3/apps/[^/]+/actions/restart" \
+  "$(tr '\n' ' ' <"$work/requests")"
+check "restage uploads nothing" "^0$" "$(grep -c 'POST /v3/packages' "$work/requests")"
 requests
 push --strategy swap --drain 0
 check "push --strategy swap against CAPI" "^0$" "$rc"

@@ -3,7 +3,7 @@
 # (changes applied and shown), hooks, staging and start failures, required env, a 5,000-file app
 # re-pushed with one file changed (only that file crosses the wire; the droplet is intact), a
 # connection cut mid-upload (sent again from the zip on disk), Ctrl-C mid-upload (no temporary
-# files left, config intact), multi-app order, and logs/scale/env/stats/instances/curl.
+# files left, config intact), multi-app order, and logs/scale/env/stats/instances/curl/restage.
 set -u
 stackato=$1
 kato=$2
@@ -68,6 +68,21 @@ run 0 "Restart hello for the change" "set-env" -- "$stackato" set-env hello GREE
 run 0 "GREETING +\| hi" "env lists it" -- "$stackato" env hello
 run 0 "Removed GREETING" "unset-env" -- "$stackato" unset-env hello GREETING
 run 1 "Variable GREETING is not set" "unset-env of a missing variable" -- "$stackato" unset-env hello GREETING
+# restage: the uploaded bits built again (the pre-staging hook runs anew), then a restart or a
+# rolling deployment
+staged=$(get hello | jq -r .staged)
+sleep 1  # the hook writes the time in seconds
+run 0 "Restaged hello" "restage APP" -- "$stackato" restage hello
+has "-----> pre-staging" "restage streams the staging log"
+has "Restarting hello" "restage restarts a running app"
+[ "$(get hello | jq -r .staged)" != "$staged" ] && ok || { rc=-; bad "restage ran the staging hook again"; }
+staged=$(get hello | jq -r .staged)
+sleep 1
+run 0 "Deploying hello \(rolling\)" "restage --strategy rolling --wait N" -- "$stackato" restage hello --strategy rolling --wait 60
+has "Restaged hello" "the rolling restage ends"
+[ "$(get hello | jq -r .staged)" != "$staged" ] && ok || { rc=-; bad "the rolling restage serves the new droplet"; }
+run 2 "--strategy: swap not in \{rolling\}" "restage --strategy of another kind" -- "$stackato" restage hello --strategy swap
+run 1 "App 'helo' not found; did you mean 'hello'" "restage of an unknown app" -- "$stackato" restage helo
 # The runner while stubborn (ignores SIGTERM) keeps it busy for its 10 s grace period:
 # - a restart queued behind a scale-down of the same app returns once the new instances serve
 #   (before, the client took the old instance, still RUNNING, for a new one);
@@ -193,6 +208,12 @@ grep -n "Creating application" "$work/out" | tr '\n' ' ' | grep -qE "back.*front
 push_in "$work/multi" 2 "apply to one app" "--instances with two apps" --instances 2
 push_in "$work/hello" 0 "idle is staged and not started" "--no-start of a new app" --as idle --no-route --no-start
 run 0 "idle +\| 1 \| STOPPED" "stays stopped" -- "$stackato" apps
+run 0 "Restaged idle" "restage of a stopped app" -- "$stackato" restage idle
+hasnt "Restarting" "a stopped app is not started by restage"
+run 0 "idle +\| 1 \| STOPPED" "stays stopped after restage" -- "$stackato" apps
+space_guid=$("$stackato" curl GET /v3/spaces | jq -r '.resources[0].guid')
+"$stackato" curl POST /v3/apps -d "{\"name\":\"bare\",\"relationships\":{\"space\":{\"data\":{\"guid\":\"$space_guid\"}}}}" >/dev/null
+run 1 "'bare' has no uploaded package to stage again: push it first" "restage of an app never pushed" -- "$stackato" restage bare
 
 # --- 5,000 files: the re-push after one change sends that file only; the droplet is whole
 mkdir -p "$work/big/data"

@@ -105,6 +105,9 @@ class CloudController {
   // POST /v3/packages (type bits) for an app; GET one.
   Package create_package(const std::string& app_guid);
   Package package(const std::string& guid);
+  // GET /v3/apps/:guid/packages?states=READY&order_by=-created_at&per_page=1: the app's newest
+  // uploaded package (what restage builds again, as cf restage picks it); nothing when none is.
+  std::optional<Package> newest_package(const std::string& app_guid);
   // POST /v3/packages/:guid/upload: the form (resources, bits) streamed from disk.
   void upload_package(const std::string& guid, const std::vector<FormPart>& parts, const Progress& progress);
   // POST /v3/builds of a package; GET one.

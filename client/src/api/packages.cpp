@@ -103,6 +103,13 @@ Package CloudController::create_package(const std::string& app_guid) {
 
 Package CloudController::package(const std::string& guid) { return parse_package(s_.call("GET", "/v3/packages/" + q(guid))); }
 
+std::optional<Package> CloudController::newest_package(const std::string& app_guid) {
+  json page = s_.call("GET", "/v3/apps/" + q(app_guid) + "/packages?states=READY&order_by=-created_at&per_page=1");
+  if (!page.is_object() || !page.contains("resources") || !page["resources"].is_array() || page["resources"].empty())
+    return std::nullopt;
+  return parse_package(page["resources"][0]);
+}
+
 void CloudController::upload_package(const std::string& guid, const std::vector<FormPart>& parts, const Progress& progress) {
   s_.post_form("/v3/packages/" + q(guid) + "/upload", parts, progress);
 }

@@ -174,6 +174,25 @@ void roll_back(Session& s, const api::App& app, const std::vector<std::string>& 
 
 }  // namespace
 
+void restage_app(Session& s, const api::App& app, Rollout rollout, long timeout_s) {
+  api::CloudController cc(s);
+  auto package = cc.newest_package(app.guid);
+  if (!package) throw ApiError(422, "'" + app.name + "' has no uploaded package to stage again: push it first");
+  std::string droplet = stage(s, app, package->guid);
+  if (!app.started()) {
+    cc.set_current_droplet(app.guid, droplet);
+    return;
+  }
+  if (rollout == Rollout::Deployment) {
+    deploy_droplet(s, app, droplet, timeout_s);
+    return;
+  }
+  cc.set_current_droplet(app.guid, droplet);
+  emit(PushEvent::Restarting, app.name);
+  cc.app_action(app.guid, "restart");
+  wait_running(s, app, timeout_s);
+}
+
 PushResult push_app(Session& s, manifest::Context& context, const manifest::Manifest& m, const manifest::App& app,
                     const PushFlags& flags, bool show_progress, Rollout rollout) {
   api::CloudController cc(s);

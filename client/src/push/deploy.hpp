@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/model.hpp"
 #include "session.hpp"
 #include "stackato/manifest/context.hpp"
 #include "stackato/manifest/manifest.hpp"
@@ -37,6 +38,12 @@ struct PushResult {
   bool created = false;
   std::vector<std::string> urls;
 };
+
+// stackato restage: the app's newest package staged again (its hooks run against the services
+// and variables the app has now, e.g. a binding made since), then the new droplet brought in as
+// push brings one: a restart or a deployment when the app runs, only made current when it is
+// stopped.
+void restage_app(Session& s, const api::App& app, Rollout rollout, long timeout_s);
 
 PushResult push_app(Session& s, manifest::Context& context, const manifest::Manifest& m, const manifest::App& app,
                     const PushFlags& flags, bool show_progress, Rollout rollout = Rollout::Restart);
