@@ -252,6 +252,10 @@ int serve(const StartOptions& o, int ready_fd) {
       router.close_idle();  // this thread's pooled connections, before the io_contexts go
       for (auto& t : pool) t.join();
       if (upgrader.joinable()) upgrader.join();
+      // Builds end before the controller and the brokers go (a build waits for its services'
+      // servers through them); ~Stager would wait for them as long, only later.
+      while (!stager.wait_idle(std::chrono::seconds(60))) {
+      }
       runner.stop_all();  // before the router and the rest go away
       brokers.stop_all();  // after the apps that use them
       spawner.stop();

@@ -2,6 +2,7 @@
 // created and deleted as jobs on the brokers' worker thread, bindings with their own users.
 
 #include "brokers/brokers.hpp"
+#include "stager/stager.hpp"
 #include "controller/handlers.hpp"
 
 namespace kato::controller {
@@ -43,6 +44,8 @@ void Controller::Impl::register_offerings() {
       }
     }
   });
+  if (backends.stager)
+    backends.stager->set_services_ready([this](const std::string& app_guid) { wait_for_services(app_guid); });
   // Instances made before a restart: their servers (and filesystem mounts) come back.
   for (const auto& si : store.list("service_instance")) {
     if (si["type"] != "managed" || !si.contains("_data")) continue;
@@ -63,6 +66,22 @@ void Controller::Impl::register_offerings() {
         } catch (const std::exception&) {  // the next provision or bind says why
         }
       });
+    }
+  }
+}
+
+void Controller::Impl::wait_for_services(const std::string& app_guid) {
+  for (const auto& b : store.list("binding")) {
+    if (b.value("_app", "") != app_guid) continue;
+    auto si = store.get("service_instance", b.value("_instance", ""));
+    if (!si || (*si)["type"] != "managed" || !si->contains("_data")) continue;
+    if (auto* broker = backends.brokers->find(si->value("_label", ""))) {
+      // resume() starts the server once and waits until it answers; one coming up on the
+      // brokers' worker is waited for the same way. Its failure is the hook's to report.
+      try {
+        broker->resume((*si)["_data"]);
+      } catch (const std::exception&) {
+      }
     }
   }
 }

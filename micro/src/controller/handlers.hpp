@@ -66,6 +66,8 @@ struct Controller::Impl {
   void add_service_routes();
   // brokered.cpp: the marketplace from the brokers; managed instances and their bindings
   void register_offerings();
+  // Blocks until the servers of the app's managed services answer (the stager, before hooks).
+  void wait_for_services(const std::string& app_guid);
   http::Response create_managed(Call& c, const json& body, const std::string& name, const std::string& space);
   http::Response delete_managed(Call& c, const json& si);
   json bind_managed(const json& si, const std::string& binding_guid);

@@ -143,6 +143,7 @@ struct Stager::Impl {
   std::string domain;
   sandbox::Sandbox sandbox;
   metrics::Metrics* metrics = nullptr;
+  std::function<void(const std::string&)> services_ready;
   std::mutex mutex;
   std::condition_variable idle;
   int running = 0;  // builds in progress; the destructor waits for them
@@ -234,6 +235,7 @@ struct Stager::Impl {
         sandbox.hand_over(work / "cache");
         cache->restore(work / "cache", env, note, copier(app_guid, work, env));
       }
+      if (services_ready && !(plan.pre_staging.empty() && plan.post_staging.empty())) services_ready(app_guid);
       run_hooks(app_guid, "pre-staging", plan.pre_staging, work, app_dir, env);
       if (plan.command.empty() && !plan.worker)
         throw Failure("NoAppDetectedError", "no start command: set 'command' in stackato.yml, 'processes: web:', or a Procfile 'web:' line");
@@ -279,6 +281,7 @@ struct Stager::Impl {
 };
 
 void Stager::set_metrics(metrics::Metrics* metrics) { impl_->metrics = metrics; }
+void Stager::set_services_ready(std::function<void(const std::string&)> wait) { impl_->services_ready = std::move(wait); }
 
 Stager::Stager(store::Store& store, blobs::Blobs& blobs, std::string domain, sandbox::Sandbox sandbox)
     : impl_(std::make_unique<Impl>(store, blobs, std::move(domain), std::move(sandbox))) {

@@ -4,6 +4,7 @@
 // own threads; output goes to the app's log as STG. Hooks and the staging cache's copies run in
 // the app's sandbox, with the build's directory and the app's volumes writable.
 
+#include <functional>
 #include <memory>
 #include <chrono>
 #include <string>
@@ -30,6 +31,10 @@ class Stager {
   ~Stager();  // waits for running builds
   // Counts each staging's duration and outcome (for /metrics); set before the first build.
   void set_metrics(metrics::Metrics* metrics);
+  // Called with the app's guid before a build's hooks run, to wait until the servers of the
+  // services it is bound to answer: after a restart they come up in the background, and a hook
+  // (customertracker's preload) must find its database. Set before the first build.
+  void set_services_ready(std::function<void(const std::string& app_guid)> wait);
   void stage(const std::string& build_guid);
   // Waits up to `limit` for the builds in progress to end (an in-place upgrade lets them finish:
   // their hooks would die with the image). Returns whether none is left.
