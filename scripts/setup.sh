@@ -27,6 +27,8 @@ packages=(
   # libraries
   libcurl4-openssl-dev libboost-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libssl-dev catch2 libsqlite3-dev libarchive-dev libseccomp-dev
+  # the export's .tgz: gzip blocks compressed on every core (micro/src/backup/gzip_blocks.hpp)
+  libdeflate-dev
   # Prometheus's text format for GET /metrics
   prometheus-cpp-dev
   # the sandbox kato runs apps, hooks and remote commands in

@@ -1,5 +1,7 @@
 #include "backup/archive.hpp"
 
+#include "backup/gzip_blocks.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -27,7 +29,7 @@ namespace {
 
 // Fast over small: an export is mostly dumps, which the fastest levels already shrink about as
 // much as the default ones would, at a fraction of the time (docs/benchmarks.md).
-constexpr const char* kGzipLevel = "1";
+constexpr int kGzipLevel = 1;  // libdeflate's
 constexpr const char* kZstdLevel = "1";
 // An import stops before it fills the disk: this much stays free.
 constexpr std::uint64_t kKeepFree = std::uint64_t(256) << 20;
@@ -79,6 +81,7 @@ bool safe_member_name(const std::string& name) {
 
 struct Writer::Impl {
   archive* a = nullptr;
+  std::unique_ptr<ParallelGzip> gzip;  // .tgz: the tar goes through it (gzip_blocks.hpp)
   Progress progress;
   json members = json::object();
   std::string current;
@@ -95,19 +98,43 @@ Compression compression_for(const std::string& name) {
   return Compression::gzip;
 }
 
+namespace {
+// libarchive's client callbacks onto a ParallelGzip (no exception may cross libarchive).
+la_ssize_t gzip_write(archive* a, void* gzip, const void* buf, size_t n) {
+  try {
+    static_cast<ParallelGzip*>(gzip)->write(static_cast<const char*>(buf), n);
+    return static_cast<la_ssize_t>(n);
+  } catch (const std::exception& e) {
+    archive_set_error(a, EIO, "%s", e.what());
+    return -1;
+  }
+}
+int gzip_close(archive* a, void* gzip) {
+  try {
+    static_cast<ParallelGzip*>(gzip)->finish();
+    return ARCHIVE_OK;
+  } catch (const std::exception& e) {
+    archive_set_error(a, EIO, "%s", e.what());
+    return ARCHIVE_FATAL;
+  }
+}
+}  // namespace
+
 Writer::Writer(int fd, Progress progress, Compression compression) : impl_(std::make_unique<Impl>()) {
   impl_->a = archive_write_new();
   impl_->progress = std::move(progress);
-  if (compression == Compression::gzip) {
-    archive_write_add_filter_gzip(impl_->a);
-    archive_write_set_filter_option(impl_->a, "gzip", "compression-level", kGzipLevel);
-  } else if (compression == Compression::zstd) {
+  if (compression == Compression::zstd) {
     impl_->check(archive_write_add_filter_zstd(impl_->a), "zstd");
     archive_write_set_filter_option(impl_->a, "zstd", "compression-level", kZstdLevel);
   }
   archive_write_set_format_pax_restricted(impl_->a);
   archive_write_set_bytes_in_last_block(impl_->a, 1);
-  impl_->check(archive_write_open_fd(impl_->a, fd), "open");
+  if (compression == Compression::gzip) {
+    impl_->gzip = std::make_unique<ParallelGzip>(fd, kGzipLevel);
+    impl_->check(archive_write_open2(impl_->a, impl_->gzip.get(), nullptr, gzip_write, gzip_close, nullptr), "open");
+  } else {
+    impl_->check(archive_write_open_fd(impl_->a, fd), "open");
+  }
 }
 
 Writer::~Writer() {

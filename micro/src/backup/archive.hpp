@@ -28,8 +28,9 @@ inline constexpr const char* kManifestMember = "manifest.json";
 // What has been done so far, for a progress line: bytes of members, and the member's name.
 using Progress = std::function<void(std::uint64_t bytes, const std::string& member)>;
 
-// How the tar is compressed: gzip (a .tgz, as the seed names exports), zstd (several times
-// faster at a like ratio: docs/benchmarks.md), or not at all. The reader takes each.
+// How the tar is compressed: gzip (a .tgz, as the seed names exports; blocks compressed on
+// every core, gzip_blocks.hpp), zstd (faster still at a like ratio: docs/benchmarks.md), or not
+// at all. The reader takes each.
 enum class Compression { gzip, zstd, none };
 // By a file name's extension, as GNU tar -a: .tar.zst/.tzst zstd, .tar none, else gzip.
 Compression compression_for(const std::string& file_name);
