@@ -16,19 +16,12 @@
 #include <sstream>
 #include <string>
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using kato::backup::ParallelGzip;
 
 namespace {
-
-struct Tmp {
-  fs::path dir;
-  Tmp() {
-    char t[] = "/tmp/gzip_blocks_test.XXXXXX";
-    dir = ::mkdtemp(t);
-  }
-  ~Tmp() { fs::remove_all(dir); }
-};
 
 // Random bytes and text in turns, so that blocks differ and compress differently.
 std::string sample(std::size_t n) {
@@ -91,11 +84,11 @@ std::string libarchive_read(const fs::path& file) {
 }  // namespace
 
 TEST_CASE("ParallelGzip: many blocks on many threads are one gzip file, in order", "[backup][gzip]") {
-  Tmp t;
+  test::TempDir t;
   std::string data = sample(ParallelGzip::kBlock * 5 + 12345);
   // Pieces smaller and larger than a block; more threads than cores.
   for (std::size_t piece : {std::size_t(10240), ParallelGzip::kBlock * 3}) {
-    fs::path out = compress(t.dir, data, 4, piece);
+    fs::path out = compress(t.path(), data, 4, piece);
     auto [plain, status] = gunzip(out);
     CHECK(status == 0);
     CHECK(plain == data);
@@ -105,15 +98,15 @@ TEST_CASE("ParallelGzip: many blocks on many threads are one gzip file, in order
 }
 
 TEST_CASE("ParallelGzip: a stream of exactly one block, and an empty one", "[backup][gzip]") {
-  Tmp t;
+  test::TempDir t;
   std::string one = sample(ParallelGzip::kBlock);
-  auto [plain, status] = gunzip(compress(t.dir, one, 2, one.size()));
+  auto [plain, status] = gunzip(compress(t.path(), one, 2, one.size()));
   CHECK(status == 0);
   CHECK(plain == one);
-  auto [empty, empty_status] = gunzip(compress(t.dir, "", 2, 1));
+  auto [empty, empty_status] = gunzip(compress(t.path(), "", 2, 1));
   CHECK(empty_status == 0);  // a valid gzip file, not a zero-byte one
   CHECK(empty.empty());
-  CHECK(fs::file_size(t.dir / "out.gz") > 0);
+  CHECK(fs::file_size(t.path() / "out.gz") > 0);
 }
 
 TEST_CASE("ParallelGzip: a failed write is one line, said again by every later call", "[backup][gzip]") {
