@@ -2,8 +2,9 @@
 // created and deleted as jobs on the brokers' worker thread, bindings with their own users.
 
 #include "brokers/brokers.hpp"
-#include "stager/stager.hpp"
 #include "controller/handlers.hpp"
+#include "model/model.hpp"
+#include "stager/stager.hpp"
 
 namespace kato::controller {
 
@@ -71,9 +72,8 @@ void Controller::Impl::register_offerings() {
 }
 
 void Controller::Impl::wait_for_services(const std::string& app_guid) {
-  for (const auto& b : store.list("binding")) {
-    if (b.value("_app", "") != app_guid) continue;
-    auto si = store.get("service_instance", b.value("_instance", ""));
+  for (const auto& b : model::Model(store).bindings_of(app_guid)) {
+    auto si = store.get("service_instance", b.instance_guid);  // with its broker's _data
     if (!si || (*si)["type"] != "managed" || !si->contains("_data")) continue;
     if (auto* broker = backends.brokers->find(si->value("_label", ""))) {
       // resume() starts the server once and waits until it answers; one coming up on the
