@@ -7,7 +7,7 @@
 #   import:  the two dumps loaded into a second kato's servers with mysql and psql (the
 #            baseline), then kato data import --force of the .tar.zst into it, 2 rounds each;
 #   memory:  the export's peak RSS (/usr/bin/time), and kato's own RSS sampled during it.
-# Medians. Usage: bench/data.sh [BUILD_DIR] [MEGABYTES] [export|all]
+# Medians. Usage: [ROUNDS=3] bench/data.sh [BUILD_DIR] [MEGABYTES] [export|all]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mb=${2:-1024}
@@ -51,7 +51,7 @@ direct  # warm the servers' caches before anything is timed
 declare -A t=() rss=() krss=()
 kato_pid=$(jq -r .pid "$a/kato.json")
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$kato_pid/status")
-for _ in 1 2 3; do
+for _ in $(seq "${ROUNDS:-3}"); do
   t[direct]+=" $(secs direct)"
   t[direct_gzip]+=" $(secs direct_gzip)"
   for f in tgz tar.zst tar; do
