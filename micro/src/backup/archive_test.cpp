@@ -13,18 +13,44 @@
 #include <random>
 #include <sstream>
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using kato::backup::Writer;
 
 namespace {
 
-struct Tmp {
-  fs::path dir;
-  Tmp() {
-    char t[] = "/tmp/archive_test.XXXXXX";
-    dir = ::mkdtemp(t);
+// A gzip'd tar made by hand, for archives kato would never write (hostile names, links).
+class HandMade {
+ public:
+  explicit HandMade(const fs::path& file)
+      : fd_(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600)), a_(archive_write_new()) {
+    archive_write_add_filter_gzip(a_);
+    archive_write_set_format_pax_restricted(a_);
+    archive_write_open_fd(a_, fd_);
   }
-  ~Tmp() { fs::remove_all(dir); }
+  ~HandMade() {
+    archive_write_close(a_);
+    archive_write_free(a_);
+    ::close(fd_);
+  }
+  void file(const std::string& name, const std::string& body) { add(name, AE_IFREG, body, ""); }
+  void link(const std::string& name, const std::string& target) { add(name, AE_IFLNK, "", target); }
+
+ private:
+  void add(const std::string& name, unsigned type, const std::string& body, const std::string& target) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, type);
+    archive_entry_set_perm(e, 0600);
+    archive_entry_set_size(e, static_cast<la_int64_t>(body.size()));
+    if (type == AE_IFLNK) archive_entry_set_symlink(e, target.c_str());
+    archive_write_header(a_, e);
+    archive_write_data(a_, body.data(), body.size());
+    archive_entry_free(e);
+  }
+  int fd_;
+  archive* a_;
 };
 
 std::string slurp(const fs::path& p) {
@@ -97,24 +123,24 @@ void rewrite_tar(const fs::path& file, const std::function<void(std::string&)>& 
 }  // namespace
 
 TEST_CASE("an export stages back to the same files, parts joined, links kept", "[backup]") {
-  Tmp t;
-  fs::path file = make_export(t.dir);
-  auto staged = stage_file(file, t.dir / "staged");
+  test::TempDir t;
+  fs::path file = make_export(t.path());
+  auto staged = stage_file(file, t.path() / "staged");
   CHECK(staged.header["domain"] == "a.example");
   CHECK(staged.manifest["members"].contains("services/x/dump.part00002"));
-  CHECK(slurp(t.dir / "staged" / "services" / "x" / "dump") == slurp(t.dir / "src" / "big"));
-  CHECK(slurp(t.dir / "staged" / "blobs" / "sub" / "a.txt") == "hello");
-  CHECK(fs::read_symlink(t.dir / "staged" / "blobs" / "link") == "sub/a.txt");
-  CHECK(slurp(t.dir / "staged" / "state" / "note") == "state");
+  CHECK(slurp(t.path() / "staged" / "services" / "x" / "dump") == slurp(t.path() / "src" / "big"));
+  CHECK(slurp(t.path() / "staged" / "blobs" / "sub" / "a.txt") == "hello");
+  CHECK(fs::read_symlink(t.path() / "staged" / "blobs" / "link") == "sub/a.txt");
+  CHECK(slurp(t.path() / "staged" / "state" / "note") == "state");
 }
 
 TEST_CASE("zstd and uncompressed exports stage the same; the name says which", "[backup]") {
   using kato::backup::Compression;
   for (auto c : {Compression::zstd, Compression::none}) {
-    Tmp t;
-    fs::path file = make_export(t.dir, kato::backup::kFormat, c);
-    auto staged = stage_file(file, t.dir / "staged");
-    CHECK(slurp(t.dir / "staged" / "services" / "x" / "dump") == slurp(t.dir / "src" / "big"));
+    test::TempDir t;
+    fs::path file = make_export(t.path(), kato::backup::kFormat, c);
+    auto staged = stage_file(file, t.path() / "staged");
+    CHECK(slurp(t.path() / "staged" / "services" / "x" / "dump") == slurp(t.path() / "src" / "big"));
   }
   CHECK(kato::backup::compression_for("/mnt/nas/stackato-backup.tgz") == Compression::gzip);
   CHECK(kato::backup::compression_for("kato-export.tar.zst") == Compression::zstd);
@@ -122,93 +148,57 @@ TEST_CASE("zstd and uncompressed exports stage the same; the name says which", "
 }
 
 TEST_CASE("an export of a newer format is refused before anything is staged", "[backup]") {
-  Tmp t;
-  fs::path file = make_export(t.dir, kato::backup::kFormat + 1);
-  REQUIRE_THROWS_WITH(stage_file(file, t.dir / "staged"), Catch::Contains("upgrade kato first"));
-  CHECK(fs::is_empty(t.dir / "staged"));
+  test::TempDir t;
+  fs::path file = make_export(t.path(), kato::backup::kFormat + 1);
+  REQUIRE_THROWS_WITH(stage_file(file, t.path() / "staged"), Catch::Contains("upgrade kato first"));
+  CHECK(fs::is_empty(t.path() / "staged"));
 }
 
 TEST_CASE("a changed byte in a member is refused, naming the member", "[backup]") {
-  Tmp t;
-  fs::path file = make_export(t.dir);
+  test::TempDir t;
+  fs::path file = make_export(t.path());
   rewrite_tar(file, [](std::string& tar) {
     auto at = tar.find("hello");
     REQUIRE(at != std::string::npos);
     tar[at] = 'j';
   });
-  REQUIRE_THROWS_WITH(stage_file(file, t.dir / "staged"), Catch::Contains("member blobs/sub/a.txt") && Catch::Contains("SHA-256"));
+  REQUIRE_THROWS_WITH(stage_file(file, t.path() / "staged"), Catch::Contains("member blobs/sub/a.txt") && Catch::Contains("SHA-256"));
 }
 
 TEST_CASE("a truncated export is refused", "[backup]") {
-  Tmp t;
-  fs::path file = make_export(t.dir);
+  test::TempDir t;
+  fs::path file = make_export(t.path());
   fs::resize_file(file, fs::file_size(file) / 2);
-  REQUIRE_THROWS_WITH(stage_file(file, t.dir / "staged"), Catch::Contains("damaged") || Catch::Contains("truncated"));
+  REQUIRE_THROWS_WITH(stage_file(file, t.path() / "staged"), Catch::Contains("damaged") || Catch::Contains("truncated"));
 }
 
 TEST_CASE("hostile member names are refused and nothing is written outside", "[backup]") {
   for (std::string bad : {"../evil", "/etc/evil", "a/../../evil", "a//b", "./x"}) {
-    Tmp t;
-    fs::path file = t.dir / "bad.tgz";
-    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    archive* a = archive_write_new();
-    archive_write_add_filter_gzip(a);
-    archive_write_set_format_pax_restricted(a);
-    archive_write_open_fd(a, fd);
-    auto add = [&](const std::string& name, const std::string& body) {
-      archive_entry* e = archive_entry_new();
-      archive_entry_set_pathname(e, name.c_str());
-      archive_entry_set_filetype(e, AE_IFREG);
-      archive_entry_set_perm(e, 0600);
-      archive_entry_set_size(e, static_cast<la_int64_t>(body.size()));
-      archive_write_header(a, e);
-      archive_write_data(a, body.data(), body.size());
-      archive_entry_free(e);
-    };
-    add(kato::backup::kHeaderMember, R"({"format":1})");
-    add(bad, "x");
-    archive_write_close(a);
-    archive_write_free(a);
-    ::close(fd);
+    test::TempDir t;
+    fs::path file = t.path() / "bad.tgz";
+    {
+      HandMade h(file);
+      h.file(kato::backup::kHeaderMember, R"({"format":1})");
+      h.file(bad, "x");
+    }
     INFO(bad);
-    REQUIRE_THROWS_WITH(stage_file(file, t.dir / "in" / "staged"), Catch::Contains("refused"));
-    CHECK(!fs::exists(t.dir / "evil"));
-    CHECK(!fs::exists(t.dir / "in" / "evil"));
+    REQUIRE_THROWS_WITH(stage_file(file, t.path() / "in" / "staged"), Catch::Contains("refused"));
+    CHECK(!fs::exists(t.path() / "evil"));
+    CHECK(!fs::exists(t.path() / "in" / "evil"));
   }
   CHECK(kato::backup::safe_member_name("services/mysql/x/data.sql.part00000"));
 }
 
 TEST_CASE("a member whose parent is a link in the archive is not followed", "[backup]") {
-  Tmp t;
-  fs::create_directories(t.dir / "outside");
-  fs::path file = t.dir / "link.tgz";
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_fd(a, fd);
-  archive_entry* e = archive_entry_new();
-  std::string header = R"({"format":1})";
-  archive_entry_set_pathname(e, kato::backup::kHeaderMember);
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_size(e, static_cast<la_int64_t>(header.size()));
-  archive_write_header(a, e);
-  archive_write_data(a, header.data(), header.size());
-  archive_entry_clear(e);
-  archive_entry_set_pathname(e, "blobs");
-  archive_entry_set_filetype(e, AE_IFLNK);
-  archive_entry_set_symlink(e, (t.dir / "outside").c_str());
-  archive_write_header(a, e);
-  archive_entry_clear(e);
-  archive_entry_set_pathname(e, "blobs/owned");
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_size(e, 1);
-  archive_write_header(a, e);
-  archive_write_data(a, "x", 1);
-  archive_entry_free(e);
-  archive_write_close(a);
-  archive_write_free(a);
-  ::close(fd);
-  REQUIRE_THROWS_WITH(stage_file(file, t.dir / "staged"), Catch::Contains("not a directory"));
-  CHECK(fs::is_empty(t.dir / "outside"));
+  test::TempDir t;
+  fs::create_directories(t.path() / "outside");
+  fs::path file = t.path() / "link.tgz";
+  {
+    HandMade h(file);
+    h.file(kato::backup::kHeaderMember, R"({"format":1})");
+    h.link("blobs", (t.path() / "outside").string());
+    h.file("blobs/owned", "x");
+  }
+  REQUIRE_THROWS_WITH(stage_file(file, t.path() / "staged"), Catch::Contains("not a directory"));
+  CHECK(fs::is_empty(t.path() / "outside"));
 }
