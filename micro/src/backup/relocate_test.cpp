@@ -43,6 +43,19 @@ fs::path data_dir(const fs::path& root) {
   return data;
 }
 
+// A data dir in /tmp and a second filesystem (tmpfs) to move to; without /dev/shm the test is
+// skipped with a warning.
+bool have_shm() {
+  if (fs::is_directory("/dev/shm")) return true;
+  WARN("no /dev/shm");
+  return false;
+}
+struct TwoFilesystems {
+  Tmp t;
+  Tmp other{"/dev/shm"};
+  fs::path data = data_dir(t.dir);
+};
+
 }  // namespace
 
 TEST_CASE("relocate on the same filesystem renames and links", "[backup]") {
@@ -63,13 +76,9 @@ TEST_CASE("relocate on the same filesystem renames and links", "[backup]") {
 }
 
 TEST_CASE("relocate to another filesystem copies, compares, then deletes", "[backup]") {
-  if (!fs::is_directory("/dev/shm")) {
-    WARN("no /dev/shm");
-    return;
-  }
-  Tmp t;
-  Tmp other("/dev/shm");
-  fs::path data = data_dir(t.dir);
+  if (!have_shm()) return;
+  TwoFilesystems two;
+  auto& [t, other, data] = two;
   auto messages = kato::backup::relocate(data, "droplets", other.dir / "droplets");  // blobs: made empty
   fs::path blobs_place = other.dir / "droplets";
   CHECK(fs::is_directory(blobs_place));
@@ -84,13 +93,9 @@ TEST_CASE("relocate to another filesystem copies, compares, then deletes", "[bac
 }
 
 TEST_CASE("an interrupted copy is started over; an interrupted delete is finished", "[backup]") {
-  if (!fs::is_directory("/dev/shm")) {
-    WARN("no /dev/shm");
-    return;
-  }
-  Tmp t;
-  Tmp other("/dev/shm");
-  fs::path data = data_dir(t.dir);
+  if (!have_shm()) return;
+  TwoFilesystems two;
+  auto& [t, other, data] = two;
   fs::path to = other.dir / "services";
   fs::path from = fs::canonical(data / "services");
   // Killed while copying: a partial copy and the journal.
