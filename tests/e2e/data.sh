@@ -123,6 +123,19 @@ wait "$victim" 2>/dev/null
 run 0 "^Exported" "export again after the kill" -- "$kato" --data "$a" data export "$work/killed.tgz"
 [ -z "$(ls -A "$work" | grep '^\.killed.tgz.partial-')" ] && ok || bad "the killed export's partial file is removed"
 
+# A dump that fails (its database dropped behind kato's back): one line naming the instance,
+# exit 1, no FILE (the dumps running beside it are stopped: streams_test.cpp).
+my_root() { mysql --no-defaults --protocol=socket --socket="$a/services/mysql/run/mysqld.sock" -u root -N "$@"; }
+before=$(my_root -e 'SHOW DATABASES')
+run 0 "Created mysql service doomed" "create-service mysql doomed" -- "$stackato" create-service mysql doomed
+doomed_db=$(comm -13 <(sort <<<"$before") <(my_root -e 'SHOW DATABASES' | sort))
+[ -n "$doomed_db" ] && my_root -e "DROP DATABASE \`$doomed_db\`" && ok || bad "drop doomed's database"
+run 1 "^kato: .*mariadb-dump failed for service instance doomed \(mysql\)" "a failed dump is one line naming the instance" -- \
+  "$kato" --data "$a" data export "$work/failed.tgz"
+[ "$(wc -l <"$work/out")" = 1 ] && ok || bad "a failed dump: one line ($(cat "$work/out"))"
+[ ! -e "$work/failed.tgz" ] && [ -z "$(ls -A "$work" | grep '^\.failed.tgz.partial-')" ] && ok || bad "a failed export leaves no FILE"
+run 0 "" "delete-service doomed" -- "$stackato" delete-service doomed
+
 # --- import into kato B: another domain, port, data dir, admin
 KATO_ADMIN_PASSWORD=b-secret kato_start "$b" --domain b.localhost
 cp "$work/x.tgz" "$work/flipped.tgz"

@@ -15,10 +15,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace kato::backup {
+
+class StreamSource;
 
 inline constexpr int kFormat = 1;
 inline constexpr std::size_t kPart = std::size_t(8) << 20;
@@ -48,6 +51,8 @@ class Writer {
   void add_tree(const std::string& prefix, const std::filesystem::path& dir);
   // Reads fd to its end; returns the number of bytes.
   std::uint64_t add_stream(const std::string& name, int fd);
+  // Every source's streams, the sources read at once (streams.hpp); returns the number of bytes.
+  std::uint64_t add_streams(const std::vector<StreamSource*>& sources);
   // Writes manifest.json (`info` and the members) and the archive's end.
   void finish(nlohmann::json info);
   std::uint64_t bytes() const { return bytes_; }

@@ -1,5 +1,7 @@
 #include "backup/export.hpp"
 
+#include "backup/streams.hpp"
+
 #include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -7,6 +9,8 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -52,25 +56,61 @@ std::map<std::string, std::vector<json>> bindings_by_instance(store::Store& stat
   return out;
 }
 
-void add_dump(Writer& w, const std::string& member, const brokers::Dump& dump, const std::string& what) {
-  if (dump.argv.empty()) {
-    w.add_bytes(member, dump.content);
-    return;
+// One server's dumps as streams, one after another (a server is dumped as a backup script would
+// dump it); the servers' sources are read at once (streams.hpp).
+class ToolSource : public StreamSource {
+ public:
+  struct Job {
+    std::string member;
+    brokers::Dump dump;
+    std::string what;  // for an error: "service instance x (mysql)"
+  };
+  explicit ToolSource(std::vector<Job> jobs) : jobs_(std::move(jobs)) {}
+  ~ToolSource() override {
+    if (tool_.pid > 0) {  // left by an error while its stream was read
+      ::kill(tool_.pid, SIGKILL);
+      brokers::wait_tool(tool_);
+    }
   }
-  brokers::Env env(dump.env.begin(), dump.env.end());
-  brokers::Streaming tool = brokers::spawn_tool(dump.argv, env, -1, -1);
-  try {
-    w.add_stream(member, tool.out);
-  } catch (...) {
-    ::kill(tool.pid, SIGKILL);
-    brokers::wait_tool(tool);
-    throw;
+
+  bool next(std::string& name, int& fd) override {
+    std::lock_guard lock(mu_);
+    if (cancelled_ || at_ == jobs_.size()) return false;
+    const Job& job = jobs_[at_];
+    brokers::Env env(job.dump.env.begin(), job.dump.env.end());
+    tool_ = brokers::spawn_tool(job.dump.argv, env, -1, -1);  // under the lock: cancel sees its pid
+    name = job.member;
+    fd = tool_.out;
+    return true;
   }
-  auto r = brokers::wait_tool(tool);
-  if (r.status != 0)
-    throw std::runtime_error(dump.argv.front() + " failed for " + what + " (exit " + std::to_string(r.status) + "): " +
-                             r.output.substr(0, r.output.find('\n')));
-}
+
+  void finished() override {
+    brokers::Streaming tool;
+    {
+      // The pid is forgotten before it is reaped: cancel never signals a reused pid.
+      std::lock_guard lock(mu_);
+      std::swap(tool, tool_);
+    }
+    auto r = brokers::wait_tool(tool);
+    const Job& job = jobs_[at_++];
+    if (r.status != 0)
+      throw std::runtime_error(job.dump.argv.front() + " failed for " + job.what + " (exit " + std::to_string(r.status) +
+                               "): " + r.output.substr(0, r.output.find('\n')));
+  }
+
+  void cancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    if (tool_.pid > 0) ::kill(tool_.pid, SIGKILL);
+  }
+
+ private:
+  std::vector<Job> jobs_;
+  std::size_t at_ = 0;  // the source's thread only
+  std::mutex mu_;
+  brokers::Streaming tool_;  // GUARDED_BY(mu_)
+  bool cancelled_ = false;   // GUARDED_BY(mu_)
+};
 
 }  // namespace
 
@@ -128,6 +168,13 @@ ExportSummary export_data(const fs::path& data, int fd, const Progress& progress
   brokers::Brokers brokers(admin::real_place(data, "services"), running ? brokers::Brokers::Mode::attached : brokers::Brokers::Mode::owner);
   auto bindings = bindings_by_instance(db);
   std::map<std::string, bool> server_done;
+  std::map<std::string, std::vector<ToolSource::Job>> dumps;  // by server: streamed below, the servers at once
+  auto add = [&](const std::string& label, const std::string& member, const brokers::Dump& d, const std::string& what) {
+    if (d.argv.empty())
+      w.add_bytes(member, d.content);
+    else
+      dumps[label].push_back({member, d, what});
+  };
   for (const auto& si : db.list("service_instance")) {
     if (si.value("type", "") != "managed" || !si.contains("_data")) continue;
     std::string label = si.value("_label", ""), guid = si.value("guid", "");
@@ -138,13 +185,20 @@ ExportSummary export_data(const fs::path& data, int fd, const Progress& progress
     running ? broker->attach() : broker->resume(si["_data"]);
     if (!server_done[label]) {
       server_done[label] = true;
-      for (const auto& d : broker->backup_server()) add_dump(w, "services/" + label + "/server/" + d.member, d, label + "'s server");
+      for (const auto& d : broker->backup_server()) add(label, "services/" + label + "/server/" + d.member, d, label + "'s server");
     }
     std::string prefix = "services/" + label + "/" + guid;
-    for (const auto& d : broker->backup(si["_data"], bindings[guid])) add_dump(w, prefix + "/" + d.member, d, what);
+    for (const auto& d : broker->backup(si["_data"], bindings[guid])) add(label, prefix + "/" + d.member, d, what);
     if (fs::path files = broker->files_of(si["_data"]); !files.empty()) w.add_tree(prefix + "/files", files);
     ++summary.instances;
   }
+  std::vector<std::unique_ptr<ToolSource>> sources;
+  std::vector<StreamSource*> streams;
+  for (auto& [label, jobs] : dumps) {
+    sources.push_back(std::make_unique<ToolSource>(std::move(jobs)));
+    streams.push_back(sources.back().get());
+  }
+  w.add_streams(streams);
   info["instances"] = summary.instances;
   w.finish(info);
   summary.bytes = w.bytes();

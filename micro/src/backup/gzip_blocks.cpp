@@ -1,12 +1,11 @@
 #include "backup/gzip_blocks.hpp"
 
+#include "backup/output.hpp"
+
 #include <libdeflate.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
@@ -23,20 +22,10 @@ struct Block {
   bool done = false;  // guarded by Impl::mu
 };
 
-void write_all(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) throw std::runtime_error(std::string("writing the archive: ") + std::strerror(errno));
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
 }  // namespace
 
 struct ParallelGzip::Impl {
-  int fd = -1;
+  Output* out = nullptr;
   int level = 1;
   std::size_t max_in_flight = 2;
   std::mutex mu;
@@ -83,7 +72,7 @@ struct ParallelGzip::Impl {
       in_flight.pop_front();
     }
     if (b->out.empty()) throw std::runtime_error("writing the archive: libdeflate could not compress a block");
-    write_all(fd, b->out.data(), b->out.size());
+    out->write(b->out.data(), b->out.size());
   }
 
   void submit() {
@@ -117,8 +106,8 @@ struct ParallelGzip::Impl {
   }
 };
 
-ParallelGzip::ParallelGzip(int fd, int level, unsigned threads) : impl_(std::make_unique<Impl>()) {
-  impl_->fd = fd;
+ParallelGzip::ParallelGzip(Output& out, int level, unsigned threads) : impl_(std::make_unique<Impl>()) {
+  impl_->out = &out;
   impl_->level = level;
   // Eight cores compress faster than any dump tool writes; more would only hold more memory.
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);

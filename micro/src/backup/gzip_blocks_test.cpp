@@ -3,6 +3,8 @@
 // is one line, and every later call says it again.
 #include "backup/gzip_blocks.hpp"
 
+#include "backup/output.hpp"
+
 #include <archive.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -44,7 +46,8 @@ fs::path compress(const fs::path& dir, const std::string& data, unsigned threads
   int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   REQUIRE(fd >= 0);
   {
-    ParallelGzip gz(fd, 1, threads);
+    kato::backup::Output o(fd);
+    ParallelGzip gz(o, 1, threads);
     for (std::size_t at = 0; at < data.size(); at += piece) gz.write(data.data() + at, std::min(piece, data.size() - at));
     gz.finish();
   }
@@ -114,7 +117,8 @@ TEST_CASE("ParallelGzip: a failed write is one line, said again by every later c
   REQUIRE(fd >= 0);
   std::string data = sample(ParallelGzip::kBlock * 6);
   {
-    ParallelGzip gz(fd, 1, 1);
+    kato::backup::Output o(fd);
+    ParallelGzip gz(o, 1, 1);
     auto feed = [&] {
       for (std::size_t at = 0; at < data.size(); at += 65536) gz.write(data.data() + at, 65536);
       gz.finish();
