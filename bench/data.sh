@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # kato data export and import of MB megabytes of service data (half MySQL, half PostgreSQL,
 # binary rows) against the dump tools run directly on the same servers, in one run:
-#   export:  mariadb-dump --single-transaction and pg_dump --create to files (the baseline), the
+#   export:  mariadb-dump --single-transaction and pg_dump --create to files, one after the other
+#            (the baseline: a backup script's way) and both at once (as the export runs them), the
 #            same through gzip -1, then kato data export to FILE.tgz (gzip), FILE.tar.zst and
-#            FILE.tar, taking turns, 3 rounds;
+#            FILE.tar, taking turns, 3 rounds; every step starts with the disk synced, so that
+#            none pays for the writeback of the one before (the export's own fsync is timed,
+#            the tools' files are not synced: in the baseline's favour);
 #   import:  the two dumps loaded into a second kato's servers with mysql and psql (the
 #            baseline), then kato data import --force of the .tar.zst into it, 2 rounds each;
 #   memory:  the export's peak RSS (/usr/bin/time), and kato's own RSS sampled during it.
@@ -36,13 +39,18 @@ direct() {
   mariadb-dump --no-defaults --protocol=socket --socket="$my_sock" -u root --single-transaction --hex-blob --databases "$my_db" >"$work/my.sql"
   pg_dump -h "$pg_sock" -p "$pg_port" -U kato --create -d "$pg_db" >"$work/pg.sql"
 }
+direct_at_once() {
+  mariadb-dump --no-defaults --protocol=socket --socket="$my_sock" -u root --single-transaction --hex-blob --databases "$my_db" >"$work/my.sql" &
+  pg_dump -h "$pg_sock" -p "$pg_port" -U kato --create -d "$pg_db" >"$work/pg.sql"
+  wait $!
+}
 # The same piped through gzip -1, as an operator would compress dumps by hand: what a .tgz costs
 # in any case.
 direct_gzip() {
   mariadb-dump --no-defaults --protocol=socket --socket="$my_sock" -u root --single-transaction --hex-blob --databases "$my_db" | gzip -1 >"$work/my.sql.gz"
   pg_dump -h "$pg_sock" -p "$pg_port" -U kato --create -d "$pg_db" | gzip -1 >"$work/pg.sql.gz"
 }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+secs() { local t0 t1; sync; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 # peak_rss_kb PID: the highest VmRSS of PID while $work/sampling exists
 peak_rss() { local peak=0 r; while [ -e "$work/sampling" ]; do r=$(awk '/VmRSS/ {print $2}' "/proc/$1/status"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.05; done; echo "$peak"; }
@@ -53,11 +61,13 @@ kato_pid=$(jq -r .pid "$a/kato.json")
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$kato_pid/status")
 for _ in $(seq "${ROUNDS:-3}"); do
   t[direct]+=" $(secs direct)"
+  t[direct_at_once]+=" $(secs direct_at_once)"
   t[direct_gzip]+=" $(secs direct_gzip)"
   for f in tgz tar.zst tar; do
     touch "$work/sampling"
     peak_rss "$kato_pid" >"$work/kato-rss" &
     sampler=$!
+    sync
     start=$(date +%s.%N)
     /usr/bin/time -f "%M" -o "$work/export-rss" "$kato" --data "$a" data export "$work/x.$f" >/dev/null
     t[$f]+=" $(echo "$(date +%s.%N) - $start" | bc -l)"
@@ -69,17 +79,19 @@ done
 dump_mb=$(($(stat -c %s "$work/my.sql") / 1048576 + $(stat -c %s "$work/pg.sql") / 1048576))
 echo "Service data: ${data_mb} MB on disk; dumps ${dump_mb} MB"
 echo
-echo "| export | archive | median time | dump MB/s | vs the tools | export's peak RSS | kato's RSS during it |"
-echo "|---|---|---|---|---|---|---|"
+echo "| export | archive | median time | dump MB/s | vs the tools | vs the tools at once | export's peak RSS | kato's RSS during it |"
+echo "|---|---|---|---|---|---|---|---|"
 base=$(median ${t[direct]})
-printf '| mariadb-dump + pg_dump to files | %d MB | %.1f s | %.0f | 1.00 | | |\n' "$dump_mb" "$base" "$(echo "$dump_mb / $base" | bc -l)"
+printf '| mariadb-dump + pg_dump to files | %d MB | %.1f s | %.0f | 1.00 | | | |\n' "$dump_mb" "$base" "$(echo "$dump_mb / $base" | bc -l)"
+both=$(median ${t[direct_at_once]})
+printf '| the same, both at once | %d MB | %.1f s | %.0f | %.2f | 1.00 | | |\n' "$dump_mb" "$both" "$(echo "$dump_mb / $both" | bc -l)" "$(echo "$base / $both" | bc -l)"
 m=$(median ${t[direct_gzip]})
-printf '| the same piped through gzip -1 | %d MB | %.1f s | %.0f | %.2f | | |\n' $((($(stat -c %s "$work/my.sql.gz") + $(stat -c %s "$work/pg.sql.gz")) / 1048576)) \
+printf '| the same piped through gzip -1 | %d MB | %.1f s | %.0f | %.2f | | | |\n' $((($(stat -c %s "$work/my.sql.gz") + $(stat -c %s "$work/pg.sql.gz")) / 1048576)) \
   "$m" "$(echo "$dump_mb / $m" | bc -l)" "$(echo "$base / $m" | bc -l)"
 for f in tgz tar.zst tar; do
   m=$(median ${t[$f]})
-  printf '| kato data export x.%s | %d MB | %.1f s | %.0f | %.2f | %d MB | %+d MB |\n' "$f" $(($(stat -c %s "$work/x.$f") / 1048576)) "$m" \
-    "$(echo "$dump_mb / $m" | bc -l)" "$(echo "$base / $m" | bc -l)" $((rss[$f] / 1024)) $(((krss[$f] - rss_before) / 1024))
+  printf '| kato data export x.%s | %d MB | %.1f s | %.0f | %.2f | %.2f | %d MB | %+d MB |\n' "$f" $(($(stat -c %s "$work/x.$f") / 1048576)) "$m" \
+    "$(echo "$dump_mb / $m" | bc -l)" "$(echo "$base / $m" | bc -l)" "$(echo "$both / $m" | bc -l)" $((rss[$f] / 1024)) $(((krss[$f] - rss_before) / 1024))
 done
 
 [ "${3:-all}" = export ] && exit 0

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -67,6 +68,48 @@ struct Restored {
   brokers::Broker* broker;
   json data;
 };
+
+// One instance to restore from the staged dumps, and how it went.
+struct Restore {
+  json si;
+  brokers::Broker* broker = nullptr;
+  std::vector<json> credentials;
+  json data;  // the new instance's, when done
+  bool done = false;
+};
+struct ServerRestores {
+  std::vector<Restore> instances;  // in the state's order
+  std::string error;               // the first failure: the instances after it were not tried
+};
+
+// Each server's instances in turn, the servers at once (as the export dumps them): an import
+// takes about as long as its largest server's loads. A server whose restore fails stops there;
+// the others finish, and the caller drops everything restored.
+void restore_all(std::map<std::string, ServerRestores>& by_server, const fs::path& staging, const Progress& progress) {
+  std::mutex progress_mu;
+  auto say = [&](const std::string& what) {
+    std::lock_guard lock(progress_mu);
+    if (progress) progress(0, what);
+  };
+  std::vector<std::thread> threads;
+  for (auto& [label, server] : by_server)
+    threads.emplace_back([&, label = label, server = &server] {
+      for (auto& r : server->instances) {
+        std::string guid = r.si.value("guid", "");
+        try {
+          say("restoring " + r.si.value("name", guid) + " (" + label + ")");
+          r.broker->attach();
+          r.data = r.broker->restore(guid, r.si["_data"], r.credentials, staging / "services" / label / guid,
+                                     staging / "services" / label / "server");
+          r.done = true;
+        } catch (const std::exception& e) {
+          server->error = e.what();
+          return;
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+}
 
 }  // namespace
 
@@ -139,6 +182,8 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
       });
       std::map<std::string, std::vector<json>> bindings;
       for (const auto& b : db.list("binding")) bindings[b.value("_instance", "")].push_back(b);
+      // Checked before any server is touched; then restored, the servers at once.
+      std::map<std::string, ServerRestores> by_server;
       for (auto si : db.list("service_instance")) {
         if (si.value("type", "") != "managed" || !si.contains("_data")) continue;
         std::string label = si.value("_label", ""), guid = si.value("guid", "");
@@ -147,23 +192,31 @@ ImportSummary import_data(const ImportOptions& o, int fd, const Progress& progre
         if (!std::regex_match(guid, kGuid)) throw std::runtime_error("service instance " + si.value("name", guid) + ": its guid is not one of kato's");
         brokers::Broker* broker = brokers.find(label);
         if (!broker) throw std::runtime_error("service instance " + si.value("name", guid) + ": this kato has no " + label + " broker");
-        std::vector<json> credentials;
-        for (const auto& b : bindings[guid]) credentials.push_back(b.value("_credentials", json::object()));
-        if (progress) progress(0, "restoring " + si.value("name", guid) + " (" + label + ")");
-        broker->attach();
-        json data = broker->restore(guid, si["_data"], credentials, staging / "services" / label / guid,
-                                    staging / "services" / label / "server");
-        restored.push_back({broker, data});
-        db.transaction([&] {
-          si["_data"] = data;
-          db.put("service_instance", si);
-          for (auto b : bindings[guid]) {
-            b["_credentials"] = broker->rebind(data, b.value("_credentials", json::object()));
-            db.put("binding", b);
-          }
-        });
-        ++summary.instances;
+        Restore r;
+        r.si = si;
+        r.broker = broker;
+        for (const auto& b : bindings[guid]) r.credentials.push_back(b.value("_credentials", json::object()));
+        by_server[label].instances.push_back(std::move(r));
       }
+      restore_all(by_server, staging, progress);
+      for (auto& [label, server] : by_server)
+        for (auto& r : server.instances)
+          if (r.done) restored.push_back({r.broker, r.data});
+      for (auto& [label, server] : by_server)
+        if (!server.error.empty()) throw std::runtime_error(server.error);
+      db.transaction([&] {
+        for (auto& [label, server] : by_server)
+          for (auto& r : server.instances) {
+            std::string guid = r.si.value("guid", "");
+            r.si["_data"] = r.data;
+            db.put("service_instance", r.si);
+            for (auto b : bindings[guid]) {
+              b["_credentials"] = r.broker->rebind(r.data, b.value("_credentials", json::object()));
+              db.put("binding", b);
+            }
+            ++summary.instances;
+          }
+      });
       summary.apps = db.list("app").size();
     } catch (...) {
       for (auto& r : restored) {

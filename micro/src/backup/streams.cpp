@@ -13,7 +13,7 @@ namespace kato::backup {
 
 PartStreams::PartStreams(std::vector<StreamSource*> sources) : sources_(std::move(sources)) {
   running_ = sources_.size();
-  buffers_left_ = sources_.size() + 2;
+  buffers_left_ = sources_.size() + 1;  // one filling per source, and one being written
   for (std::size_t i = 0; i < sources_.size(); ++i) threads_.emplace_back([this, i] { read_source(i); });
 }
 

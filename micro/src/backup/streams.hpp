@@ -8,12 +8,13 @@
 // the dumps' times; at once, about the longest one's (docs/benchmarks.md). And a tool never waits
 // on its pipe while a part is hashed, compressed and written.
 //
-// Memory is bounded: at most two kPart buffers more than there are sources exist, made as
+// Memory is bounded: at most one kPart buffer more than there are sources exists, made as
 // needed; they circulate between the readers and the writer, which gives each back (recycle)
-// once it is written.
+// once it is written (a .tgz export of two servers peaks at ~66 MB: docs/benchmarks.md).
 //
 // Threads: the caller's (next, recycle, the destructor) and one per source. One lock, mu_,
-// guards the queue, the spare buffers and the error; no I/O happens under it.
+// guards the queue, the spare buffers and the error; no I/O happens under it, and no source's
+// method is called under it (a source's own lock is never taken inside mu_).
 
 #include <condition_variable>
 #include <cstddef>

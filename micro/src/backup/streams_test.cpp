@@ -121,7 +121,7 @@ TEST_CASE("part streams: every stream whole and in order, several at once", "[ba
   }
   CHECK(next_index["a/empty"] == 1);  // one empty part
   CHECK(next_index["a/exact"] == 2);  // a whole part, then an empty last one
-  CHECK(buffers.size() <= 4);         // two sources: at most four buffers ever made
+  CHECK(buffers.size() <= 3);         // two sources: at most three buffers ever made
 }
 
 TEST_CASE("part streams: a failed source stops the others", "[backup]") {
