@@ -102,18 +102,10 @@ Compression compression_for(const std::string& name) {
 namespace {
 // libarchive's client callbacks onto an Output or a ParallelGzip (no exception may cross
 // libarchive).
-la_ssize_t output_write(archive* a, void* out, const void* buf, size_t n) {
+template <typename Sink>  // Output or ParallelGzip
+la_ssize_t write_to(archive* a, void* sink, const void* buf, size_t n) {
   try {
-    static_cast<Output*>(out)->write(static_cast<const char*>(buf), n);
-    return static_cast<la_ssize_t>(n);
-  } catch (const std::exception& e) {
-    archive_set_error(a, EIO, "%s", e.what());
-    return -1;
-  }
-}
-la_ssize_t gzip_write(archive* a, void* gzip, const void* buf, size_t n) {
-  try {
-    static_cast<ParallelGzip*>(gzip)->write(static_cast<const char*>(buf), n);
+    static_cast<Sink*>(sink)->write(static_cast<const char*>(buf), n);
     return static_cast<la_ssize_t>(n);
   } catch (const std::exception& e) {
     archive_set_error(a, EIO, "%s", e.what());
@@ -144,9 +136,9 @@ Writer::Writer(int fd, Progress progress, Compression compression) : impl_(std::
   impl_->out = std::make_unique<Output>(fd);
   if (compression == Compression::gzip) {
     impl_->gzip = std::make_unique<ParallelGzip>(*impl_->out, kGzipLevel);
-    impl_->check(archive_write_open2(impl_->a, impl_->gzip.get(), nullptr, gzip_write, gzip_close, nullptr), "open");
+    impl_->check(archive_write_open2(impl_->a, impl_->gzip.get(), nullptr, write_to<ParallelGzip>, gzip_close, nullptr), "open");
   } else {
-    impl_->check(archive_write_open2(impl_->a, impl_->out.get(), nullptr, output_write, nullptr, nullptr), "open");
+    impl_->check(archive_write_open2(impl_->a, impl_->out.get(), nullptr, write_to<Output>, nullptr, nullptr), "open");
   }
 }
 
