@@ -3,7 +3,8 @@
 // kato version, when, the source's domain) and whose last, manifest.json, lists every member with
 // its size and SHA-256. Streams of unknown length (a dump on a pipe) are written in parts of at
 // most kPart bytes (NAME.part00000, ...), so that nothing is spooled and memory stays bounded;
-// the reader joins them again.
+// parts of different streams may interleave (the servers' dumps are read at once: streams.hpp),
+// and the reader joins each stream's parts again, in order.
 //
 // The reader stages an archive into an empty directory through descriptors only (openat with
 // O_NOFOLLOW, never a path string), accepts only relative names without "." or "..", and only
@@ -49,7 +50,7 @@ class Writer {
   void add_file(const std::string& name, const std::filesystem::path& file);  // its mode and owner kept
   // Every directory, file and symbolic link below `dir`, as prefix/relative-path.
   void add_tree(const std::string& prefix, const std::filesystem::path& dir);
-  // Reads fd to its end; returns the number of bytes.
+  // Reads fd to its end (add_streams with one source); returns the number of bytes.
   std::uint64_t add_stream(const std::string& name, int fd);
   // Every source's streams, the sources read at once (streams.hpp); returns the number of bytes.
   std::uint64_t add_streams(const std::vector<StreamSource*>& sources);
